@@ -1,0 +1,53 @@
+# Sage ID - the two commands: `make run` and `make test`.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+DEV_STAMP := $(VENV)/.installed-dev
+export SAGEID_DATA_DIR ?= var
+export SAGEID_KEY_DIR ?= certs
+
+.PHONY: run test lint typecheck unit system-deps bench clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+
+$(STAMP): pyproject.toml | $(BIN)/python
+	$(BIN)/pip install --quiet -e .
+	touch $@
+
+$(DEV_STAMP): pyproject.toml | $(BIN)/python
+	$(BIN)/pip install --quiet -e '.[dev]'
+	touch $(STAMP) $@
+
+## make run: install, migrate the SQLite database, create keys and demo data, serve on :8000
+run: $(STAMP)
+	$(BIN)/sageid-idp db upgrade
+	$(BIN)/sageid-idp keys list
+	$(BIN)/sageid-idp demo
+	$(BIN)/sageid-idp serve --host 127.0.0.1 --port 8000
+
+## make test: install with dev extras, then lint, type-check and run the whole suite
+test: $(DEV_STAMP) system-deps lint typecheck unit
+
+lint: $(DEV_STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+typecheck: $(DEV_STAMP)
+	$(BIN)/mypy
+
+unit: $(DEV_STAMP)
+	$(BIN)/pytest
+
+# Browser and desktop tests need Debian's chromium and xvfb; install them once, quietly.
+system-deps:
+	@scripts/system-deps.sh
+
+bench: $(STAMP)
+	@scripts/system-deps.sh wrk
+	$(BIN)/python -m bench.run
+
+clean:
+	rm -rf $(VENV) build *.egg-info .mypy_cache .ruff_cache .pytest_cache

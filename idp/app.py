@@ -1,0 +1,124 @@
+"""`create_app(settings)`: the provider as one Starlette application."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import hashlib
+import json
+import logging
+from collections.abc import AsyncIterator
+
+import anyio
+from starlette.applications import Starlette
+from starlette.middleware import Middleware
+from starlette.middleware.trustedhost import TrustedHostMiddleware
+from starlette.responses import RedirectResponse, Response
+from starlette.routing import Mount, Route
+from starlette.staticfiles import StaticFiles
+
+from idp.clock import Clock, SystemClock
+from idp.context import AppContext
+from idp.discovery import provider_metadata
+from idp.endpoints.authorize import authorize
+from idp.endpoints.discovery import jwks, openid_configuration
+from idp.endpoints.token import token
+from idp.endpoints.userinfo import userinfo
+from idp.keys import KeyFile, KeyRing
+from idp.migrate import check_migrated
+from idp.oauth.access_tokens import AccessTokenValidator
+from idp.oauth.bridge import Bridge
+from idp.oauth.server import SageAuthorizationServer
+from idp.pages.account import account_page, signout
+from idp.pages.signin import signin_page, signin_submit
+from idp.passwords import Passwords
+from idp.settings import Settings
+from idp.store import Store
+from idp.web.csrf import Csrf
+from idp.web.errors import EXCEPTION_HANDLERS
+from idp.web.templating import TEMPLATE_DIR, Templates
+
+log = logging.getLogger("sageid")
+
+
+def build_context(settings: Settings, clock: Clock | None = None) -> AppContext:
+    """Everything built once: keys loaded (generated on first start), caches primed."""
+    KeyFile(settings.key_dir).ensure()
+    keys = KeyRing.from_dir(settings.key_dir)
+    clock = clock or SystemClock()
+    store = Store(settings.database_url)
+    server = SageAuthorizationServer(settings, store, keys, clock)
+    csrf = Csrf(keys.derive("csrf"), settings.secure_cookies)
+    metadata = json.dumps(provider_metadata(settings, server), separators=(",", ":")).encode()
+    return AppContext(
+        settings=settings,
+        clock=clock,
+        store=store,
+        keys=keys,
+        server=server,
+        bridge=Bridge(settings.bridge_threads, settings.bridge_timeout),
+        passwords=Passwords(settings.password_hashing, settings.password_hash_slots),
+        csrf=csrf,
+        templates=Templates(csrf, settings.issuer),
+        userinfo_validator=AccessTokenValidator(settings.issuer, settings.url("/userinfo"), keys),
+        discovery_bytes=metadata,
+        discovery_etag='"' + hashlib.sha256(metadata).hexdigest()[:32] + '"',
+    )
+
+
+async def _watch_clients(ctx: AppContext) -> None:
+    """Pick up clients added or removed by the CLI (another process) within a few seconds."""
+    while True:
+        await anyio.sleep(ctx.settings.client_cache_poll)
+        try:
+            await ctx.store.client_cache.refresh()
+        except Exception:  # a database hiccup must not kill the watcher
+            log.exception("could not refresh the client cache")
+
+
+async def _home(_request: object) -> Response:
+    return RedirectResponse("/account", status_code=303)
+
+
+def create_app(settings: Settings, clock: Clock | None = None) -> Starlette:
+    ctx = build_context(settings, clock)
+
+    @contextlib.asynccontextmanager
+    async def lifespan(_app: Starlette) -> AsyncIterator[None]:
+        try:
+            await check_migrated(ctx.store.db)
+            await ctx.store.client_cache.refresh()
+            # A plain task, not a task group: the lifespan may be entered and left by
+            # different tasks (test fixtures do).
+            watcher = asyncio.create_task(_watch_clients(ctx))
+            try:
+                yield
+            finally:
+                watcher.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await watcher
+        finally:
+            await ctx.store.close()
+
+    routes = [
+        Route("/", _home),
+        Route("/.well-known/openid-configuration", openid_configuration),
+        Route("/.well-known/oauth-authorization-server", openid_configuration),
+        Route("/jwks.json", jwks),
+        Route("/authorize", authorize, methods=["GET", "POST"]),
+        Route("/token", token, methods=["POST"]),
+        Route("/userinfo", userinfo, methods=["GET", "POST"]),
+        Route("/signin", signin_page, methods=["GET"]),
+        Route("/signin", signin_submit, methods=["POST"]),
+        Route("/account", account_page, methods=["GET"]),
+        Route("/signout", signout, methods=["POST"]),
+        Mount("/static", StaticFiles(directory=TEMPLATE_DIR.parent / "static"), name="static"),
+    ]
+    app = Starlette(
+        routes=routes,
+        middleware=[Middleware(TrustedHostMiddleware, allowed_hosts=settings.trusted_hosts)],
+        exception_handlers=EXCEPTION_HANDLERS,  # type: ignore[arg-type]
+        lifespan=lifespan,
+    )
+    app.state.ctx = ctx
+    return app

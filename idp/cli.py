@@ -1,0 +1,277 @@
+"""`sageid-idp`: serve the provider and administer it."""
+
+from __future__ import annotations
+
+import json
+import logging
+import sys
+import time
+from collections.abc import Awaitable, Callable
+from typing import TypeVar
+
+import anyio
+import click
+
+from idp.keys import KeyFile
+from idp.settings import Settings
+from idp.store import Store
+from shared.scopes import ALL_SCOPES, DEVICE_CODE_GRANT
+
+T = TypeVar("T")
+GRANT_TYPES = ("authorization_code", "refresh_token", "client_credentials", DEVICE_CODE_GRANT)
+
+
+def _settings() -> Settings:
+    try:
+        return Settings.from_env()
+    except ValueError as error:
+        raise click.ClickException(str(error)) from error
+
+
+def _with_store(work: Callable[[Store], Awaitable[T]]) -> T:
+    """Run one async command against the store, and always close it (PERFORMANCE.md: an open
+    aiosqlite connection keeps the process alive)."""
+
+    async def main() -> T:
+        store = Store(_settings().database_url)
+        try:
+            return await work(store)
+        finally:
+            await store.close()
+
+    return anyio.run(main)
+
+
+@click.group()
+@click.version_option(package_name="sageid")
+def main() -> None:
+    """Sage ID provider: serve it and administer it."""
+
+
+@main.command()
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=8000, show_default=True, type=click.IntRange(1, 65535))
+@click.option("--workers", default=1, show_default=True, type=click.IntRange(1, 64))
+def serve(host: str, port: int, workers: int) -> None:
+    """Serve the provider (the database must be migrated: `sageid-idp db upgrade`)."""
+    import uvicorn
+
+    settings = _settings()
+    KeyFile(settings.key_dir).ensure()
+    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+    click.echo(f"Sage ID provider on {settings.issuer} (listening on {host}:{port})")
+    uvicorn.run(
+        "idp.asgi:app_factory",
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers,
+        proxy_headers=False,
+        server_header=False,
+        log_level="info",
+    )
+
+
+@main.group()
+def db() -> None:
+    """Database schema."""
+
+
+@db.command()
+def upgrade() -> None:
+    """Apply every pending migration."""
+    from idp.migrate import upgrade as run_upgrade
+
+    run_upgrade(_settings().database_url)
+    click.echo("database is up to date")
+
+
+@main.group()
+def keys() -> None:
+    """Signing keys (in SAGEID_KEY_DIR, default certs/)."""
+
+
+def _print_keys(key_file: KeyFile) -> None:
+    for info in key_file.list():
+        state = "signing" if info.signing else "published"
+        created = time.strftime("%Y-%m-%d %H:%M", time.gmtime(info.created_at))
+        click.echo(f"{info.kid}  {info.alg}  {state:9}  created {created} UTC")
+
+
+@keys.command("list")
+def keys_list() -> None:
+    """List published keys; the newest of each algorithm signs."""
+    key_file = KeyFile(_settings().key_dir)
+    if key_file.ensure():
+        click.echo("created new signing keys")
+    _print_keys(key_file)
+
+
+@keys.command("rotate")
+def keys_rotate() -> None:
+    """Create new signing keys; the previous ones stay published. Restart the servers."""
+    key_file = KeyFile(_settings().key_dir)
+    key_file.ensure()
+    key_file.rotate()
+    _print_keys(key_file)
+
+
+@keys.command("retire")
+@click.argument("kid")
+def keys_retire(kid: str) -> None:
+    """Stop publishing an old key (tokens it signed no longer verify)."""
+    key_file = KeyFile(_settings().key_dir)
+    try:
+        key_file.retire(kid)
+    except (KeyError, ValueError) as error:
+        raise click.ClickException(str(error).strip("'\"")) from error
+    _print_keys(key_file)
+
+
+@main.group()
+def clients() -> None:
+    """Registered OAuth clients."""
+
+
+@clients.command("add")
+@click.option("--name", required=True)
+@click.option("--public", "kind", flag_value="public", help="A native or browser app (PKCE).")
+@click.option("--confidential", "kind", flag_value="confidential", help="Has a client secret.")
+@click.option("--redirect-uri", "redirect_uris", multiple=True)
+@click.option("--post-logout-redirect-uri", "logout_uris", multiple=True)
+@click.option("--grant-type", "grant_types", multiple=True, type=click.Choice(GRANT_TYPES))
+@click.option("--scope", default="openid profile email", show_default=True)
+@click.option("--first-party", is_flag=True, help="Skip the consent page.")
+@click.option("--client-id", default=None, help="Choose the client_id (default: random).")
+@click.option("--json", "as_json", is_flag=True)
+def clients_add(
+    name: str,
+    kind: str | None,
+    redirect_uris: tuple[str, ...],
+    logout_uris: tuple[str, ...],
+    grant_types: tuple[str, ...],
+    scope: str,
+    first_party: bool,
+    client_id: str | None,
+    as_json: bool,
+) -> None:
+    """Register a client; prints its client_id and, once, its secret."""
+    from idp.domain.client_registration import RegistrationError, check_registration
+
+    if kind is None:
+        raise click.UsageError("say --public or --confidential")
+    grant_types = grant_types or ("authorization_code", "refresh_token")
+    try:
+        check_registration(
+            public=kind == "public",
+            redirect_uris=redirect_uris,
+            logout_uris=logout_uris,
+            grant_types=grant_types,
+            scope=scope,
+            known_scopes=ALL_SCOPES,
+        )
+    except RegistrationError as error:
+        raise click.UsageError(str(error)) from error
+
+    async def add(store: Store) -> tuple[str, str | None]:
+        if client_id and await store.clients.get(client_id):
+            raise click.ClickException(f"client {client_id} already exists")
+        record, secret = await store.clients.add(
+            name=name,
+            public=kind == "public",
+            redirect_uris=redirect_uris,
+            post_logout_redirect_uris=logout_uris,
+            grant_types=grant_types,
+            scope=scope,
+            first_party=first_party,
+            now=time.time(),
+            client_id=client_id,
+        )
+        return record.client_id, secret
+
+    new_id, secret = _with_store(add)
+    if as_json:
+        click.echo(json.dumps({"client_id": new_id, "client_secret": secret}))
+        return
+    click.echo(f"client_id: {new_id}")
+    if secret:
+        click.echo(f"client_secret: {secret}")
+        click.echo("Keep the secret now: it is stored hashed and cannot be shown again.")
+
+
+@clients.command("list")
+def clients_list() -> None:
+    """List registered clients."""
+    for client in _with_store(lambda store: store.clients.all()):
+        kind = "public" if client.is_public else "confidential"
+        party = " first-party" if client.first_party else ""
+        click.echo(f"{client.client_id}  {client.name}  ({kind}{party})")
+        click.echo(f"    grants: {' '.join(client.grant_types)}  scope: {client.scope}")
+        for uri in client.redirect_uris:
+            click.echo(f"    redirect: {uri}")
+
+
+@clients.command("remove")
+@click.argument("client_id")
+def clients_remove(client_id: str) -> None:
+    """Remove a client and everything issued to it."""
+    if not _with_store(lambda store: store.clients.remove(client_id)):
+        raise click.ClickException(f"no client {client_id}")
+    click.echo(f"removed {client_id}")
+
+
+@main.group()
+def users() -> None:
+    """Sage ID accounts."""
+
+
+@users.command("add")
+@click.option("--email", required=True)
+@click.option("--name", required=True)
+@click.option("--password-stdin", is_flag=True, required=True, help="Read the password from stdin.")
+@click.option("--verified", is_flag=True, help="Mark the email address as verified.")
+def users_add(email: str, name: str, password_stdin: bool, verified: bool) -> None:
+    """Create an account (the password is read from standard input)."""
+    from idp.passwords import Passwords
+    from idp.store.users import EmailTaken
+
+    password = sys.stdin.readline().rstrip("\r\n")
+    if "@" not in email or not name.strip():
+        raise click.UsageError("a valid --email and a non-empty --name are required")
+    if not password:
+        raise click.UsageError("no password on standard input")
+    settings = _settings()
+
+    async def add(store: Store) -> str:
+        password_hash = await Passwords(settings.password_hashing).hash(password)
+        try:
+            user = await store.users.add(
+                email=email,
+                name=name,
+                password_hash=password_hash,
+                email_verified=verified,
+                now=time.time(),
+            )
+        except EmailTaken as error:
+            raise click.ClickException(f"an account already uses {error}") from error
+        return user.id
+
+    click.echo(f"user {_with_store(add)} created for {email.strip().casefold()}")
+
+
+@users.command("list")
+def users_list() -> None:
+    """List accounts."""
+    for user in _with_store(lambda store: store.users.list()):
+        verified = "verified" if user.email_verified else "unverified"
+        click.echo(f"{user.id}  {user.email}  {user.name}  ({verified})")
+
+
+@main.command()
+def demo() -> None:
+    """Load the demo users and clients (idempotent) and print them."""
+    from idp.demo import load_demo
+
+    settings = _settings()
+    for line in _with_store(lambda store: load_demo(store, settings, time.time())):
+        click.echo(line)

@@ -1,0 +1,39 @@
+"""Everything a handler needs, built once by `create_app` and reached from the request."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from starlette.requests import Request
+
+from idp.clock import Clock
+from idp.keys import KeyRing
+from idp.oauth.access_tokens import AccessTokenValidator
+from idp.oauth.bridge import Bridge
+from idp.oauth.server import SageAuthorizationServer
+from idp.passwords import Passwords
+from idp.settings import Settings
+from idp.store import Store
+from idp.web.csrf import Csrf
+from idp.web.templating import Templates
+
+
+@dataclass
+class AppContext:
+    settings: Settings
+    clock: Clock
+    store: Store
+    keys: KeyRing
+    server: SageAuthorizationServer
+    bridge: Bridge
+    passwords: Passwords
+    csrf: Csrf
+    templates: Templates
+    userinfo_validator: AccessTokenValidator
+    discovery_bytes: bytes = b""
+    discovery_etag: str = ""
+
+
+def context(request: Request) -> AppContext:
+    ctx: AppContext = request.app.state.ctx
+    return ctx

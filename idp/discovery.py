@@ -1,0 +1,57 @@
+"""Provider metadata (OIDC Discovery 1.0, RFC 8414), computed from settings and from what the
+authorization server actually registered, so it cannot advertise what is not implemented."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from idp.i18n import SUPPORTED_LOCALES
+from idp.oauth.server import SageAuthorizationServer
+from idp.settings import Settings
+from shared.scopes import ALL_SCOPES, SCOPE_CLAIMS
+
+# Authlib endpoint name -> (metadata key, path)
+OPTIONAL_ENDPOINTS = {
+    "revocation": ("revocation_endpoint", "/revoke"),
+    "introspection": ("introspection_endpoint", "/introspect"),
+    "end_session": ("end_session_endpoint", "/logout"),
+    "device_authorization": ("device_authorization_endpoint", "/device_authorization"),
+}
+CLIENT_AUTH_METHODS = ["client_secret_basic", "client_secret_post", "none"]
+PROMPT_VALUES = ["none", "login", "consent"]
+
+
+def provider_metadata(settings: Settings, server: SageAuthorizationServer) -> dict[str, Any]:
+    claims = ["sub", "iss", "aud", "exp", "iat", "auth_time", "nonce", "at_hash"]
+    claims += [claim for names in SCOPE_CLAIMS.values() for claim in names]
+    metadata: dict[str, Any] = {
+        "issuer": settings.issuer,
+        "authorization_endpoint": settings.url("/authorize"),
+        "token_endpoint": settings.url("/token"),
+        "userinfo_endpoint": settings.url("/userinfo"),
+        "jwks_uri": settings.url("/jwks.json"),
+        "scopes_supported": list(ALL_SCOPES),
+        "response_types_supported": ["code"],
+        "response_modes_supported": ["query"],
+        "grant_types_supported": server.grant_types,
+        "subject_types_supported": ["public"],
+        "id_token_signing_alg_values_supported": ["RS256", "ES256"],
+        "userinfo_signing_alg_values_supported": ["none"],
+        "token_endpoint_auth_methods_supported": CLIENT_AUTH_METHODS,
+        "code_challenge_methods_supported": ["S256"],
+        "claims_supported": claims,
+        "claims_parameter_supported": False,
+        "request_parameter_supported": False,
+        "request_uri_parameter_supported": False,
+        "ui_locales_supported": list(SUPPORTED_LOCALES),
+        "claims_locales_supported": list(SUPPORTED_LOCALES),
+        "prompt_values_supported": PROMPT_VALUES,
+        "authorization_response_iss_parameter_supported": True,
+    }
+    for name, (key, path) in OPTIONAL_ENDPOINTS.items():
+        if name in server._endpoints:
+            metadata[key] = settings.url(path)
+            if name in ("revocation", "introspection"):
+                methods = [m for m in CLIENT_AUTH_METHODS if name == "revocation" or m != "none"]
+                metadata[f"{name}_endpoint_auth_methods_supported"] = methods
+    return metadata

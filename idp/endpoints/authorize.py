@@ -1,0 +1,155 @@
+"""`GET/POST /authorize` (RFC 6749 §4.1, OIDC Core §3.1.2), as ordered checks:
+
+1. the request is validated by Authlib; an error is redirected to the client only once its
+   redirect URI was validated, otherwise shown as a page (RFC 6749 §4.1.2.1);
+2. sign-in: `prompt=login`, `max_age` or no session send the user to sign in (or answer
+   `login_required` to `prompt=none`);
+3. consent: first-party clients and remembered decisions skip it, `prompt=consent` forces it;
+4. the code is issued (with `iss`, RFC 9207).
+"""
+
+from __future__ import annotations
+
+from urllib.parse import urlencode
+
+from authlib.oauth2.rfc6749 import AccessDeniedError, InvalidRequestError, OAuth2Error
+from authlib.oidc.core.errors import ConsentRequiredError, LoginRequiredError
+from starlette.requests import Request
+from starlette.responses import RedirectResponse, Response
+
+from idp.context import AppContext, context
+from idp.oauth.grants import AuthenticatedUser
+from idp.oauth.requests import ParsedOAuth2Request, duplicated
+from idp.store.records import SessionRecord
+from idp.web.csrf import FIELD as CSRF_FIELD
+from idp.web.errors import PageError
+from idp.web.forms import first, read_form
+from idp.web.sessions import current_session
+from shared.scopes import SCOPE_CLAIMS
+
+DECISION_FIELD = "decision"
+
+
+def _invalid_request_page(error: OAuth2Error) -> PageError:
+    return PageError(
+        400,
+        "This sign-in request is not valid",
+        "The application that sent you here made a request we cannot accept. Go back to the "
+        "application and try again; if it keeps happening, contact its publisher.",
+        f"{error.error}: {error.get_error_description() or ''}".strip(),
+    )
+
+
+def _needs_sign_in(
+    session: SessionRecord | None, prompts: list[str], max_age: str, now: float
+) -> bool:
+    if session is None or "login" in prompts:
+        return True
+    if max_age:
+        return now - session.auth_time > int(max_age)
+    return False
+
+
+def _sign_in_redirect(items: list[tuple[str, str]]) -> Response:
+    """Back to /authorize after sign-in, without `prompt=login` and `max_age`: the fresh
+    sign-in honours them (and `max_age=0` would otherwise loop)."""
+    following = []
+    for key, value in items:
+        if key == "max_age":
+            continue
+        if key == "prompt":
+            value = " ".join(p for p in value.split() if p != "login")
+            if not value:
+                continue
+        following.append((key, value))
+    query = {"next": "/authorize?" + urlencode(following)}
+    params = dict(items)
+    for name in ("login_hint", "ui_locales"):
+        if params.get(name):
+            query[name] = params[name]
+    return RedirectResponse("/signin?" + urlencode(query), status_code=303)
+
+
+def _consent_page(
+    request: Request, ctx: AppContext, grant: object, items: list[tuple[str, str]]
+) -> Response:
+    client = grant.client  # type: ignore[attr-defined]
+    scopes = grant.request.scope.split()  # type: ignore[attr-defined]
+    return ctx.templates.render(
+        request,
+        "consent.html",
+        {
+            "client_name": client.name,
+            "scopes": [s for s in scopes if s != "openid"],
+            "scope_claims": SCOPE_CLAIMS,
+            "hidden": [(k, v) for k, v in items],
+        },
+    )
+
+
+async def authorize(request: Request) -> Response:
+    ctx = context(request)
+    decision: str | None = None
+    if request.method == "POST":
+        form = await read_form(request)
+        ctx.csrf.verify(request, first(form, CSRF_FIELD))
+        decision = first(form, DECISION_FIELD)
+        items = [(k, v) for k, v in form if k not in (CSRF_FIELD, DECISION_FIELD)]
+    else:
+        items = list(request.query_params.multi_items())
+    if repeated := duplicated(items):
+        raise _invalid_request_page(InvalidRequestError(f"Repeated parameter: {repeated[0]}."))
+
+    params = dict(items)
+    prompts = params.get("prompt", "").split()
+    max_age = params.get("max_age", "")
+    session = await current_session(request)
+    now = ctx.clock.now()
+    oauth_request = ParsedOAuth2Request(
+        request.method, ctx.settings.url("/authorize"), request.headers, query=items
+    )
+    max_age_valid = not max_age or max_age.isdigit()
+    needs_sign_in = (
+        max_age_valid and decision is None and _needs_sign_in(session, prompts, max_age, now)
+    )
+    signed_in = None
+    if session is not None and not needs_sign_in:
+        signed_in = AuthenticatedUser(session.user, session.auth_time)
+
+    try:
+        grant = await ctx.bridge.run(ctx.server.get_consent_grant, oauth_request, signed_in)
+    except OAuth2Error as error:
+        if error.redirect_uri:
+            return ctx.server.error_redirect(error).to_response()  # type: ignore[no-any-return]
+        raise _invalid_request_page(error) from error
+
+    def refuse(error: OAuth2Error) -> Response:
+        error.redirect_uri = grant.redirect_uri
+        error.state = params.get("state")
+        return ctx.server.error_redirect(error).to_response()  # type: ignore[no-any-return]
+
+    if not max_age_valid:
+        return refuse(InvalidRequestError("'max_age' must be a non-negative integer."))
+    if signed_in is None:
+        if "none" in prompts:
+            return refuse(LoginRequiredError())
+        return _sign_in_redirect(items)
+
+    client = grant.client
+    requested = set(grant.request.scope.split())
+    if decision is None:
+        remembered = await ctx.store.consents.granted(signed_in.user.id, client.client_id)
+        skip = client.first_party or (requested <= remembered and "consent" not in prompts)
+        if not skip:
+            if "none" in prompts:
+                return refuse(ConsentRequiredError())
+            return _consent_page(request, ctx, grant, items)
+    elif decision == "allow":
+        await ctx.store.consents.remember(signed_in.user.id, client.client_id, requested, now)
+    else:
+        return refuse(AccessDeniedError())
+
+    result = await ctx.bridge.run(
+        ctx.server.create_authorization_response, oauth_request, signed_in, grant
+    )
+    return result.to_response()  # type: ignore[no-any-return]

@@ -1,0 +1,47 @@
+"""`POST /token`: every grant goes through Authlib's token endpoint, in the bridge."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+
+from starlette.requests import Request
+from starlette.responses import Response
+
+from idp.context import context
+from idp.oauth.requests import ParsedOAuth2Request, duplicated
+from idp.web.errors import oauth_error
+from idp.web.forms import first, read_form
+
+
+def basic_credentials_readable(authorization: str | None) -> bool:
+    """A `Basic` header must decode to UTF-8 `id:secret` (RFC 6749 §2.3.1); Authlib would fail
+    on undecodable bytes instead of answering `invalid_client`."""
+    if not authorization or not authorization.lower().startswith("basic "):
+        return True
+    try:
+        decoded = base64.b64decode(authorization[6:].strip(), validate=True).decode("utf-8")
+    except (binascii.Error, UnicodeDecodeError):
+        return False
+    return ":" in decoded
+
+
+async def token(request: Request) -> Response:
+    ctx = context(request)
+    items = await read_form(request)
+    if repeated := duplicated(items):
+        return oauth_error("invalid_request", f"Repeated parameter: {repeated[0]}.")
+    if not first(items, "grant_type"):
+        return oauth_error("invalid_request", "Missing 'grant_type'.")
+    if not basic_credentials_readable(request.headers.get("authorization")):
+        return oauth_error(
+            "invalid_client",
+            "Malformed HTTP Basic credentials.",
+            401,
+            {"WWW-Authenticate": 'Basic realm="token"'},
+        )
+    oauth_request = ParsedOAuth2Request(
+        "POST", ctx.settings.url("/token"), request.headers, form=items
+    )
+    result = await ctx.bridge.run(ctx.server.create_token_response, oauth_request)
+    return result.to_response()  # type: ignore[no-any-return]

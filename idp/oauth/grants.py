@@ -1,0 +1,132 @@
+"""Authlib grants, subclassed: where codes are saved and redeemed, and tokens recorded."""
+
+from __future__ import annotations
+
+import uuid
+from typing import TYPE_CHECKING, Any, ClassVar
+
+from authlib.oauth2.rfc6749 import grants
+from authlib.oidc.core import OpenIDCode
+
+from idp.oauth.bridge import Bridge
+from idp.oauth.claims import user_claims
+from idp.oauth.tokens import TokenSubject
+from idp.store.records import AuthorizationCodeRecord, ClientRecord, UserRecord
+from shared.scopes import OFFLINE_ACCESS
+
+if TYPE_CHECKING:
+    from idp.oauth.server import SageAuthorizationServer
+
+
+class AuthenticatedUser:
+    """The signed-in user handed to Authlib at the authorization endpoint."""
+
+    def __init__(self, user: UserRecord, auth_time: float) -> None:
+        self.user = user
+        self.auth_time = auth_time
+
+    def get_user_id(self) -> str:
+        return self.user.id
+
+
+def wants_refresh_token(client: ClientRecord, scope: str) -> bool:
+    """`offline_access` asks for one (OIDC Core §11); native (public) clients always get one:
+    the desktop app stays signed in for 30 days (the seed, step 4)."""
+    if not client.check_grant_type("refresh_token"):
+        return False
+    return OFFLINE_ACCESS in scope.split() or client.is_public
+
+
+class AuthorizationCodeGrant(grants.AuthorizationCodeGrant):  # type: ignore[misc]
+    TOKEN_ENDPOINT_AUTH_METHODS: ClassVar[list[str]] = [
+        "client_secret_basic",
+        "client_secret_post",
+        "none",
+    ]
+    server: SageAuthorizationServer
+
+    def save_authorization_code(self, code: str, request: Any) -> None:
+        signed_in: AuthenticatedUser = request.user
+        data = request.payload.data
+        now = self.server.clock.now()
+        record = AuthorizationCodeRecord(
+            client_id=request.client.client_id,
+            user_id=signed_in.user.id,
+            grant_id=str(uuid.uuid4()),
+            redirect_uri=request.payload.redirect_uri or "",
+            scope=request.scope,
+            nonce=data.get("nonce"),
+            code_challenge=data["code_challenge"],
+            code_challenge_method=data["code_challenge_method"],
+            auth_time=signed_in.auth_time,
+            expires_at=now + self.server.settings.lifetimes.authorization_code,
+        )
+        Bridge.call(self.server.store.codes.save, code, record)
+
+    def query_authorization_code(self, code: str, client: ClientRecord) -> Any:
+        now = self.server.clock.now()
+        found = Bridge.call(self.server.store.codes.consume, code, client.client_id, now)
+        if found is None:
+            return None
+        record, user = found
+        self.request.subject = TokenSubject(user, record.grant_id, record.auth_time)
+        return record
+
+    def delete_authorization_code(self, authorization_code: Any) -> None:
+        """Nothing to do: `query_authorization_code` consumed it atomically."""
+
+    def authenticate_user(self, authorization_code: Any) -> UserRecord:
+        subject: TokenSubject = self.request.subject
+        return subject.user
+
+    def generate_token(
+        self,
+        user: Any = None,
+        scope: str | None = None,
+        grant_type: str | None = None,
+        expires_in: int | None = None,
+        include_refresh_token: bool = True,
+    ) -> dict[str, Any]:
+        token: dict[str, Any] = self.server.generate_token(
+            grant_type=grant_type or self.GRANT_TYPE,
+            client=self.request.client,
+            user=self.request.subject,
+            scope=scope,
+            expires_in=expires_in,
+            include_refresh_token=wants_refresh_token(self.request.client, scope or ""),
+        )
+        return token
+
+
+class SageOpenIDCode(OpenIDCode):  # type: ignore[misc]
+    """ID tokens: RS256 with the current key, 10 minutes, claims by scope."""
+
+    def __init__(self, server: SageAuthorizationServer) -> None:
+        super().__init__(require_nonce=False)
+        self.server = server
+
+    def exists_nonce(self, nonce: str, request: Any) -> bool:
+        # A nonce is bound to its single-use code; the client checks it in the ID token.
+        return False
+
+    def resolve_client_private_key(self, client: ClientRecord) -> Any:
+        return self.server.keys.key_for(self.get_client_algorithm(client))
+
+    def get_client_algorithm(self, client: ClientRecord) -> str:
+        return client.id_token_signed_response_alg
+
+    def get_encode_header(self, client: ClientRecord) -> dict[str, str]:
+        alg = self.get_client_algorithm(client)
+        return {"alg": alg, "typ": "JWT", "kid": self.server.keys.kid_for(alg)}
+
+    def get_client_claims(self, client: ClientRecord) -> dict[str, Any]:
+        now = int(self.server.clock.now())
+        return {
+            "iss": self.server.settings.issuer,
+            "aud": client.client_id,
+            "iat": now,
+            "exp": now + self.server.settings.lifetimes.id_token,
+        }
+
+    def generate_user_info(self, user: UserRecord, scope: str) -> dict[str, Any]:
+        return user_claims(user, set(scope.split()))

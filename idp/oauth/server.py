@@ -1,0 +1,122 @@
+"""The authorization server: Authlib's, wired to our store, keys and clock.
+
+Authlib runs in a worker thread (see `bridge`); it returns `OAuthResult`s, plain data turned
+into Starlette responses back on the event loop.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from typing import Any
+
+from authlib.oauth2.rfc6749 import AuthorizationServer
+from authlib.oauth2.rfc9207 import IssuerParameter
+from starlette.responses import Response
+
+from idp.clock import Clock
+from idp.keys import KeyRing
+from idp.oauth.bridge import Bridge
+from idp.oauth.grants import AuthorizationCodeGrant, SageOpenIDCode
+from idp.oauth.pkce import S256CodeChallenge
+from idp.oauth.tokens import AccessTokenGenerator, TokenSubject
+from idp.settings import Settings
+from idp.store import Store
+from idp.store.records import ClientRecord, GrantRecord, sha256_hex
+from shared.scopes import ALL_SCOPES
+
+
+@dataclass
+class OAuthResult:
+    status: int
+    body: Any
+    headers: list[tuple[str, str]] = field(default_factory=list)
+
+    @property
+    def location(self) -> str | None:
+        return next((v for k, v in self.headers if k.lower() == "location"), None)
+
+    @location.setter
+    def location(self, value: str) -> None:
+        self.headers = [(k, v) for k, v in self.headers if k.lower() != "location"]
+        self.headers.append(("Location", value))
+
+    def to_response(self) -> Response:
+        body = self.body
+        if isinstance(body, dict):
+            body = json.dumps(body, separators=(",", ":"))
+        return Response(body or b"", status_code=self.status, headers=dict(self.headers))
+
+
+class Issuer(IssuerParameter):  # type: ignore[misc]
+    """RFC 9207: `iss` in every authorization response, success or error."""
+
+    def __init__(self, issuer: str) -> None:
+        self.issuer = issuer
+
+    def get_issuer(self) -> str:
+        return self.issuer
+
+
+class SageAuthorizationServer(AuthorizationServer):  # type: ignore[misc]
+    def __init__(self, settings: Settings, store: Store, keys: KeyRing, clock: Clock) -> None:
+        super().__init__(scopes_supported=list(ALL_SCOPES))
+        self.settings = settings
+        self.store = store
+        self.keys = keys
+        self.clock = clock
+        self.issuer_parameter = Issuer(settings.issuer)
+        self.register_token_generator("default", AccessTokenGenerator(settings, keys))
+        self.register_grant(AuthorizationCodeGrant, [S256CodeChallenge(), SageOpenIDCode(self)])
+        self.register_extension(self.issuer_parameter)
+
+    @property
+    def grant_types(self) -> list[str]:
+        """What discovery advertises: computed from the registered grants."""
+        return [cls.GRANT_TYPE for cls, _ in self._token_grants]
+
+    def query_client(self, client_id: str) -> ClientRecord | None:
+        return self.store.client_cache.get(client_id)
+
+    def save_token(self, token: dict[str, Any], request: Any) -> None:
+        subject = request.subject
+        if not isinstance(subject, TokenSubject):
+            return  # client credentials: the JWT is self-contained, nothing to write
+        now = self.clock.now()
+        grant = GrantRecord(
+            id=subject.grant_id,
+            user_id=subject.user.id,
+            client_id=request.client.client_id,
+            scope=token.get("scope", ""),
+            auth_time=subject.auth_time,
+            expires_at=subject.auth_time + self.settings.lifetimes.refresh_token,
+            revoked_at=None,
+        )
+        refresh = token.get("refresh_token")
+        Bridge.call(
+            self.store.grants.create,
+            grant,
+            refresh_token_hash=sha256_hex(refresh) if refresh else None,
+            now=now,
+        )
+
+    def create_oauth2_request(self, request: Any) -> Any:
+        return request  # already a ParsedOAuth2Request
+
+    def create_json_request(self, request: Any) -> Any:
+        return request
+
+    def handle_response(
+        self, status: int, body: Any, headers: list[tuple[str, str]]
+    ) -> OAuthResult:
+        return OAuthResult(status, body, list(headers))
+
+    def send_signal(self, name: str, *args: Any, **kwargs: Any) -> None:
+        pass
+
+    def error_redirect(self, error: Any) -> OAuthResult:
+        """An error raised before `create_authorization_response`, once its redirect URI was
+        validated: the same redirect Authlib would make, with `iss` (RFC 9207)."""
+        result: OAuthResult = self.handle_error_response(None, error)
+        self.issuer_parameter.add_issuer_parameter(self, result)
+        return result

@@ -1,0 +1,158 @@
+"""One frozen, typed settings object, built once from the environment at start-up.
+
+No other module reads `os.environ`: the app, the CLI and the tests build a `Settings` and pass it
+down (`create_app(settings)`).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import ipaddress
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from urllib.parse import urlsplit
+
+DAY = 86_400
+
+
+@dataclass(frozen=True)
+class Lifetimes:
+    """Every lifetime in seconds, with the reason for its value."""
+
+    # Short: a JWT access token is checked locally by resource servers; revocation reaches it
+    # through its grant (DESIGN §3).
+    access_token: int = 600
+    id_token: int = 600
+    # RFC 9700 §4.2.1 / DESIGN §3: codes are single use and short-lived.
+    authorization_code: int = 60
+    # RFC 8628 §3.2: the user has 10 minutes to type the code; clients poll every 5 s.
+    device_code: int = 600
+    device_poll_interval: int = 5
+    # The seed: "votre authentification est conservée pendant 30 jours" - absolute from sign-in.
+    refresh_token: int = 30 * DAY
+    # A client that lost a refresh response may present the rotated token again this long.
+    refresh_reuse_grace: int = 10
+    # A browser sign-in on the provider itself (pages, portal).
+    browser_session: int = 12 * 3600
+    # Emailed verification / reset codes (issue "Sage ID accounts").
+    email_code: int = 15 * 60
+
+
+@dataclass(frozen=True)
+class PasswordHashing:
+    """argon2id at OWASP's recommended minimum (19 MiB, t=2, p=1)."""
+
+    memory_cost_kib: int = 19 * 1024
+    time_cost: int = 2
+    parallelism: int = 1
+
+
+@dataclass(frozen=True)
+class SmtpSettings:
+    host: str
+    port: int = 587
+    starttls: bool = True
+    use_tls: bool = False
+    username: str | None = None
+    password: str | None = field(default=None, repr=False)
+    timeout: float = 10.0
+
+
+@dataclass(frozen=True)
+class Settings:
+    issuer: str = "http://127.0.0.1:8000"
+    data_dir: Path = Path("var")
+    database_url: str = ""
+    key_dir: Path = Path("certs")
+    mail_from: str = "Sage ID <no-reply@sage-id.invalid>"
+    smtp: SmtpSettings | None = None
+    lifetimes: Lifetimes = Lifetimes()
+    password_hashing: PasswordHashing = PasswordHashing()
+    # Worker threads for Authlib's synchronous code (PERFORMANCE.md: a small pool is faster).
+    bridge_threads: int = 4
+    bridge_timeout: float = 10.0
+    # Concurrent argon2 computations, so sign-ins can't starve the token endpoint.
+    password_hash_slots: int = 2
+    # How often the in-process client cache looks for changes made by the CLI.
+    client_cache_poll: float = 2.0
+    # Extra hosts accepted besides the issuer's (e.g. "localhost" behind the same port).
+    allowed_hosts: tuple[str, ...] = ()
+
+    def __post_init__(self) -> None:
+        parts = urlsplit(self.issuer)
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            raise ValueError(f"SAGEID_ISSUER must be an absolute http(s) URL: {self.issuer!r}")
+        if parts.query or parts.fragment or self.issuer.endswith("/"):
+            raise ValueError("SAGEID_ISSUER must have no query, fragment or trailing slash")
+        if parts.scheme == "http" and not _is_loopback(parts.hostname):
+            raise ValueError("SAGEID_ISSUER must use https unless it is a loopback address")
+        if not self.database_url:
+            url = f"sqlite+aiosqlite:///{self.data_dir / 'sageid.db'}"
+            object.__setattr__(self, "database_url", url)
+
+    @property
+    def secure_cookies(self) -> bool:
+        return self.issuer.startswith("https://")
+
+    @property
+    def outbox_dir(self) -> Path:
+        return self.data_dir / "outbox"
+
+    @property
+    def trusted_hosts(self) -> list[str]:
+        host = urlsplit(self.issuer).hostname or ""
+        return [host, *self.allowed_hosts]
+
+    def url(self, path: str) -> str:
+        """An absolute URL under the issuer: never built from the request's Host header."""
+        return self.issuer + path
+
+    def replace(self, **changes: object) -> Settings:
+        return dataclasses.replace(self, **changes)  # type: ignore[arg-type]
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
+        env = os.environ if environ is None else environ
+        defaults = cls()
+        smtp = None
+        if env.get("SAGEID_SMTP_HOST"):
+            smtp = SmtpSettings(
+                host=env["SAGEID_SMTP_HOST"],
+                port=int(env.get("SAGEID_SMTP_PORT", "587")),
+                starttls=env.get("SAGEID_SMTP_STARTTLS", "1") == "1",
+                use_tls=env.get("SAGEID_SMTP_TLS", "0") == "1",
+                username=env.get("SAGEID_SMTP_USER") or None,
+                password=env.get("SAGEID_SMTP_PASSWORD") or None,
+            )
+        hashing = PasswordHashing(
+            memory_cost_kib=int(env.get("SAGEID_ARGON2_MEMORY_KIB", "19456")),
+            time_cost=int(env.get("SAGEID_ARGON2_TIME_COST", "2")),
+            parallelism=int(env.get("SAGEID_ARGON2_PARALLELISM", "1")),
+        )
+        lifetimes = Lifetimes(
+            access_token=int(env.get("SAGEID_ACCESS_TOKEN_TTL", "600")),
+            refresh_token=int(env.get("SAGEID_REFRESH_TOKEN_TTL", str(30 * DAY))),
+            refresh_reuse_grace=int(env.get("SAGEID_REFRESH_REUSE_GRACE", "10")),
+        )
+        return cls(
+            issuer=env.get("SAGEID_ISSUER", defaults.issuer).rstrip("/"),
+            data_dir=Path(env.get("SAGEID_DATA_DIR", str(defaults.data_dir))),
+            database_url=env.get("DATABASE_URL", ""),
+            key_dir=Path(env.get("SAGEID_KEY_DIR", str(defaults.key_dir))),
+            mail_from=env.get("SAGEID_MAIL_FROM", defaults.mail_from),
+            smtp=smtp,
+            lifetimes=lifetimes,
+            password_hashing=hashing,
+            allowed_hosts=tuple(h for h in env.get("SAGEID_ALLOWED_HOSTS", "").split(",") if h),
+        )
+
+
+def _is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False

@@ -1,0 +1,29 @@
+"""The one async store layer: a repository per aggregate over one `Database`."""
+
+from __future__ import annotations
+
+from idp.store.clients import ClientCache, ClientRepository
+from idp.store.codes import CodeRepository
+from idp.store.consents import ConsentRepository
+from idp.store.database import Database
+from idp.store.grants import GrantRepository
+from idp.store.sessions import SessionRepository
+from idp.store.users import UserRepository
+
+
+class Store:
+    def __init__(self, database_url: str) -> None:
+        self.db = Database(database_url)
+        self.users = UserRepository(self.db)
+        self.clients = ClientRepository(self.db)
+        self.client_cache = ClientCache(self.clients)
+        self.codes = CodeRepository(self.db)
+        self.grants = GrantRepository(self.db)
+        self.sessions = SessionRepository(self.db)
+        self.consents = ConsentRepository(self.db)
+
+    async def close(self) -> None:
+        await self.db.dispose()
+
+
+__all__ = ["Store"]

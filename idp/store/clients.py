@@ -1,0 +1,95 @@
+"""Registered clients, and the in-process cache the token path reads without a round-trip."""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Sequence
+
+from sqlalchemy import delete, func, insert, select
+
+from idp.store.database import Database
+from idp.store.records import ClientRecord, client_from_row, sha256_hex
+from idp.store.tables import Client
+
+clients = Client.__table__  # type: ignore[attr-defined]
+
+
+class ClientRepository:
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
+    async def add(
+        self,
+        *,
+        name: str,
+        public: bool,
+        redirect_uris: Sequence[str],
+        post_logout_redirect_uris: Sequence[str],
+        grant_types: Sequence[str],
+        scope: str,
+        first_party: bool,
+        now: float,
+        client_id: str | None = None,
+        auth_method: str = "client_secret_basic",
+        secret: str | None = None,
+    ) -> tuple[ClientRecord, str | None]:
+        """Register a client; returns it and, for a confidential client, its secret (shown
+        once: only its hash is kept)."""
+        secret = None if public else (secret or secrets.token_urlsafe(32))
+        values = {
+            "client_id": client_id or secrets.token_urlsafe(16),
+            "name": name,
+            "secret_hash": sha256_hex(secret) if secret else None,
+            "token_endpoint_auth_method": "none" if public else auth_method,
+            "redirect_uris": list(redirect_uris),
+            "post_logout_redirect_uris": list(post_logout_redirect_uris),
+            "grant_types": list(grant_types),
+            "scope": scope,
+            "first_party": first_party,
+            "id_token_signed_response_alg": "RS256",
+            "created_at": now,
+            "updated_at": now,
+        }
+        async with self.db.write() as c:
+            await c.execute(insert(clients).values(**values))
+        return client_from_row(type("Row", (), values)), secret
+
+    async def get(self, client_id: str) -> ClientRecord | None:
+        async with self.db.read() as c:
+            row = (await c.execute(select(clients).where(clients.c.client_id == client_id))).first()
+        return client_from_row(row) if row else None
+
+    async def all(self) -> list[ClientRecord]:
+        async with self.db.read() as c:
+            rows = (await c.execute(select(clients).order_by(clients.c.created_at))).all()
+        return [client_from_row(r) for r in rows]
+
+    async def remove(self, client_id: str) -> bool:
+        async with self.db.write() as c:
+            result = await c.execute(delete(clients).where(clients.c.client_id == client_id))
+        return bool(result.rowcount)
+
+    async def fingerprint(self) -> tuple[int, float]:
+        """Changes when a client is added, removed or updated (by this or another process)."""
+        async with self.db.read() as c:
+            row = (await c.execute(select(func.count(), func.max(clients.c.updated_at)))).one()
+        return int(row[0]), float(row[1] or 0.0)
+
+
+class ClientCache:
+    """Every client, in memory: the token endpoint authenticates clients without the database.
+    A background poll of `fingerprint()` picks up what the CLI changed in another process."""
+
+    def __init__(self, repository: ClientRepository) -> None:
+        self.repository = repository
+        self._clients: dict[str, ClientRecord] = {}
+        self._fingerprint: tuple[int, float] | None = None
+
+    def get(self, client_id: str) -> ClientRecord | None:
+        return self._clients.get(client_id)
+
+    async def refresh(self) -> None:
+        fingerprint = await self.repository.fingerprint()
+        if fingerprint != self._fingerprint:
+            self._clients = {c.client_id: c for c in await self.repository.all()}
+            self._fingerprint = fingerprint

@@ -1,0 +1,67 @@
+"""Browser sessions on the provider: the cookie holds a random id, the table its SHA-256."""
+
+from __future__ import annotations
+
+import secrets
+
+from sqlalchemy import insert, select, update
+
+from idp.store.database import Database
+from idp.store.records import SessionRecord, sha256_hex, user_from_row
+from idp.store.tables import BrowserSession, User
+
+sessions = BrowserSession.__table__  # type: ignore[attr-defined]
+users = User.__table__  # type: ignore[attr-defined]
+
+
+class SessionRepository:
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
+    async def create(self, user_id: str, *, now: float, lifetime: float) -> str:
+        """A fresh session id (rotated at every sign-in, against fixation)."""
+        session_id = secrets.token_urlsafe(32)
+        async with self.db.write() as c:
+            await c.execute(
+                insert(sessions).values(
+                    id_hash=sha256_hex(session_id),
+                    user_id=user_id,
+                    auth_time=now,
+                    created_at=now,
+                    expires_at=now + lifetime,
+                )
+            )
+        return session_id
+
+    async def get(self, session_id: str, now: float) -> SessionRecord | None:
+        query = (
+            select(users, sessions.c.auth_time, sessions.c.expires_at)
+            .join(sessions, sessions.c.user_id == users.c.id)
+            .where(
+                sessions.c.id_hash == sha256_hex(session_id),
+                sessions.c.ended_at.is_(None),
+                sessions.c.expires_at > now,
+            )
+        )
+        async with self.db.read() as c:
+            row = (await c.execute(query)).first()
+        if row is None:
+            return None
+        return SessionRecord(
+            user=user_from_row(row), auth_time=row.auth_time, expires_at=row.expires_at
+        )
+
+    async def end(self, session_id: str, now: float) -> None:
+        async with self.db.write() as c:
+            await c.execute(
+                update(sessions)
+                .where(sessions.c.id_hash == sha256_hex(session_id), sessions.c.ended_at.is_(None))
+                .values(ended_at=now)
+            )
+
+    async def end_for_user(self, user_id: str, now: float, *, keep: str | None = None) -> None:
+        query = update(sessions).where(sessions.c.user_id == user_id, sessions.c.ended_at.is_(None))
+        if keep is not None:
+            query = query.where(sessions.c.id_hash != sha256_hex(keep))
+        async with self.db.write() as c:
+            await c.execute(query.values(ended_at=now))

@@ -1,0 +1,178 @@
+"""The database schema (SQLModel tables). Rows never leave the store: it returns records.
+
+Times are UNIX seconds (float) so that expiry logic compares plain numbers from an injected
+clock. Every secret is stored hashed (DESIGN §5): `*_hash` columns hold SHA-256 (high-entropy
+secrets) or HMAC-SHA-256 under the server key (short codes), argon2id for passwords.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import JSON, Column, Index
+from sqlmodel import Field, SQLModel
+
+
+class User(SQLModel, table=True):
+    __tablename__ = "users"
+    id: str = Field(primary_key=True, max_length=36)
+    email: str = Field(unique=True, max_length=320)  # normalised: trimmed, case-folded
+    name: str = Field(max_length=200)
+    password_hash: str = Field(max_length=200)
+    email_verified: bool = False
+    locale: str | None = Field(default=None, max_length=10)
+    created_at: float
+    password_changed_at: float
+
+
+class Client(SQLModel, table=True):
+    __tablename__ = "clients"
+    client_id: str = Field(primary_key=True, max_length=64)
+    name: str = Field(max_length=200)
+    secret_hash: str | None = Field(default=None, max_length=64)
+    token_endpoint_auth_method: str = Field(max_length=40)
+    redirect_uris: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    post_logout_redirect_uris: list[str] = Field(
+        default_factory=list, sa_column=Column(JSON, nullable=False)
+    )
+    grant_types: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    scope: str = Field(max_length=1000)
+    first_party: bool = False
+    id_token_signed_response_alg: str = Field(default="RS256", max_length=10)
+    created_at: float
+    updated_at: float
+
+
+class AuthorizationCode(SQLModel, table=True):
+    __tablename__ = "authorization_codes"
+    code_hash: str = Field(primary_key=True, max_length=64)
+    client_id: str = Field(foreign_key="clients.client_id", ondelete="CASCADE", max_length=64)
+    user_id: str = Field(foreign_key="users.id", ondelete="CASCADE", max_length=36)
+    # Decided when the code is issued, so a replayed code can revoke what it produced.
+    grant_id: str = Field(max_length=36)
+    redirect_uri: str = Field(max_length=2000)
+    scope: str = Field(max_length=1000)
+    nonce: str | None = Field(default=None, max_length=500)
+    code_challenge: str = Field(max_length=128)
+    code_challenge_method: str = Field(max_length=10)
+    auth_time: float
+    expires_at: float
+    consumed_at: float | None = None
+
+
+class Grant(SQLModel, table=True):
+    """One sign-in of a user to a client: tokens hang off it; revoking it revokes them all."""
+
+    __tablename__ = "grants"
+    id: str = Field(primary_key=True, max_length=36)
+    user_id: str = Field(foreign_key="users.id", ondelete="CASCADE", index=True, max_length=36)
+    client_id: str = Field(foreign_key="clients.client_id", ondelete="CASCADE", max_length=64)
+    scope: str = Field(max_length=1000)
+    auth_time: float
+    created_at: float
+    expires_at: float  # auth_time + 30 days, never extended
+    revoked_at: float | None = None
+
+
+class RefreshToken(SQLModel, table=True):
+    __tablename__ = "refresh_tokens"
+    token_hash: str = Field(primary_key=True, max_length=64)
+    grant_id: str = Field(foreign_key="grants.id", ondelete="CASCADE", index=True, max_length=36)
+    scope: str = Field(max_length=1000)
+    created_at: float
+    rotated_at: float | None = None
+    # The pair issued on rotation, encrypted under a key derived from this (unstored) token,
+    # so a retry within the grace window gets the same pair back.
+    successor: str | None = Field(default=None, max_length=8000)
+
+
+class RevokedToken(SQLModel, table=True):
+    """Deny-list of explicitly revoked access-token `jti`s, kept until they expire."""
+
+    __tablename__ = "revoked_tokens"
+    jti: str = Field(primary_key=True, max_length=64)
+    expires_at: float = Field(index=True)
+
+
+class Consent(SQLModel, table=True):
+    __tablename__ = "consents"
+    user_id: str = Field(foreign_key="users.id", ondelete="CASCADE", primary_key=True)
+    client_id: str = Field(foreign_key="clients.client_id", ondelete="CASCADE", primary_key=True)
+    scope: str = Field(max_length=1000)
+    updated_at: float
+
+
+class BrowserSession(SQLModel, table=True):
+    __tablename__ = "browser_sessions"
+    id_hash: str = Field(primary_key=True, max_length=64)
+    user_id: str = Field(foreign_key="users.id", ondelete="CASCADE", index=True, max_length=36)
+    auth_time: float
+    created_at: float
+    expires_at: float
+    ended_at: float | None = None
+
+
+class DeviceCode(SQLModel, table=True):
+    __tablename__ = "device_codes"
+    device_code_hash: str = Field(primary_key=True, max_length=64)
+    user_code_hash: str = Field(unique=True, max_length=64)
+    client_id: str = Field(foreign_key="clients.client_id", ondelete="CASCADE", max_length=64)
+    scope: str = Field(max_length=1000)
+    created_at: float
+    expires_at: float
+    interval: int
+    last_polled_at: float | None = None
+    status: str = Field(default="pending", max_length=10)  # pending | approved | denied
+    user_id: str | None = Field(default=None, foreign_key="users.id", ondelete="CASCADE")
+    auth_time: float | None = None
+    grant_id: str = Field(max_length=36)
+    consumed_at: float | None = None
+
+
+class EmailChallenge(SQLModel, table=True):
+    __tablename__ = "email_challenges"
+    id: str = Field(primary_key=True, max_length=36)
+    user_id: str = Field(foreign_key="users.id", ondelete="CASCADE", max_length=36)
+    purpose: str = Field(max_length=10)  # verify | reset
+    code_hash: str = Field(max_length=64)
+    issued_at: float
+    attempts: int = 0
+    consumed_at: float | None = None
+    __table_args__ = (Index("ix_email_challenges_user_purpose", "user_id", "purpose"),)
+
+
+class ThrottleEvent(SQLModel, table=True):
+    """One failed attempt (password, code, proof, user code) under a throttle key."""
+
+    __tablename__ = "throttle_events"
+    id: int | None = Field(default=None, primary_key=True)
+    key: str = Field(max_length=200)
+    at: float
+    __table_args__ = (Index("ix_throttle_events_key_at", "key", "at"),)
+
+
+class AuditEvent(SQLModel, table=True):
+    __tablename__ = "audit_events"
+    id: int | None = Field(default=None, primary_key=True)
+    at: float = Field(index=True)
+    kind: str = Field(max_length=60)
+    user_id: str | None = Field(default=None, max_length=36)
+    client_id: str | None = Field(default=None, max_length=64)
+    ip: str | None = Field(default=None, max_length=64)
+    detail: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+
+
+__all__ = [
+    "AuditEvent",
+    "AuthorizationCode",
+    "BrowserSession",
+    "Client",
+    "Consent",
+    "DeviceCode",
+    "EmailChallenge",
+    "Grant",
+    "RefreshToken",
+    "RevokedToken",
+    "ThrottleEvent",
+    "User",
+]

@@ -1,0 +1,131 @@
+"""Errors render here, and only here.
+
+- Protocol endpoints answer RFC 6749 JSON (`error`, `error_description`) with `no-store`.
+- Pages answer a friendly page in the user's language.
+- Anything unexpected is logged with a request id and shown as a generic error: never a
+  traceback, and never the request's secrets.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import secrets
+
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import Response
+
+from idp.web.csrf import CsrfError
+from idp.web.forms import BadForm
+
+log = logging.getLogger("sageid.errors")
+
+JSON_HEADERS = {"Cache-Control": "no-store", "Pragma": "no-cache"}
+# Paths whose clients are programs, not people: they get JSON.
+API_PREFIXES = ("/token", "/revoke", "/introspect", "/userinfo", "/device_authorization", "/api/")
+
+
+def oauth_error(
+    error: str, description: str, status: int = 400, headers: dict[str, str] | None = None
+) -> Response:
+    body = json.dumps({"error": error, "error_description": description})
+    return Response(
+        body,
+        status_code=status,
+        media_type="application/json",
+        headers={**JSON_HEADERS, **(headers or {})},
+    )
+
+
+class PageError(Exception):
+    """A page-level refusal with a message id (translated when rendered)."""
+
+    def __init__(self, status: int, title: str, message: str, detail: str | None = None) -> None:
+        super().__init__(message)
+        self.status = status
+        self.title = title
+        self.message = message
+        self.detail = detail
+
+
+def _wants_json(request: Request) -> bool:
+    return request.url.path.startswith(API_PREFIXES)
+
+
+def error_page(request: Request, error: PageError) -> Response:
+    from idp.context import context  # the app context imports this module
+
+    return context(request).templates.render(
+        request,
+        "error.html",
+        {"title": error.title, "message": error.message, "detail": error.detail},
+        status=error.status,
+    )
+
+
+async def page_error_handler(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, PageError)
+    return error_page(request, exc)
+
+
+async def bad_form_handler(request: Request, exc: Exception) -> Response:
+    if _wants_json(request):
+        return oauth_error("invalid_request", str(exc))
+    return error_page(
+        request, PageError(400, "Invalid request", "The form could not be read.", str(exc))
+    )
+
+
+async def csrf_handler(request: Request, exc: Exception) -> Response:
+    return error_page(
+        request,
+        PageError(
+            403,
+            "Session expired",
+            "This form has expired or was sent from another site. Go back, reload the page "
+            "and try again.",
+        ),
+    )
+
+
+async def http_exception_handler(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, HTTPException)
+    if _wants_json(request):
+        code = "invalid_request" if exc.status_code < 500 else "server_error"
+        return oauth_error(code, str(exc.detail), exc.status_code)
+    titles = {404: "Page not found", 405: "Method not allowed"}
+    title = titles.get(exc.status_code, "Request refused")
+    return error_page(request, PageError(exc.status_code, title, title))
+
+
+async def unexpected_error_handler(request: Request, exc: Exception) -> Response:
+    request_id = secrets.token_hex(6)
+    # The exception and path only: no headers, form or query (they may carry secrets).
+    log.error(
+        "request %s failed: %s %s",
+        request_id,
+        request.method,
+        request.url.path,
+        exc_info=exc,
+    )
+    if _wants_json(request):
+        return oauth_error("server_error", f"Unexpected error (request {request_id}).", 500)
+    return error_page(
+        request,
+        PageError(
+            500,
+            "Something went wrong",
+            "Something went wrong on our side. Please try again in a moment.",
+            f"request {request_id}",
+        ),
+    )
+
+
+EXCEPTION_HANDLERS = {
+    PageError: page_error_handler,
+    BadForm: bad_form_handler,
+    CsrfError: csrf_handler,
+    HTTPException: http_exception_handler,
+    Exception: unexpected_error_handler,
+}

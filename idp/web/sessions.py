@@ -1,0 +1,55 @@
+"""The browser's sign-in on the provider: an HttpOnly cookie naming a stored session."""
+
+from __future__ import annotations
+
+from starlette.requests import Request
+from starlette.responses import Response
+
+from idp.context import context
+from idp.store.records import SessionRecord
+
+
+def cookie_name(secure: bool) -> str:
+    # `__Host-` pins the cookie to this host over https (no Domain, Path=/).
+    return "__Host-sageid_session" if secure else "sageid_session"
+
+
+async def current_session(request: Request) -> SessionRecord | None:
+    if "sageid_session_record" in request.scope:
+        cached: SessionRecord | None = request.scope["sageid_session_record"]
+        return cached
+    ctx = context(request)
+    session_id = request.cookies.get(cookie_name(ctx.settings.secure_cookies))
+    record = None
+    if session_id:
+        record = await ctx.store.sessions.get(session_id, ctx.clock.now())
+    request.scope["sageid_session_record"] = record
+    return record
+
+
+async def start_session(request: Request, response: Response, user_id: str) -> None:
+    """Sign in: always a new session id (against fixation); any previous one ends."""
+    ctx = context(request)
+    name = cookie_name(ctx.settings.secure_cookies)
+    now = ctx.clock.now()
+    if previous := request.cookies.get(name):
+        await ctx.store.sessions.end(previous, now)
+    lifetime = ctx.settings.lifetimes.browser_session
+    session_id = await ctx.store.sessions.create(user_id, now=now, lifetime=lifetime)
+    response.set_cookie(
+        name,
+        session_id,
+        max_age=lifetime,
+        httponly=True,
+        samesite="lax",
+        secure=ctx.settings.secure_cookies,
+        path="/",
+    )
+
+
+async def end_session(request: Request, response: Response) -> None:
+    ctx = context(request)
+    name = cookie_name(ctx.settings.secure_cookies)
+    if session_id := request.cookies.get(name):
+        await ctx.store.sessions.end(session_id, ctx.clock.now())
+    response.delete_cookie(name, path="/", secure=ctx.settings.secure_cookies, httponly=True)

@@ -1,0 +1,1 @@
+"""Code that the provider (`idp`) and the relying-party client (`client`) share."""

@@ -1,0 +1,148 @@
+"""Shared fixtures: settings in a temporary folder, a migrated database (SQLite, and
+PostgreSQL too when SAGEID_TEST_DATABASE_URL is set), the app through ASGI, a real server."""
+
+from __future__ import annotations
+
+import os
+import socket
+import threading
+import time
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+
+import anyio
+import httpx
+import pytest
+import uvicorn
+from sqlalchemy import text
+from starlette.applications import Starlette
+
+from idp.app import create_app
+from idp.clock import FrozenClock
+from idp.context import AppContext
+from idp.migrate import upgrade
+from idp.settings import PasswordHashing, Settings
+from tests.support import Seeded, seed, seed_store
+
+POSTGRES_URL = os.environ.get("SAGEID_TEST_DATABASE_URL", "")
+BACKENDS = ["sqlite", "postgres"] if POSTGRES_URL else ["sqlite"]
+# Cheap hashing in tests: the parameters are settings; production keeps OWASP's.
+TEST_HASHING = PasswordHashing(memory_cost_kib=1024, time_cost=1, parallelism=1)
+
+
+def _reset_postgres(url: str) -> None:
+    async def reset() -> None:
+        from sqlalchemy.ext.asyncio import create_async_engine
+
+        engine = create_async_engine(url)
+        async with engine.begin() as connection:
+            await connection.execute(text("DROP SCHEMA public CASCADE"))
+            await connection.execute(text("CREATE SCHEMA public"))
+        await engine.dispose()
+
+    anyio.run(reset)
+
+
+@pytest.fixture(params=BACKENDS)
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    if request.param == "postgres":
+        _reset_postgres(POSTGRES_URL)
+        url = POSTGRES_URL
+    else:
+        url = f"sqlite+aiosqlite:///{tmp_path / 'sageid.db'}"
+    upgrade(url)
+    return url
+
+
+def make_settings(
+    tmp_path: Path, database_url: str, issuer: str = "http://127.0.0.1:8000"
+) -> Settings:
+    return Settings(
+        issuer=issuer,
+        data_dir=tmp_path / "var",
+        key_dir=tmp_path / "certs",
+        database_url=database_url,
+        password_hashing=TEST_HASHING,
+        client_cache_poll=0.2,
+    )
+
+
+@pytest.fixture
+def settings(tmp_path: Path, database_url: str) -> Settings:
+    return make_settings(tmp_path, database_url)
+
+
+@pytest.fixture
+def clock() -> FrozenClock:
+    return FrozenClock(time.time())
+
+
+@pytest.fixture
+async def app(settings: Settings, clock: FrozenClock) -> AsyncIterator[Starlette]:
+    application = create_app(settings, clock)
+    async with application.router.lifespan_context(application):
+        yield application
+
+
+@pytest.fixture
+def ctx(app: Starlette) -> AppContext:
+    context: AppContext = app.state.ctx
+    return context
+
+
+@pytest.fixture
+async def seeded(ctx: AppContext) -> Seeded:
+    return await seed(ctx)
+
+
+@pytest.fixture
+async def client(app: Starlette, settings: Settings) -> AsyncIterator[httpx.AsyncClient]:
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url=settings.issuer) as http:
+        yield http
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port: int = s.getsockname()[1]
+        return port
+
+
+class LiveServer:
+    """The provider under a real uvicorn on a loopback port, in a thread."""
+
+    def __init__(self, settings: Settings, port: int) -> None:
+        self.settings = settings
+        self.url = settings.issuer
+        self.app = create_app(settings)
+        config = uvicorn.Config(self.app, host="127.0.0.1", port=port, log_level="warning")
+        self.server = uvicorn.Server(config)
+        self.thread = threading.Thread(target=self.server.run, daemon=True)
+
+    @property
+    def ctx(self) -> AppContext:
+        context: AppContext = self.app.state.ctx
+        return context
+
+    def __enter__(self) -> LiveServer:
+        self.thread.start()
+        deadline = time.monotonic() + 15
+        while not self.server.started:
+            if time.monotonic() > deadline or not self.thread.is_alive():
+                raise RuntimeError("the provider did not start")
+            time.sleep(0.02)
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self.server.should_exit = True
+        self.thread.join(10)
+
+
+@pytest.fixture
+def live_server(tmp_path: Path, database_url: str) -> Iterator[LiveServer]:
+    port = free_port()
+    settings = make_settings(tmp_path, database_url, issuer=f"http://127.0.0.1:{port}")
+    anyio.run(seed_store, settings)
+    with LiveServer(settings, port) as server:
+        yield server

@@ -1,0 +1,164 @@
+"""Test helpers: demo-like seed data and the browser steps of a sign-in, over HTTP."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import re
+import secrets
+from dataclasses import dataclass
+from urllib.parse import parse_qs, urlsplit
+
+import httpx
+
+from idp.context import AppContext
+from idp.passwords import Passwords
+from idp.settings import Settings
+from idp.store import Store
+from shared.scopes import DEVICE_CODE_GRANT
+
+EMAIL = "marie.martin@example.com"
+PASSWORD = "Boulangerie-Martin-2026"
+NATIVE_ID = "desktop-test"
+NATIVE_REDIRECT = "http://127.0.0.1/callback"
+PARTNER_ID = "partner-test"
+PARTNER_SECRET = "partner-test-secret"
+PARTNER_REDIRECT = "https://partner.example.com/callback"
+SERVICE_ID = "service-test"
+SERVICE_SECRET = "service-test-secret"
+ALL = "openid profile email offline_access referencing edi"
+
+
+@dataclass(frozen=True)
+class Seeded:
+    user_id: str
+    email: str = EMAIL
+    password: str = PASSWORD
+
+
+async def seed_into(store: Store, settings: Settings, now: float) -> Seeded:
+    password_hash = await Passwords(settings.password_hashing).hash(PASSWORD)
+    user = await store.users.add(
+        email=EMAIL, name="Marie Martin", password_hash=password_hash, email_verified=True, now=now
+    )
+    await store.clients.add(
+        client_id=NATIVE_ID,
+        name="Desktop test app",
+        public=True,
+        redirect_uris=[NATIVE_REDIRECT],
+        post_logout_redirect_uris=["http://127.0.0.1/signed-out"],
+        grant_types=["authorization_code", "refresh_token", DEVICE_CODE_GRANT],
+        scope=ALL,
+        first_party=True,
+        now=now,
+    )
+    await store.clients.add(
+        client_id=PARTNER_ID,
+        name="Partner Payroll",
+        public=False,
+        secret=PARTNER_SECRET,
+        redirect_uris=[PARTNER_REDIRECT],
+        post_logout_redirect_uris=["https://partner.example.com/"],
+        grant_types=["authorization_code", "refresh_token"],
+        scope="openid profile email offline_access referencing",
+        first_party=False,
+        now=now,
+    )
+    await store.clients.add(
+        client_id=SERVICE_ID,
+        name="Service",
+        public=False,
+        secret=SERVICE_SECRET,
+        redirect_uris=[],
+        post_logout_redirect_uris=[],
+        grant_types=["client_credentials"],
+        scope="edi",
+        first_party=True,
+        now=now,
+    )
+    return Seeded(user_id=user.id)
+
+
+async def seed(ctx: AppContext) -> Seeded:
+    seeded = await seed_into(ctx.store, ctx.settings, ctx.clock.now())
+    await ctx.store.client_cache.refresh()
+    return seeded
+
+
+async def seed_store(settings: Settings) -> Seeded:
+    import time
+
+    store = Store(settings.database_url)
+    try:
+        return await seed_into(store, settings, time.time())
+    finally:
+        await store.close()
+
+
+def pkce_pair() -> tuple[str, str]:
+    verifier = secrets.token_urlsafe(48)
+    challenge = base64.urlsafe_b64encode(hashlib.sha256(verifier.encode()).digest())
+    return verifier, challenge.rstrip(b"=").decode()
+
+
+def csrf_of(html: str) -> str:
+    found = re.search(r'name="csrf_token" value="([^"]+)"', html)
+    assert found, "no CSRF token in the page"
+    return found.group(1)
+
+
+def query_of(location: str) -> dict[str, str]:
+    return {k: v[0] for k, v in parse_qs(urlsplit(location).query).items()}
+
+
+def authorize_params(
+    *,
+    client_id: str = NATIVE_ID,
+    redirect_uri: str = NATIVE_REDIRECT,
+    scope: str = "openid profile email offline_access",
+    challenge: str | None = None,
+    **extra: str,
+) -> dict[str, str]:
+    params = {
+        "response_type": "code",
+        "client_id": client_id,
+        "redirect_uri": redirect_uri,
+        "scope": scope,
+        "state": secrets.token_urlsafe(8),
+        "nonce": secrets.token_urlsafe(8),
+    }
+    if challenge is not None:
+        params.update(code_challenge=challenge, code_challenge_method="S256")
+    params.update(extra)
+    return params
+
+
+async def sign_in(
+    http: httpx.AsyncClient,
+    email: str = EMAIL,
+    password: str = PASSWORD,
+    following: str = "/account",
+) -> httpx.Response:
+    page = await http.get("/signin", params={"next": following})
+    return await http.post(
+        "/signin",
+        data={
+            "csrf_token": csrf_of(page.text),
+            "email": email,
+            "password": password,
+            "next": following,
+        },
+    )
+
+
+async def authorization_code(
+    http: httpx.AsyncClient, params: dict[str, str], *, email: str = EMAIL, password: str = PASSWORD
+) -> httpx.Response:
+    """Follow /authorize through the sign-in page; return the final redirect to the client."""
+    response = await http.get("/authorize", params=params)
+    if response.status_code == 303 and response.headers["location"].startswith("/signin"):
+        following = query_of(response.headers["location"])["next"]
+        signed = await sign_in(http, email, password, following)
+        assert signed.status_code == 303, signed.text
+        response = await http.get(signed.headers["location"])
+    return response
