@@ -69,3 +69,8 @@ def negotiate_locale(ui_locales: str | None, accept_language: str | None) -> str
     if weighted:
         return min(weighted)[2]
     return DEFAULT_LOCALE
+
+
+def N_(message: str) -> str:
+    """Mark a message id for extraction; it is translated where it is rendered."""
+    return message

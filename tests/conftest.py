@@ -4,6 +4,7 @@ PostgreSQL too when SAGEID_TEST_DATABASE_URL is set), the app through ASGI, a re
 from __future__ import annotations
 
 import os
+import shutil
 import socket
 import threading
 import time
@@ -20,6 +21,7 @@ from starlette.applications import Starlette
 from idp.app import create_app
 from idp.clock import FrozenClock
 from idp.context import AppContext
+from idp.keys import KEY_FILE, KeyFile
 from idp.migrate import upgrade
 from idp.settings import PasswordHashing, Settings
 from tests.support import Seeded, seed, seed_store
@@ -54,9 +56,19 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     return url
 
 
+@pytest.fixture(scope="session")
+def key_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Keys generated once per run (an RSA key takes ~100 ms), copied into each test."""
+    folder = tmp_path_factory.mktemp("keys")
+    KeyFile(folder).ensure()
+    return folder / KEY_FILE
+
+
 def make_settings(
-    tmp_path: Path, database_url: str, issuer: str = "http://127.0.0.1:8000"
+    tmp_path: Path, database_url: str, keys: Path, issuer: str = "http://127.0.0.1:8000"
 ) -> Settings:
+    (tmp_path / "certs").mkdir(exist_ok=True, mode=0o700)
+    shutil.copy(keys, tmp_path / "certs" / KEY_FILE)
     return Settings(
         issuer=issuer,
         data_dir=tmp_path / "var",
@@ -68,8 +80,8 @@ def make_settings(
 
 
 @pytest.fixture
-def settings(tmp_path: Path, database_url: str) -> Settings:
-    return make_settings(tmp_path, database_url)
+def settings(tmp_path: Path, database_url: str, key_template: Path) -> Settings:
+    return make_settings(tmp_path, database_url, key_template)
 
 
 @pytest.fixture
@@ -140,9 +152,10 @@ class LiveServer:
 
 
 @pytest.fixture
-def live_server(tmp_path: Path, database_url: str) -> Iterator[LiveServer]:
+def live_server(tmp_path: Path, database_url: str, key_template: Path) -> Iterator[LiveServer]:
     port = free_port()
-    settings = make_settings(tmp_path, database_url, issuer=f"http://127.0.0.1:{port}")
+    issuer = f"http://127.0.0.1:{port}"
+    settings = make_settings(tmp_path, database_url, key_template, issuer=issuer)
     anyio.run(seed_store, settings)
     with LiveServer(settings, port) as server:
         yield server

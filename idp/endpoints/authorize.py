@@ -18,6 +18,7 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
 from idp.context import AppContext, context
+from idp.i18n import N_
 from idp.oauth.grants import AuthenticatedUser
 from idp.oauth.requests import ParsedOAuth2Request, duplicated
 from idp.store.records import SessionRecord
@@ -33,9 +34,11 @@ DECISION_FIELD = "decision"
 def _invalid_request_page(error: OAuth2Error) -> PageError:
     return PageError(
         400,
-        "This sign-in request is not valid",
-        "The application that sent you here made a request we cannot accept. Go back to the "
-        "application and try again; if it keeps happening, contact its publisher.",
+        N_("This sign-in request is not valid"),
+        N_(
+            "The application that sent you here made a request we cannot accept. Go back to "
+            "the application and try again; if it keeps happening, contact its publisher."
+        ),
         f"{error.error}: {error.get_error_description() or ''}".strip(),
     )
 

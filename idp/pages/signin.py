@@ -6,6 +6,7 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
 from idp.context import context
+from idp.i18n import N_
 from idp.store.users import normalise_email
 from idp.web.csrf import FIELD as CSRF_FIELD
 from idp.web.forms import first, read_form
@@ -39,7 +40,7 @@ async def signin_submit(request: Request) -> Response:
     matches, rehashed = await ctx.passwords.verify(user.password_hash if user else None, password)
     if user is None or not matches:
         return _render(
-            request, email=email, following=following, error="Incorrect email or password."
+            request, email=email, following=following, error=N_("Incorrect email or password.")
         )
     if rehashed:
         await ctx.store.users.update_password_hash(user.id, rehashed)

@@ -16,6 +16,7 @@ from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import Response
 
+from idp.i18n import N_
 from idp.web.csrf import CsrfError
 from idp.web.forms import BadForm
 
@@ -73,7 +74,8 @@ async def bad_form_handler(request: Request, exc: Exception) -> Response:
     if _wants_json(request):
         return oauth_error("invalid_request", str(exc))
     return error_page(
-        request, PageError(400, "Invalid request", "The form could not be read.", str(exc))
+        request,
+        PageError(400, N_("Invalid request"), N_("The form could not be read."), str(exc)),
     )
 
 
@@ -82,9 +84,11 @@ async def csrf_handler(request: Request, exc: Exception) -> Response:
         request,
         PageError(
             403,
-            "Session expired",
-            "This form has expired or was sent from another site. Go back, reload the page "
-            "and try again.",
+            N_("Session expired"),
+            N_(
+                "This form has expired or was sent from another site. Go back, reload the page "
+                "and try again."
+            ),
         ),
     )
 
@@ -94,8 +98,8 @@ async def http_exception_handler(request: Request, exc: Exception) -> Response:
     if _wants_json(request):
         code = "invalid_request" if exc.status_code < 500 else "server_error"
         return oauth_error(code, str(exc.detail), exc.status_code)
-    titles = {404: "Page not found", 405: "Method not allowed"}
-    title = titles.get(exc.status_code, "Request refused")
+    titles = {404: N_("Page not found"), 405: N_("Method not allowed")}
+    title = titles.get(exc.status_code, N_("Request refused"))
     return error_page(request, PageError(exc.status_code, title, title))
 
 
@@ -115,8 +119,8 @@ async def unexpected_error_handler(request: Request, exc: Exception) -> Response
         request,
         PageError(
             500,
-            "Something went wrong",
-            "Something went wrong on our side. Please try again in a moment.",
+            N_("Something went wrong"),
+            N_("Something went wrong on our side. Please try again in a moment."),
             f"request {request_id}",
         ),
     )

@@ -8,7 +8,6 @@ Create Date: 2026-11-28 09:18:38.122413
 from __future__ import annotations
 
 import sqlalchemy as sa
-import sqlmodel
 from alembic import op
 
 revision = "0001"
@@ -23,10 +22,10 @@ def upgrade() -> None:
         "audit_events",
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("at", sa.Float(), nullable=False),
-        sa.Column("kind", sqlmodel.sql.sqltypes.AutoString(length=60), nullable=False),
-        sa.Column("user_id", sqlmodel.sql.sqltypes.AutoString(length=36), nullable=True),
-        sa.Column("client_id", sqlmodel.sql.sqltypes.AutoString(length=64), nullable=True),
-        sa.Column("ip", sqlmodel.sql.sqltypes.AutoString(length=64), nullable=True),
+        sa.Column("kind", sa.String(length=60), nullable=False),
+        sa.Column("user_id", sa.String(length=36), nullable=True),
+        sa.Column("client_id", sa.String(length=64), nullable=True),
+        sa.Column("ip", sa.String(length=64), nullable=True),
         sa.Column("detail", sa.JSON(), nullable=False),
         sa.PrimaryKeyConstraint("id"),
     )
@@ -35,22 +34,22 @@ def upgrade() -> None:
 
     op.create_table(
         "clients",
-        sa.Column("client_id", sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
-        sa.Column("name", sqlmodel.sql.sqltypes.AutoString(length=200), nullable=False),
-        sa.Column("secret_hash", sqlmodel.sql.sqltypes.AutoString(length=64), nullable=True),
+        sa.Column("client_id", sa.String(length=64), nullable=False),
+        sa.Column("name", sa.String(length=200), nullable=False),
+        sa.Column("secret_hash", sa.String(length=64), nullable=True),
         sa.Column(
             "token_endpoint_auth_method",
-            sqlmodel.sql.sqltypes.AutoString(length=40),
+            sa.String(length=40),
             nullable=False,
         ),
         sa.Column("redirect_uris", sa.JSON(), nullable=False),
         sa.Column("post_logout_redirect_uris", sa.JSON(), nullable=False),
         sa.Column("grant_types", sa.JSON(), nullable=False),
-        sa.Column("scope", sqlmodel.sql.sqltypes.AutoString(length=1000), nullable=False),
+        sa.Column("scope", sa.String(length=1000), nullable=False),
         sa.Column("first_party", sa.Boolean(), nullable=False),
         sa.Column(
             "id_token_signed_response_alg",
-            sqlmodel.sql.sqltypes.AutoString(length=10),
+            sa.String(length=10),
             nullable=False,
         ),
         sa.Column("created_at", sa.Float(), nullable=False),
@@ -59,7 +58,7 @@ def upgrade() -> None:
     )
     op.create_table(
         "revoked_tokens",
-        sa.Column("jti", sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
+        sa.Column("jti", sa.String(length=64), nullable=False),
         sa.Column("expires_at", sa.Float(), nullable=False),
         sa.PrimaryKeyConstraint("jti"),
     )
@@ -71,7 +70,7 @@ def upgrade() -> None:
     op.create_table(
         "throttle_events",
         sa.Column("id", sa.Integer(), nullable=False),
-        sa.Column("key", sqlmodel.sql.sqltypes.AutoString(length=200), nullable=False),
+        sa.Column("key", sa.String(length=200), nullable=False),
         sa.Column("at", sa.Float(), nullable=False),
         sa.PrimaryKeyConstraint("id"),
     )
@@ -80,12 +79,12 @@ def upgrade() -> None:
 
     op.create_table(
         "users",
-        sa.Column("id", sqlmodel.sql.sqltypes.AutoString(length=36), nullable=False),
-        sa.Column("email", sqlmodel.sql.sqltypes.AutoString(length=320), nullable=False),
-        sa.Column("name", sqlmodel.sql.sqltypes.AutoString(length=200), nullable=False),
-        sa.Column("password_hash", sqlmodel.sql.sqltypes.AutoString(length=200), nullable=False),
+        sa.Column("id", sa.String(length=36), nullable=False),
+        sa.Column("email", sa.String(length=320), nullable=False),
+        sa.Column("name", sa.String(length=200), nullable=False),
+        sa.Column("password_hash", sa.String(length=200), nullable=False),
         sa.Column("email_verified", sa.Boolean(), nullable=False),
-        sa.Column("locale", sqlmodel.sql.sqltypes.AutoString(length=10), nullable=True),
+        sa.Column("locale", sa.String(length=10), nullable=True),
         sa.Column("created_at", sa.Float(), nullable=False),
         sa.Column("password_changed_at", sa.Float(), nullable=False),
         sa.PrimaryKeyConstraint("id"),
@@ -93,17 +92,15 @@ def upgrade() -> None:
     )
     op.create_table(
         "authorization_codes",
-        sa.Column("code_hash", sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
-        sa.Column("client_id", sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
-        sa.Column("user_id", sqlmodel.sql.sqltypes.AutoString(length=36), nullable=False),
-        sa.Column("grant_id", sqlmodel.sql.sqltypes.AutoString(length=36), nullable=False),
-        sa.Column("redirect_uri", sqlmodel.sql.sqltypes.AutoString(length=2000), nullable=False),
-        sa.Column("scope", sqlmodel.sql.sqltypes.AutoString(length=1000), nullable=False),
-        sa.Column("nonce", sqlmodel.sql.sqltypes.AutoString(length=500), nullable=True),
-        sa.Column("code_challenge", sqlmodel.sql.sqltypes.AutoString(length=128), nullable=False),
-        sa.Column(
-            "code_challenge_method", sqlmodel.sql.sqltypes.AutoString(length=10), nullable=False
-        ),
+        sa.Column("code_hash", sa.String(length=64), nullable=False),
+        sa.Column("client_id", sa.String(length=64), nullable=False),
+        sa.Column("user_id", sa.String(length=36), nullable=False),
+        sa.Column("grant_id", sa.String(length=36), nullable=False),
+        sa.Column("redirect_uri", sa.String(length=2000), nullable=False),
+        sa.Column("scope", sa.String(length=1000), nullable=False),
+        sa.Column("nonce", sa.String(length=500), nullable=True),
+        sa.Column("code_challenge", sa.String(length=128), nullable=False),
+        sa.Column("code_challenge_method", sa.String(length=10), nullable=False),
         sa.Column("auth_time", sa.Float(), nullable=False),
         sa.Column("expires_at", sa.Float(), nullable=False),
         sa.Column("consumed_at", sa.Float(), nullable=True),
@@ -113,8 +110,8 @@ def upgrade() -> None:
     )
     op.create_table(
         "browser_sessions",
-        sa.Column("id_hash", sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
-        sa.Column("user_id", sqlmodel.sql.sqltypes.AutoString(length=36), nullable=False),
+        sa.Column("id_hash", sa.String(length=64), nullable=False),
+        sa.Column("user_id", sa.String(length=36), nullable=False),
         sa.Column("auth_time", sa.Float(), nullable=False),
         sa.Column("created_at", sa.Float(), nullable=False),
         sa.Column("expires_at", sa.Float(), nullable=False),
@@ -127,9 +124,9 @@ def upgrade() -> None:
 
     op.create_table(
         "consents",
-        sa.Column("user_id", sqlmodel.sql.sqltypes.AutoString(), nullable=False),
-        sa.Column("client_id", sqlmodel.sql.sqltypes.AutoString(), nullable=False),
-        sa.Column("scope", sqlmodel.sql.sqltypes.AutoString(length=1000), nullable=False),
+        sa.Column("user_id", sa.String(), nullable=False),
+        sa.Column("client_id", sa.String(), nullable=False),
+        sa.Column("scope", sa.String(length=1000), nullable=False),
         sa.Column("updated_at", sa.Float(), nullable=False),
         sa.ForeignKeyConstraint(["client_id"], ["clients.client_id"], ondelete="CASCADE"),
         sa.ForeignKeyConstraint(["user_id"], ["users.id"], ondelete="CASCADE"),
@@ -137,18 +134,18 @@ def upgrade() -> None:
     )
     op.create_table(
         "device_codes",
-        sa.Column("device_code_hash", sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
-        sa.Column("user_code_hash", sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
-        sa.Column("client_id", sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
-        sa.Column("scope", sqlmodel.sql.sqltypes.AutoString(length=1000), nullable=False),
+        sa.Column("device_code_hash", sa.String(length=64), nullable=False),
+        sa.Column("user_code_hash", sa.String(length=64), nullable=False),
+        sa.Column("client_id", sa.String(length=64), nullable=False),
+        sa.Column("scope", sa.String(length=1000), nullable=False),
         sa.Column("created_at", sa.Float(), nullable=False),
         sa.Column("expires_at", sa.Float(), nullable=False),
         sa.Column("interval", sa.Integer(), nullable=False),
         sa.Column("last_polled_at", sa.Float(), nullable=True),
-        sa.Column("status", sqlmodel.sql.sqltypes.AutoString(length=10), nullable=False),
-        sa.Column("user_id", sqlmodel.sql.sqltypes.AutoString(), nullable=True),
+        sa.Column("status", sa.String(length=10), nullable=False),
+        sa.Column("user_id", sa.String(), nullable=True),
         sa.Column("auth_time", sa.Float(), nullable=True),
-        sa.Column("grant_id", sqlmodel.sql.sqltypes.AutoString(length=36), nullable=False),
+        sa.Column("grant_id", sa.String(length=36), nullable=False),
         sa.Column("consumed_at", sa.Float(), nullable=True),
         sa.ForeignKeyConstraint(["client_id"], ["clients.client_id"], ondelete="CASCADE"),
         sa.ForeignKeyConstraint(["user_id"], ["users.id"], ondelete="CASCADE"),
@@ -157,10 +154,10 @@ def upgrade() -> None:
     )
     op.create_table(
         "email_challenges",
-        sa.Column("id", sqlmodel.sql.sqltypes.AutoString(length=36), nullable=False),
-        sa.Column("user_id", sqlmodel.sql.sqltypes.AutoString(length=36), nullable=False),
-        sa.Column("purpose", sqlmodel.sql.sqltypes.AutoString(length=10), nullable=False),
-        sa.Column("code_hash", sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
+        sa.Column("id", sa.String(length=36), nullable=False),
+        sa.Column("user_id", sa.String(length=36), nullable=False),
+        sa.Column("purpose", sa.String(length=10), nullable=False),
+        sa.Column("code_hash", sa.String(length=64), nullable=False),
         sa.Column("issued_at", sa.Float(), nullable=False),
         sa.Column("attempts", sa.Integer(), nullable=False),
         sa.Column("consumed_at", sa.Float(), nullable=True),
@@ -174,10 +171,10 @@ def upgrade() -> None:
 
     op.create_table(
         "grants",
-        sa.Column("id", sqlmodel.sql.sqltypes.AutoString(length=36), nullable=False),
-        sa.Column("user_id", sqlmodel.sql.sqltypes.AutoString(length=36), nullable=False),
-        sa.Column("client_id", sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
-        sa.Column("scope", sqlmodel.sql.sqltypes.AutoString(length=1000), nullable=False),
+        sa.Column("id", sa.String(length=36), nullable=False),
+        sa.Column("user_id", sa.String(length=36), nullable=False),
+        sa.Column("client_id", sa.String(length=64), nullable=False),
+        sa.Column("scope", sa.String(length=1000), nullable=False),
         sa.Column("auth_time", sa.Float(), nullable=False),
         sa.Column("created_at", sa.Float(), nullable=False),
         sa.Column("expires_at", sa.Float(), nullable=False),
@@ -191,12 +188,12 @@ def upgrade() -> None:
 
     op.create_table(
         "refresh_tokens",
-        sa.Column("token_hash", sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
-        sa.Column("grant_id", sqlmodel.sql.sqltypes.AutoString(length=36), nullable=False),
-        sa.Column("scope", sqlmodel.sql.sqltypes.AutoString(length=1000), nullable=False),
+        sa.Column("token_hash", sa.String(length=64), nullable=False),
+        sa.Column("grant_id", sa.String(length=36), nullable=False),
+        sa.Column("scope", sa.String(length=1000), nullable=False),
         sa.Column("created_at", sa.Float(), nullable=False),
         sa.Column("rotated_at", sa.Float(), nullable=True),
-        sa.Column("successor", sqlmodel.sql.sqltypes.AutoString(length=8000), nullable=True),
+        sa.Column("successor", sa.String(length=8000), nullable=True),
         sa.ForeignKeyConstraint(["grant_id"], ["grants.id"], ondelete="CASCADE"),
         sa.PrimaryKeyConstraint("token_hash"),
     )
