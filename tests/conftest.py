@@ -45,15 +45,23 @@ def _reset_postgres(url: str) -> None:
     anyio.run(reset)
 
 
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """One migrated SQLite file per run, copied for each test (migrating takes ~100 ms)."""
+    path = tmp_path_factory.mktemp("db") / "template.db"
+    upgrade(f"sqlite+aiosqlite:///{path}")
+    return path
+
+
 @pytest.fixture(params=BACKENDS)
-def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+def database_url(request: pytest.FixtureRequest, tmp_path: Path, sqlite_template: Path) -> str:
     if request.param == "postgres":
         _reset_postgres(POSTGRES_URL)
-        url = POSTGRES_URL
-    else:
-        url = f"sqlite+aiosqlite:///{tmp_path / 'sageid.db'}"
-    upgrade(url)
-    return url
+        upgrade(POSTGRES_URL)
+        return POSTGRES_URL
+    path = tmp_path / "sageid.db"
+    shutil.copy(sqlite_template, path)
+    return f"sqlite+aiosqlite:///{path}"
 
 
 @pytest.fixture(scope="session")

@@ -1,0 +1,181 @@
+"""`sageid-idp`: administration from the command line, with clear errors."""
+
+from __future__ import annotations
+
+import json
+import stat
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from idp.cli import main
+
+
+@pytest.fixture
+def env(tmp_path: Path, database_url: str) -> dict[str, str]:
+    return {
+        "SAGEID_DATA_DIR": str(tmp_path / "var"),
+        "SAGEID_KEY_DIR": str(tmp_path / "certs"),
+        "DATABASE_URL": database_url,
+        "SAGEID_ARGON2_MEMORY_KIB": "1024",
+        "SAGEID_ARGON2_TIME_COST": "1",
+    }
+
+
+def run(env: dict[str, str], *args: str, stdin: str | None = None) -> tuple[int, str]:
+    result = CliRunner().invoke(main, list(args), env=env, input=stdin)
+    return result.exit_code, result.output
+
+
+def test_keys_are_created_private_and_rotate(env: dict[str, str]) -> None:
+    code, out = run(env, "keys", "list")
+    assert code == 0
+    key_file = Path(env["SAGEID_KEY_DIR"]) / "keys.json"
+    assert stat.S_IMODE(key_file.stat().st_mode) == 0o600
+    assert out.count("  signing") == 2
+
+    code, out = run(env, "keys", "rotate")
+    assert code == 0
+    lines = out.strip().splitlines()
+    assert len(lines) == 4
+    assert sum("signing" in line for line in lines) == 2
+    assert sum("published" in line for line in lines) == 2
+
+    old_kid = next(line.split()[0] for line in lines if "published" in line)
+    signing_kid = next(line.split()[0] for line in lines if "signing" in line)
+    code, out = run(env, "keys", "retire", signing_kid)
+    assert code != 0 and "current signing key" in out
+    code, out = run(env, "keys", "retire", old_kid)
+    assert code == 0 and old_kid not in out
+    code, out = run(env, "keys", "retire", "no-such-kid")
+    assert code != 0 and "no key" in out
+
+
+def test_clients_add_list_remove(env: dict[str, str]) -> None:
+    code, out = run(
+        env,
+        "clients",
+        "add",
+        "--name",
+        "Payroll",
+        "--confidential",
+        "--redirect-uri",
+        "https://payroll.example.com/cb",
+        "--grant-type",
+        "authorization_code",
+        "--grant-type",
+        "refresh_token",
+        "--scope",
+        "openid profile",
+        "--json",
+    )
+    assert code == 0, out
+    created = json.loads(out)
+    assert created["client_secret"] and len(created["client_secret"]) >= 40
+
+    code, out = run(env, "clients", "list")
+    assert code == 0
+    assert created["client_id"] in out and "Payroll" in out
+    assert created["client_secret"] not in out  # shown once, stored hashed
+
+    code, out = run(
+        env,
+        "clients",
+        "add",
+        "--name",
+        "Desk",
+        "--public",
+        "--first-party",
+        "--redirect-uri",
+        "http://127.0.0.1/callback",
+    )
+    assert code == 0 and "client_secret" not in out
+
+    assert run(env, "clients", "remove", created["client_id"])[0] == 0
+    code, out = run(env, "clients", "remove", created["client_id"])
+    assert code != 0 and "no client" in out
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--name", "X", "--redirect-uri", "https://a.example/cb"], "--public or --confidential"),
+        (["--name", "X", "--public"], "redirect-uri"),
+        (["--name", "X", "--public", "--redirect-uri", "http://evil.example/cb"], "https"),
+        (["--name", "X", "--public", "--redirect-uri", "https://a.example/cb#frag"], "fragment"),
+        (
+            [
+                "--name",
+                "X",
+                "--public",
+                "--redirect-uri",
+                "https://a.example/cb",
+                "--scope",
+                "root",
+            ],
+            "unknown scope",
+        ),
+        (["--name", "X", "--public", "--grant-type", "client_credentials"], "client_credentials"),
+        (["--name", "X", "--public", "--grant-type", "implicit"], "implicit"),
+    ],
+    ids=["no-kind", "no-redirect", "http", "fragment", "scope", "public-cc", "implicit"],
+)
+def test_clients_add_refuses_bad_arguments(
+    env: dict[str, str], args: list[str], message: str
+) -> None:
+    code, out = run(env, "clients", "add", *args)
+    assert code != 0
+    assert message in out
+
+
+def test_users_add_and_list(env: dict[str, str]) -> None:
+    code, out = run(
+        env,
+        "users",
+        "add",
+        "--email",
+        " Jean@Example.FR ",
+        "--name",
+        "Jean",
+        "--password-stdin",
+        "--verified",
+        stdin="a-long-enough-passphrase-42\n",
+    )
+    assert code == 0, out
+    assert "jean@example.fr" in out
+    code, out = run(env, "users", "list")
+    assert "jean@example.fr" in out and "verified" in out
+    assert "a-long-enough" not in out
+    code, out = run(
+        env,
+        "users",
+        "add",
+        "--email",
+        "JEAN@example.fr",
+        "--name",
+        "J",
+        "--password-stdin",
+        stdin="another-long-passphrase-43\n",
+    )
+    assert code != 0 and "already" in out
+
+
+def test_users_add_needs_a_password(env: dict[str, str]) -> None:
+    code, out = run(
+        env, "users", "add", "--email", "a@b.fr", "--name", "A", "--password-stdin", stdin=""
+    )
+    assert code != 0 and "password" in out
+
+
+def test_demo_is_idempotent(env: dict[str, str]) -> None:
+    first = run(env, "demo")
+    second = run(env, "demo")
+    assert first[0] == second[0] == 0
+    assert first[1] == second[1]
+    assert "sage-desktop" in first[1] and "marie.martin@example.com" in first[1]
+
+
+def test_bad_settings_are_reported(env: dict[str, str]) -> None:
+    code, out = run({**env, "SAGEID_ISSUER": "http://sage.example.com"}, "users", "list")
+    assert code != 0 and "https" in out
