@@ -1,0 +1,197 @@
+"""The token cache file: entries encrypted at rest, shared by every process of the user
+under an OS file lock.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any, Final
+
+import filelock
+import platformdirs
+
+from ._clock import Clock, SystemClock
+from ._entry import CacheEntry
+from ._exceptions import CacheCorrupted, CacheError, SignInRequired
+from ._keyring import DEFAULT_KEYRING_TIMEOUT
+from ._protection import PlaintextProtection, select_protection
+from ._sealing import CacheProtection, UndecryptableCache
+from ._storage import (
+    atomic_write,
+    ensure_private_directory,
+    move_aside,
+    read_bytes,
+    remove_stale_temp_files,
+)
+
+logger = logging.getLogger("sageid.client")
+
+CACHE_FILE_NAME: Final = "tokens.cache"
+LOCK_FILE_NAME: Final = "tokens.lock"
+_FORMAT: Final = "sageid-token-cache"
+_VERSION: Final = 1
+
+
+def default_cache_directory() -> Path:
+    """Return the per-user data directory the cache lives in (`platformdirs`)."""
+    return Path(platformdirs.user_data_dir("sageid", appauthor=False))
+
+
+class _Corrupt(Exception):
+    pass
+
+
+class TokenCache:
+    """Entries on disk in one file, under `directory` (default: the user data dir).
+
+    The directory belongs to the cache and is kept 0700; the file is 0600.
+    Reads need no lock (writes are atomic renames). Writes, and any read-refresh-write
+    sequence (see `locked`), hold an OS file lock shared by all processes of the user.
+    `protection` defaults to `select_protection`: the OS keyring, else the explicit
+    fallbacks (`SAGEID_CACHE_PASSPHRASE`, `insecure_storage`), else `KeyringUnavailable`.
+    """
+
+    def __init__(
+        self,
+        directory: Path | None = None,
+        *,
+        protection: CacheProtection | None = None,
+        insecure_storage: bool = False,
+        passphrase: str | None = None,
+        environ: Mapping[str, str] | None = None,
+        keyring_timeout: float = DEFAULT_KEYRING_TIMEOUT,
+        clock: Clock | None = None,
+        lock_timeout: float = 60.0,
+    ) -> None:
+        self.directory = directory if directory is not None else default_cache_directory()
+        self.path = self.directory / CACHE_FILE_NAME
+        self.clock: Clock = clock if clock is not None else SystemClock()
+        self._protection = protection
+        self._selection = (insecure_storage, passphrase, environ, keyring_timeout)
+        self._lock = filelock.FileLock(
+            self.directory / LOCK_FILE_NAME, timeout=lock_timeout, mode=0o600
+        )
+
+    @property
+    def protection(self) -> CacheProtection:
+        """The protection in use, chosen on first need (this may probe the OS keyring)."""
+        if self._protection is None:
+            insecure, passphrase, environ, timeout = self._selection
+            self._protection = select_protection(
+                str(self.path),
+                insecure_storage=insecure,
+                passphrase=passphrase,
+                environ=environ,
+                keyring_timeout=timeout,
+            )
+        return self._protection
+
+    @contextmanager
+    def locked(self) -> Iterator[None]:
+        """Hold the cache's OS file lock (re-entrant within this object)."""
+        ensure_private_directory(self.directory)
+        try:
+            with self._lock:
+                yield
+        except filelock.Timeout as error:
+            raise CacheError(f"the token cache stayed locked for {self._lock.timeout} s") from error
+
+    def _open(self, envelope: Mapping[str, Any]) -> bytes:
+        name = envelope.get("protection")
+        if name == PlaintextProtection.name:
+            return PlaintextProtection().unseal(envelope)
+        if name not in ("keyring", "passphrase"):
+            raise UndecryptableCache(f"unknown protection {name!r}")
+        if name != self.protection.name:
+            raise CacheError(
+                f"the token cache at {self.path} is protected by {name}, which is not in use "
+                f"here ({self.protection.name}); sign out there or delete the file"
+            )
+        return self.protection.unseal(envelope)
+
+    def _decode(self, data: bytes) -> list[CacheEntry]:
+        try:
+            envelope = json.loads(data)
+            if envelope.get("format") != _FORMAT or envelope.get("version") != _VERSION:
+                raise _Corrupt("not a token cache of this version")
+            payload = json.loads(self._open(envelope))
+            return [CacheEntry.from_json(item) for item in payload["entries"]]
+        except (UndecryptableCache, ValueError, TypeError, KeyError, AttributeError) as error:
+            raise _Corrupt(str(error)) from error
+
+    def _read_all(self) -> list[CacheEntry]:
+        data = read_bytes(self.path)
+        if data is None:
+            return []
+        try:
+            return self._decode(data)
+        except _Corrupt:
+            pass
+        # Decide "corrupt" only under the lock: the file may have just been replaced.
+        with self.locked():
+            data = read_bytes(self.path)
+            if data is None:
+                return []
+            try:
+                return self._decode(data)
+            except _Corrupt as error:
+                moved_to = move_aside(self.path, now=self.clock.now())
+                logger.warning("Unreadable token cache (%s) moved to %s.", error, moved_to)
+                raise CacheCorrupted(moved_to) from error
+
+    def entries(self) -> list[CacheEntry]:
+        """Return every usable entry (refresh tokens past 30 days already dropped).
+
+        A corrupt file is moved aside and `CacheCorrupted` (a `SignInRequired`) is raised.
+        """
+        now = self.clock.now()
+        return [aged for entry in self._read_all() if (aged := entry.aged(now)) is not None]
+
+    def find(self, issuer: str, client_id: str, subject: str | None = None) -> CacheEntry:
+        """Return the entry for this issuer + client (+ account), or raise `SignInRequired`."""
+        found = [e for e in self.entries() if e.matches(issuer, client_id, subject)]
+        if not found:
+            raise SignInRequired(f"not signed in to {issuer} (client {client_id}); please sign in")
+        if len(found) > 1:
+            raise SignInRequired("several accounts are signed in; name the account to use")
+        return found[0]
+
+    def _write(self, entries: list[CacheEntry]) -> None:
+        now = self.clock.now()
+        kept = [aged.to_json() for entry in entries if (aged := entry.aged(now)) is not None]
+        payload = json.dumps({"entries": kept}, separators=(",", ":")).encode()
+        protection = self.protection
+        envelope = {"format": _FORMAT, "version": _VERSION, "protection": protection.name}
+        envelope.update(protection.seal(payload))
+        atomic_write(self.path, json.dumps(envelope, indent=1).encode())
+        # Only a writer holding the lock creates temp files, so any other is a dead one's.
+        remove_stale_temp_files(self.path)
+
+    def _entries_for_update(self) -> list[CacheEntry]:
+        try:
+            return self._read_all()
+        except CacheCorrupted:
+            return []  # Already moved aside and logged; the write starts a fresh file.
+
+    def store(self, entry: CacheEntry) -> None:
+        """Insert or replace the entry for its issuer + client + account."""
+        with self.locked():
+            others = [
+                e
+                for e in self._entries_for_update()
+                if not e.matches(entry.issuer, entry.client_id, entry.subject)
+            ]
+            self._write([*others, entry])
+
+    def remove(self, issuer: str, client_id: str, subject: str) -> bool:
+        """Delete the entry for this issuer + client + account; return whether it existed."""
+        with self.locked():
+            entries = self._entries_for_update()
+            kept = [e for e in entries if not e.matches(issuer, client_id, subject)]
+            if len(kept) != len(entries):
+                self._write(kept)
+            return len(kept) != len(entries)

@@ -1,0 +1,163 @@
+"""A signed-in account: hands out fresh access tokens, refreshing under the cache lock.
+
+The refresh is read → refresh → write with the OS file lock held and the cache re-read
+after taking it, so when two processes need a refresh at once the second finds the
+first's result instead of spending the already-rotated refresh token (which the provider
+would treat as reuse and answer with `invalid_grant`, revoking the whole grant).
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable, Mapping
+from typing import Any
+
+import httpx
+
+from ._cache import TokenCache
+from ._clock import Clock
+from ._entry import CacheEntry
+from ._exceptions import IdTokenError, OAuthError, SageIDError, SignInRequired
+from ._http import Backoff, retry_unsent
+from ._tokens import TokenResponse, refresh_token_grant, request_token
+
+logger = logging.getLogger("sageid.client")
+
+Refresher = Callable[[str], TokenResponse]
+"""Spends a refresh token at the provider and returns the token response."""
+
+RefreshedIdTokenValidator = Callable[[str, str], Mapping[str, Any]]
+"""Validates a refreshed ID token (given it and the new access token); returns its claims."""
+
+Revoker = Callable[[str], None]
+"""Revokes a refresh token at the provider (RFC 7009)."""
+
+DEFAULT_REFRESH_MARGIN = 60.0
+
+
+def http_refresher(
+    http: httpx.Client, token_endpoint: str, client_id: str, *, clock: Clock
+) -> Refresher:
+    """Return a `Refresher` posting the refresh_token grant to `token_endpoint` through `http`."""
+
+    def refresh(refresh_token: str) -> TokenResponse:
+        body = refresh_token_grant(refresh_token, client_id=client_id)
+        return request_token(http, token_endpoint, body, now=clock.now())
+
+    return refresh
+
+
+class Session:
+    """One account of one client at one issuer, backed by a `TokenCache`.
+
+    `subject` pins the account; without it the cache must hold exactly one account for
+    this issuer and client. Network failures that happened before the request was sent
+    are retried with `backoff`; a refresh whose request may have reached the provider is
+    never replayed, since the provider may already have rotated the token.
+    """
+
+    def __init__(
+        self,
+        cache: TokenCache,
+        issuer: str,
+        client_id: str,
+        refresh: Refresher,
+        *,
+        subject: str | None = None,
+        validate_refreshed_id_token: RefreshedIdTokenValidator | None = None,
+        refresh_margin: float = DEFAULT_REFRESH_MARGIN,
+        backoff: Backoff | None = None,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        self.cache = cache
+        self.issuer = issuer
+        self.client_id = client_id
+        self.subject = subject
+        self._refresh = refresh
+        self._validate_id_token = validate_refreshed_id_token
+        self.refresh_margin = refresh_margin
+        self._backoff = backoff if backoff is not None else Backoff()
+        self._sleep = sleep
+
+    def entry(self) -> CacheEntry:
+        """Return the cached entry (claims, expiry), or raise `SignInRequired`."""
+        entry = self.cache.find(self.issuer, self.client_id, self.subject)
+        self.subject = entry.subject
+        return entry
+
+    def get_access_token(self) -> str:
+        """Return an access token valid for more than `refresh_margin` seconds.
+
+        Refreshes if needed; raises `SignInRequired` when the sign-in is over (refresh token
+        missing, past 30 days, or refused with `invalid_grant`).
+        """
+        entry = self.entry()
+        if entry.access_token_fresh(self.cache.clock.now(), self.refresh_margin):
+            return entry.access_token
+        return self.refresh_access_token()
+
+    def refresh_access_token(self, rejected: str | None = None) -> str:
+        """Refresh under the cache lock and return the new access token.
+
+        `rejected` is an access token a resource server refused (401): it is replaced even
+        if not yet expired, unless another process already replaced it.
+        """
+        with self.cache.locked():
+            entry = self.entry()  # Re-read: another process may have refreshed meanwhile.
+            now = self.cache.clock.now()
+            if entry.access_token != rejected and entry.access_token_fresh(
+                now, self.refresh_margin
+            ):
+                return entry.access_token
+            refresh_token = entry.usable_refresh_token(now)
+            if refresh_token is None:
+                self._forget(entry)
+                raise SignInRequired("the sign-in has expired (30 days); please sign in again")
+            try:
+                response = retry_unsent(
+                    lambda: self._refresh(refresh_token), self._backoff, self._sleep
+                )
+            except OAuthError as error:
+                if error.error != "invalid_grant":
+                    raise
+                self._forget(entry)
+                raise SignInRequired(
+                    "the provider ended this sign-in; please sign in again"
+                ) from error
+            refreshed = entry.refreshed(response, self._refreshed_claims(entry, response))
+            self.cache.store(refreshed)
+            return refreshed.access_token
+
+    def _refreshed_claims(
+        self, entry: CacheEntry, response: TokenResponse
+    ) -> Mapping[str, Any] | None:
+        if response.id_token is None or self._validate_id_token is None:
+            return None
+        claims = self._validate_id_token(response.id_token, response.access_token)
+        # OIDC Core §12.2: a refreshed ID token must be about the same account.
+        if claims.get("sub") != entry.subject:
+            raise IdTokenError("sub", "the refreshed ID token names another account")
+        return claims
+
+    def _forget(self, entry: CacheEntry) -> None:
+        self.cache.remove(entry.issuer, entry.client_id, entry.subject)
+
+    def sign_out(self, revoke: Revoker | None = None) -> CacheEntry | None:
+        """Delete the cache entry, then revoke its refresh token (best effort).
+
+        Returns the removed entry (its `id_token` serves as `id_token_hint` for RP-initiated
+        logout), or `None` if nobody was signed in.
+        """
+        with self.cache.locked():
+            try:
+                entry = self.entry()
+            except SignInRequired:
+                return None
+            self._forget(entry)
+        if revoke is not None and entry.refresh_token is not None:
+            try:
+                revoke(entry.refresh_token)
+            except SageIDError as error:
+                logger.warning("Could not revoke the refresh token at the provider: %s", error)
+        return entry
