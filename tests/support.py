@@ -139,11 +139,17 @@ async def sign_in(
     password: str = PASSWORD,
     following: str = "/account",
 ) -> httpx.Response:
+    """The email-first sign-in: the email page, then the password page; returns the answer to
+    the password (a 303 to `following` when it is right)."""
     page = await http.get("/signin", params={"next": following})
+    step = await http.post(
+        "/signin", data={"csrf_token": csrf_of(page.text), "email": email, "next": following}
+    )
+    assert 'action="/signin/password"' in step.text, step.text
     return await http.post(
-        "/signin",
+        "/signin/password",
         data={
-            "csrf_token": csrf_of(page.text),
+            "csrf_token": csrf_of(step.text),
             "email": email,
             "password": password,
             "next": following,

@@ -1,49 +1,88 @@
-"""The sign-in page: email and password, then back to where the user was going."""
+"""`/signin`, email first (seed, étape 2, 2°): a known email asks for the password, an unknown
+one goes on to create a Sage ID. A right password on an account not yet validated leads to
+the code page instead of a session."""
 
 from __future__ import annotations
 
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
+from idp.accounts.sign_in import PasswordStatus, check_password
+from idp.accounts.throttling import client_ip
 from idp.context import context
+from idp.domain.email_address import is_plausible_email
 from idp.i18n import N_
+from idp.pages.feedback import Message, minutes
+from idp.pages.journey import Journey
+from idp.pages.signup import signup_form
+from idp.pages.verify import start_verification
 from idp.store.users import normalise_email
-from idp.web.csrf import FIELD as CSRF_FIELD
-from idp.web.forms import first, read_form
-from idp.web.navigation import safe_next
+from idp.web.forms import first
+from idp.web.pending import clear_pending
 from idp.web.sessions import start_session
 
 
-def _render(request: Request, *, email: str, following: str, error: str | None = None) -> Response:
-    return context(request).templates.render(
-        request,
-        "signin.html",
-        {"email": email, "next": following, "error": error},
-        status=400 if error else 200,
-    )
+def _email_form(
+    request: Request, journey: Journey, email: str, error: Message | None = None
+) -> Response:
+    values = {"email": email, "error": error}
+    return journey.render(request, "signin.html", values, status=400 if error else 200)
+
+
+def _password_form(
+    request: Request,
+    journey: Journey,
+    email: str,
+    error: Message | None = None,
+    status: int = 200,
+) -> Response:
+    values = {"email": email, "error": error}
+    return journey.render(request, "signin_password.html", values, status=status)
 
 
 async def signin_page(request: Request) -> Response:
-    following = safe_next(request.query_params.get("next"))
-    return _render(request, email=request.query_params.get("login_hint", ""), following=following)
+    journey = Journey.from_query(request)
+    return _email_form(request, journey, request.query_params.get("login_hint", ""))
 
 
 async def signin_submit(request: Request) -> Response:
-    ctx = context(request)
-    form = await read_form(request)
-    ctx.csrf.verify(request, first(form, CSRF_FIELD))
+    journey, form = await Journey.from_form(request)
     email = normalise_email(first(form, "email"))
-    password = first(form, "password")
-    following = safe_next(first(form, "next"))
-    user = await ctx.store.users.by_email(email) if email else None
-    # Verified against a dummy hash when there is no such user: same time either way.
-    matches, rehashed = await ctx.passwords.verify(user.password_hash if user else None, password)
-    if user is None or not matches:
-        return _render(
-            request, email=email, following=following, error=N_("Incorrect email or password.")
+    if not is_plausible_email(email):
+        error = Message(N_("Enter a valid email address, for example name@example.com."))
+        return _email_form(request, journey, email, error)
+    if await context(request).store.users.by_email(email) is None:
+        return signup_form(request, journey, email=email)
+    return _password_form(request, journey, email)
+
+
+async def password_submit(request: Request) -> Response:
+    journey, form = await Journey.from_form(request)
+    email = normalise_email(first(form, "email"))
+    result = await check_password(
+        context(request), email, first(form, "password"), client_ip(request)
+    )
+    if result.status is PasswordStatus.ACCOUNT_LOCKED:
+        error = Message(
+            N_(
+                "Too many wrong passwords: sign-in to this Sage ID is locked for %(minutes)s min. "
+                "You can also choose a new password."
+            ),
+            {"minutes": minutes(result.retry_after)},
         )
-    if rehashed:
-        await ctx.store.users.update_password_hash(user.id, rehashed)
-    response = RedirectResponse(following, status_code=303)
-    await start_session(request, response, user.id)
+        return _password_form(request, journey, email, error, status=429)
+    if result.status is PasswordStatus.NETWORK_LOCKED:
+        error = Message(
+            N_("Too many failed sign-ins from your network. Try again in %(minutes)s min."),
+            {"minutes": minutes(result.retry_after)},
+        )
+        return _password_form(request, journey, email, error, status=429)
+    if result.status is PasswordStatus.WRONG or result.user is None:
+        error = Message(N_("Incorrect email or password."))
+        return _password_form(request, journey, email, error, status=400)
+    if not result.user.email_verified:
+        return await start_verification(request, journey, result.user)
+    response = RedirectResponse(journey.following, status_code=303)
+    await start_session(request, response, result.user.id)
+    clear_pending(request, response)
     return response

@@ -5,6 +5,7 @@ from __future__ import annotations
 import uuid
 
 from sqlalchemy import func, insert, select, update
+from sqlalchemy.exc import IntegrityError
 
 from idp.store.database import Database
 from idp.store.records import UserRecord, user_from_row
@@ -63,7 +64,10 @@ class UserRepository:
             taken = (await c.execute(select(users.c.id).where(users.c.email == email))).first()
             if taken:
                 raise EmailTaken(email)
-            await c.execute(insert(users).values(**values))
+            try:
+                await c.execute(insert(users).values(**values))
+            except IntegrityError as error:  # another worker inserted it meanwhile
+                raise EmailTaken(email) from error
         return user_from_row(type("Row", (), values))
 
     async def update_password_hash(self, user_id: str, password_hash: str) -> None:
@@ -71,6 +75,22 @@ class UserRepository:
         async with self.db.write() as c:
             await c.execute(
                 update(users).where(users.c.id == user_id).values(password_hash=password_hash)
+            )
+
+    async def mark_verified(self, user_id: str) -> None:
+        """The emailed code was entered: the address belongs to the user (seed, étape 2, 4°)."""
+        async with self.db.write() as c:
+            await c.execute(update(users).where(users.c.id == user_id).values(email_verified=True))
+
+    async def set_password(self, user_id: str, password_hash: str, now: float) -> None:
+        """A new password chosen through an emailed reset code. The code proved the mailbox,
+        so the address is verified too. Revoking the user's grants and ending their sessions
+        is the caller's next step (`idp.accounts.password_reset`)."""
+        async with self.db.write() as c:
+            await c.execute(
+                update(users)
+                .where(users.c.id == user_id)
+                .values(password_hash=password_hash, password_changed_at=now, email_verified=True)
             )
 
     async def list(self) -> list[UserRecord]:

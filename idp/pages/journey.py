@@ -1,0 +1,67 @@
+"""What every page of the sign-in journey carries from step to step: where to go once signed
+in (`next`, which holds the authorization request and its `ui_locales`) and the language, in
+hidden fields and links, so a multi-step journey keeps the language it started in."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import parse_qs, urlencode, urlsplit
+
+from starlette.requests import Request
+from starlette.responses import RedirectResponse, Response
+
+from idp.context import context
+from idp.i18n import negotiate_locale
+from idp.web.csrf import FIELD as CSRF_FIELD
+from idp.web.forms import first, read_form
+from idp.web.navigation import safe_next
+from idp.web.templating import request_locale
+
+Form = list[tuple[str, str]]
+
+
+def _ui_locales_of(following: str) -> str | None:
+    return parse_qs(urlsplit(following).query).get("ui_locales", [None])[0]
+
+
+@dataclass(frozen=True)
+class Journey:
+    following: str  # a safe path on this provider (`safe_next`)
+    locale: str
+
+    @classmethod
+    def from_query(cls, request: Request) -> Journey:
+        return cls(safe_next(request.query_params.get("next")), request_locale(request))
+
+    @classmethod
+    async def from_form(cls, request: Request) -> tuple[Journey, Form]:
+        """Read a posted form of the journey, CSRF checked first."""
+        form = await read_form(request)
+        context(request).csrf.verify(request, first(form, CSRF_FIELD))
+        following = safe_next(first(form, "next"))
+        ui_locales = first(form, "ui_locales") or _ui_locales_of(following)
+        locale = negotiate_locale(ui_locales, request.headers.get("accept-language"))
+        return cls(following, locale), form
+
+    @property
+    def query(self) -> str:
+        """For links to the journey's other pages."""
+        return urlencode({"next": self.following, "ui_locales": self.locale})
+
+    def url(self, path: str, **extra: str) -> str:
+        return f"{path}?{self.query}" + (f"&{urlencode(extra)}" if extra else "")
+
+    def redirect(self, path: str, **extra: str) -> Response:
+        return RedirectResponse(self.url(path, **extra), status_code=303)
+
+    def render(
+        self, request: Request, template: str, values: dict[str, Any], *, status: int = 200
+    ) -> Response:
+        return context(request).templates.render(
+            request,
+            template,
+            {"next": self.following, "journey_query": self.query, **values},
+            status=status,
+            locale=self.locale,
+        )

@@ -1,0 +1,170 @@
+"""End to end in a real Chromium (seed, étape 2): a desktop application sends the browser to
+`/authorize` with the email the user typed; the unknown email creates a Sage ID, the code
+from the mail validates it, and the application receives a code and then tokens whose ID
+token says `email_verified: true`. Every page is saved as a screenshot."""
+
+from __future__ import annotations
+
+import re
+from email.message import EmailMessage
+from email.parser import BytesParser
+from email.policy import default as default_policy
+from urllib.parse import urlencode
+
+import httpx
+from joserfc import jwt
+from joserfc.jwk import KeySet
+from playwright.sync_api import Page, expect
+
+from tests.browser.conftest import LoopbackApp, Screenshots
+from tests.conftest import LiveServer
+from tests.support import EMAIL, NATIVE_ID, PASSWORD, pkce_pair
+
+NEW_EMAIL = "claire.fontaine@example.fr"
+NEW_PASSWORD = "Trois baguettes bien cuites"
+CHANGED_PASSWORD = "Croissants au beurre du dimanche"
+
+
+def _mails(server: LiveServer, to: str) -> list[EmailMessage]:
+    parser = BytesParser(policy=default_policy)
+    found = []
+    for path in sorted(server.settings.outbox_dir.glob("*.eml")):
+        message: EmailMessage = parser.parsebytes(path.read_bytes())  # type: ignore[assignment]
+        if to in str(message["To"]):
+            found.append(message)
+    return found
+
+
+def _code(server: LiveServer, to: str) -> str:
+    mails = _mails(server, to)
+    assert mails, f"no mail to {to} in {server.settings.outbox_dir}"
+    found = re.search(r"\b(\d{6})\b", str(mails[-1]["Subject"]))
+    assert found
+    return found.group(1)
+
+
+def _authorize_url(server: LiveServer, app: LoopbackApp, challenge: str, **extra: str) -> str:
+    params = {
+        "response_type": "code",
+        "client_id": NATIVE_ID,
+        "redirect_uri": app.redirect_uri,
+        "scope": "openid profile email offline_access",
+        "state": "state-from-the-app",
+        "nonce": "nonce-from-the-app",
+        "code_challenge": challenge,
+        "code_challenge_method": "S256",
+        **extra,
+    }
+    return f"{server.url}/authorize?{urlencode(params)}"
+
+
+def _id_token_claims(server: LiveServer, app: LoopbackApp, code: str, verifier: str) -> dict:  # type: ignore[type-arg]
+    with httpx.Client(base_url=server.url) as http:
+        tokens = http.post(
+            "/token",
+            data={
+                "grant_type": "authorization_code",
+                "code": code,
+                "redirect_uri": app.redirect_uri,
+                "client_id": NATIVE_ID,
+                "code_verifier": verifier,
+            },
+        )
+        assert tokens.status_code == 200, tokens.text
+        keys = KeySet.import_key_set(http.get("/jwks.json").json())
+    claims: dict = jwt.decode(tokens.json()["id_token"], keys).claims  # type: ignore[type-arg]
+    assert tokens.json()["refresh_token"]
+    return claims
+
+
+def test_a_new_user_creates_a_sage_id_and_the_application_signs_in(
+    live_server: LiveServer, page: Page, loopback_app: LoopbackApp, screenshots: Screenshots
+) -> None:
+    verifier, challenge = pkce_pair()
+    page.goto(_authorize_url(live_server, loopback_app, challenge, login_hint=NEW_EMAIL))
+
+    # Email first, pre-filled from login_hint; French from the browser's Accept-Language.
+    expect(page).to_have_url(re.compile(r"/signin\?"))
+    expect(page.locator("html")).to_have_attribute("lang", "fr")
+    expect(page.get_by_label("Adresse email")).to_have_value(NEW_EMAIL)
+    screenshots(page, "signin-email")
+    page.get_by_role("button", name="Continuer").click()
+
+    # Unknown email: create the Sage ID.
+    expect(page.get_by_role("heading", name="Créer votre Sage ID")).to_be_visible()
+    expect(page.get_by_label("Adresse email")).to_have_value(NEW_EMAIL)
+    page.get_by_label("Nom").fill("Claire Fontaine")
+    page.get_by_label("Mot de passe", exact=True).fill(NEW_PASSWORD)
+    page.get_by_label("Confirmation du mot de passe").fill(NEW_PASSWORD)
+    screenshots(page, "create-account")
+    page.get_by_role("button", name="Créer mon Sage ID").click()
+
+    # The code from the mail validates the account.
+    expect(page.get_by_role("heading", name="Validez votre inscription")).to_be_visible()
+    expect(page.get_by_text(f"envoyé sur l’adresse email {NEW_EMAIL}")).to_be_visible()
+    screenshots(page, "verify-code")
+    page.get_by_label("Code de vérification").fill(_code(live_server, NEW_EMAIL))
+    page.get_by_role("button", name="Valider").click()
+
+    # Back to the application's loopback listener with a code (RFC 9207 `iss` included).
+    received = loopback_app.wait()
+    expect(page.get_by_text("Vous pouvez revenir à votre application.")).to_be_visible()
+    screenshots(page, "back-to-application")
+    assert received["state"] == "state-from-the-app"
+    assert received["iss"] == live_server.url
+
+    claims = _id_token_claims(live_server, loopback_app, received["code"], verifier)
+    assert claims["email"] == NEW_EMAIL
+    assert claims["email_verified"] is True
+    assert claims["name"] == "Claire Fontaine"
+    assert claims["nonce"] == "nonce-from-the-app"
+
+
+def test_a_known_user_signs_in_in_english_after_a_wrong_password(
+    live_server: LiveServer, page: Page, loopback_app: LoopbackApp, screenshots: Screenshots
+) -> None:
+    verifier, challenge = pkce_pair()
+    url = _authorize_url(live_server, loopback_app, challenge, login_hint=EMAIL, ui_locales="en")
+    page.goto(url)
+    expect(page.locator("html")).to_have_attribute("lang", "en")
+    page.get_by_role("button", name="Continue").click()
+
+    expect(page.get_by_role("heading", name="Enter your password")).to_be_visible()
+    screenshots(page, "password")
+    page.get_by_label("Password").fill("not my password at all")
+    page.get_by_role("button", name="Sign in").click()
+    expect(page.get_by_role("alert")).to_have_text("Incorrect email or password.")
+    screenshots(page, "wrong-password")
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+
+    received = loopback_app.wait()
+    claims = _id_token_claims(live_server, loopback_app, received["code"], verifier)
+    assert claims["email"] == EMAIL and claims["email_verified"] is True
+
+
+def test_a_forgotten_password_is_replaced_with_a_mailed_code(
+    live_server: LiveServer, page: Page, screenshots: Screenshots
+) -> None:
+    page.goto(f"{live_server.url}/signin?login_hint={EMAIL}")
+    page.get_by_role("button", name="Continuer").click()
+    page.get_by_role("link", name="Mot de passe oublié ?").click()
+
+    expect(page.get_by_label("Adresse email")).to_have_value(EMAIL)
+    screenshots(page, "forgot-password")
+    page.get_by_role("button", name="Recevoir un code").click()
+
+    expect(page.get_by_role("heading", name="Choisissez un nouveau mot de passe")).to_be_visible()
+    page.get_by_label("Code reçu par email").fill(_code(live_server, EMAIL))
+    page.get_by_label("Nouveau mot de passe").fill("trop court")
+    page.get_by_label("Confirmation du mot de passe").fill("trop court")
+    page.get_by_role("button", name="Changer mon mot de passe").click()
+    expect(page.get_by_text("Utilisez au moins 12 caractères.")).to_be_visible()
+    screenshots(page, "reset-weak-password")
+
+    page.get_by_label("Nouveau mot de passe").fill(CHANGED_PASSWORD)
+    page.get_by_label("Confirmation du mot de passe").fill(CHANGED_PASSWORD)
+    page.get_by_role("button", name="Changer mon mot de passe").click()
+    expect(page).to_have_url(f"{live_server.url}/account")
+    expect(page.get_by_text(f"({EMAIL})")).to_be_visible()
+    screenshots(page, "signed-in-with-new-password")
