@@ -1,0 +1,90 @@
+"""Referencing a signed-in Sage ID (seed, étape 3 « Se référencer »): automatically by its
+notification email, or by proof (customer code + invoice or serial number), throttled per user
+and per IP. The rules are `idp.domain.referencing`; the pages are `idp.pages.referencing`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+
+from idp.context import AppContext
+from idp.domain.referencing import (
+    ProofAttempt,
+    match_proof,
+    reference_by_notification_email,
+    reference_by_proof,
+)
+from idp.domain.throttle import CUSTOMER_PROOF_PER_IP, CUSTOMER_PROOF_PER_USER
+from idp.store.records import UserRecord
+
+from . import throttling
+
+
+class Outcome(StrEnum):
+    """Where the journey goes after `ensure_referenced`."""
+
+    REFERENCED = "referenced"  # already referenced, nothing new: carry on
+    AUTO_REFERENCED = "auto_referenced"  # newly referenced now: show the congratulations page
+    NEEDS_PROOF = "needs_proof"  # referenced to nothing: show the referencing page
+
+
+async def ensure_referenced(ctx: AppContext, user: UserRecord) -> Outcome:
+    """Reference the user to every customer whose past submissions notified their (verified)
+    email, without a question. One read; one write transaction only when there is something
+    new. An unverified email is never used: such a user gets NEEDS_PROOF unless referenced."""
+    facts = await ctx.store.customers.referencing_facts(user.id, user.email)
+    new = reference_by_notification_email(
+        facts.candidates, email_verified=user.email_verified, already_referenced=facts.referenced
+    )
+    added = await ctx.store.customers.reference(user.id, new, ctx.clock.now())
+    if added:
+        return Outcome.AUTO_REFERENCED
+    if facts.referenced or new:  # `new` but nothing added: another tab referenced it meanwhile
+        return Outcome.REFERENCED
+    return Outcome.NEEDS_PROOF
+
+
+class ProofStatus(StrEnum):
+    REFERENCED = "referenced"
+    WRONG = "wrong"  # one answer whatever was wrong: code, number, or both
+    LOCKED = "locked"
+
+
+@dataclass(frozen=True)
+class ProofResult:
+    status: ProofStatus
+    customer_code: str | None = None
+    retry_after: float = 0.0
+
+
+def proof_limits(user_id: str, ip: str) -> list[throttling.Limit]:
+    return [
+        throttling.Limit(f"proof:user:{user_id}", CUSTOMER_PROOF_PER_USER),
+        throttling.Limit(f"proof:ip:{ip}", CUSTOMER_PROOF_PER_IP),
+    ]
+
+
+async def reference_with_proof(
+    ctx: AppContext, user: UserRecord, ip: str, customer_code: str, number: str
+) -> ProofResult:
+    """Check a proof and reference the user with the customer's default profile, recording
+    the accepted terms version (the caller has checked the box). While locked, even a right
+    proof is refused: otherwise the lock would not slow guessing down."""
+    now = ctx.clock.now()
+    limits = proof_limits(user.id, ip)
+    locked, retry_after = await throttling.check(ctx.store, limits, now)
+    if locked is not None:
+        return ProofResult(ProofStatus.LOCKED, retry_after=retry_after)
+    attempt = ProofAttempt.parse(customer_code, number)
+    target = await ctx.store.customers.proof_target(attempt) if attempt else None
+    membership = None
+    if attempt is not None and target is not None:
+        proof = match_proof(attempt, target.customer.code, target.proofs)
+        membership = reference_by_proof(target.customer.code, target.default_profile_id, proof)
+    if membership is None:
+        await throttling.fail(ctx.store, limits, now)
+        return ProofResult(ProofStatus.WRONG)
+    await ctx.store.customers.reference(user.id, [membership], now)
+    await ctx.store.throttle.clear(limits[0].key)
+    return ProofResult(ProofStatus.REFERENCED, membership.customer_code)

@@ -1,0 +1,116 @@
+"""Referencing end to end in a real Chromium (seed, étape 3): a first-time email proves it is a
+Sage customer; an email known from past declaration notifications is referenced without a
+question. Either way the application's tokens carry the `referencing` claim."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from pathlib import Path
+
+import anyio
+import pytest
+from playwright.sync_api import Page, expect
+
+from idp.settings import Settings
+from idp.store import Store
+from tests.browser.conftest import LoopbackApp, Screenshots
+from tests.browser.test_accounts_browser import _authorize_url, _code, _id_token_claims
+from tests.conftest import LiveServer, free_port, make_settings
+from tests.referencing.helpers import CUSTOMERS, import_customers
+from tests.support import pkce_pair, seed_store
+
+SCOPE = "openid profile email offline_access referencing"
+NOTIFIED = "nadia.leroy@example.fr"  # notified past submissions of Cabinet Comptable Durand
+CUSTOMERS_WITH_NOTIFIED = CUSTOMERS + f"C0002087,notification_email,{NOTIFIED}\n"
+PASSWORD = "Des bilans bien tenus chaque annee"
+
+
+async def seed_customers(settings: Settings) -> None:
+    await seed_store(settings)
+    store = Store(settings.database_url)
+    try:
+        await import_customers(store, 0.0, CUSTOMERS_WITH_NOTIFIED)
+    finally:
+        await store.close()
+
+
+@pytest.fixture
+def live_server(tmp_path: Path, database_url: str, key_template: Path) -> Iterator[LiveServer]:
+    """The shared fixture's provider, with customer data (overrides it for these tests)."""
+    port = free_port()
+    settings = make_settings(tmp_path, database_url, key_template, f"http://127.0.0.1:{port}")
+    anyio.run(seed_customers, settings)
+    with LiveServer(settings, port) as server:
+        yield server
+
+
+def create_account(page: Page, server: LiveServer, email: str, name: str) -> None:
+    page.get_by_role("button", name="Continuer").click()
+    page.get_by_label("Nom").fill(name)
+    page.get_by_label("Mot de passe", exact=True).fill(PASSWORD)
+    page.get_by_label("Confirmation du mot de passe").fill(PASSWORD)
+    page.get_by_role("button", name="Créer mon Sage ID").click()
+    page.get_by_label("Code de vérification").fill(_code(server, email))
+    page.get_by_role("button", name="Valider").click()
+
+
+def test_first_time_email_is_referenced_by_proof(
+    live_server: LiveServer, page: Page, loopback_app: LoopbackApp, screenshots: Screenshots
+) -> None:
+    verifier, challenge = pkce_pair()
+    email = "hugo.martin@example.fr"
+    page.goto(_authorize_url(live_server, loopback_app, challenge, login_hint=email, scope=SCOPE))
+    create_account(page, live_server, email, "Hugo Martin")
+
+    expect(page.get_by_role("heading", name="Référencez votre Sage ID")).to_be_visible()
+    page.get_by_label("Code client Sage").fill("C0001234")
+    page.get_by_label("Numéro de facture ou numéro de série").fill("fa 2025 004 000")
+    page.get_by_label("J’ai lu et j’accepte les conditions générales de vente.").check()
+    page.get_by_role("button", name="Valider").click()
+    expect(page.get_by_role("alert")).to_be_visible()  # one generic message
+    screenshots(page, "reference-wrong-proof")
+
+    page.get_by_label("Numéro de facture ou numéro de série").fill("fa 2025 004711")
+    page.get_by_label("J’ai lu et j’accepte les conditions générales de vente.").check()
+    screenshots(page, "reference-proof")
+    page.get_by_role("button", name="Valider").click()
+
+    expect(page.get_by_role("heading", name="Félicitations !")).to_be_visible()
+    expect(page.get_by_text("Boulangerie Martin")).to_be_visible()
+    screenshots(page, "congratulations")
+    page.get_by_role("link", name="Continuer").click()
+
+    received = loopback_app.wait()
+    claims = _id_token_claims(live_server, loopback_app, received["code"], verifier)
+    referencing = claims["referencing"]
+    assert referencing["status"] == "referenced"
+    [account] = referencing["accounts"]
+    assert account["customer_code"] == "C0001234"
+    assert account["customer_name"] == "Boulangerie Martin"
+    assert account["method"] == "proof"
+    assert account["profile"] and account["is_admin"] is False
+    assert isinstance(account["referenced_at"], int)
+
+
+def test_notification_email_is_referenced_automatically(
+    live_server: LiveServer, page: Page, loopback_app: LoopbackApp, screenshots: Screenshots
+) -> None:
+    verifier, challenge = pkce_pair()
+    page.goto(
+        _authorize_url(live_server, loopback_app, challenge, login_hint=NOTIFIED, scope=SCOPE)
+    )
+    create_account(page, live_server, NOTIFIED, "Nadia Leroy")
+
+    # No question asked: straight to the congratulations.
+    expect(page.get_by_role("heading", name="Félicitations !")).to_be_visible()
+    expect(page.get_by_text(re.compile("Cabinet Comptable Durand"))).to_be_visible()
+    screenshots(page, "auto-referenced")
+    page.get_by_role("link", name="Continuer").click()
+
+    received = loopback_app.wait()
+    claims = _id_token_claims(live_server, loopback_app, received["code"], verifier)
+    [account] = claims["referencing"]["accounts"]
+    assert claims["referencing"]["status"] == "referenced"
+    assert account["customer_code"] == "C0002087"
+    assert account["method"] == "notification_email"
