@@ -1,8 +1,21 @@
-"""Grants (one per sign-in to a client) and the tokens that hang off them."""
+"""Grants (one per sign-in to a client) and the tokens that hang off them.
+
+A grant is live while it is not revoked, not past `expires_at` (auth_time + 30 days, never
+extended) and its user has not changed password since signing in. Every token check below
+applies that one rule, in SQL or on the row it just read, so a refresh, an introspection or a
+userinfo call costs one store round-trip (PERFORMANCE.md).
+"""
 
 from __future__ import annotations
 
-from sqlalchemy import exists, insert, select, update
+from collections.abc import Callable
+from dataclasses import dataclass
+from enum import Enum
+
+from sqlalchemy import bindparam, exists, insert, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.ext.asyncio import AsyncConnection
+from sqlalchemy.sql.elements import ColumnElement
 
 from idp.store.database import Database
 from idp.store.records import GrantRecord, UserRecord, user_from_row
@@ -14,6 +27,16 @@ revoked_tokens = RevokedToken.__table__  # type: ignore[attr-defined]
 users = User.__table__  # type: ignore[attr-defined]
 
 
+def _live_grant() -> tuple[ColumnElement[bool], ...]:
+    """The live-grant rule as SQL, at `:now` (`RefreshTokenState.grant_is_live` applies it to a
+    row already read)."""
+    return (
+        grants.c.revoked_at.is_(None),
+        grants.c.expires_at > bindparam("now"),
+        users.c.password_changed_at <= grants.c.auth_time,
+    )
+
+
 def grant_from_row(row: object) -> GrantRecord:
     return GrantRecord(
         id=row.id,  # type: ignore[attr-defined]
@@ -23,6 +46,130 @@ def grant_from_row(row: object) -> GrantRecord:
         auth_time=row.auth_time,  # type: ignore[attr-defined]
         expires_at=row.expires_at,  # type: ignore[attr-defined]
         revoked_at=row.revoked_at,  # type: ignore[attr-defined]
+    )
+
+
+@dataclass(frozen=True)
+class RefreshTokenState:
+    """A refresh token with its grant and user, read in one query."""
+
+    token_hash: str
+    scope: str  # as originally granted: a narrowed refresh does not narrow the next one
+    created_at: float
+    rotated_at: float | None
+    successor: str | None  # the pair its rotation issued, sealed (see idp.oauth.sealing)
+    grant: GrantRecord
+    user: UserRecord
+
+    def get_scope(self) -> str:
+        """Authlib's token interface, for its scope-narrowing check (RFC 6749 §6)."""
+        return self.scope
+
+    def grant_is_live(self, now: float) -> bool:
+        return (
+            self.grant.revoked_at is None
+            and now < self.grant.expires_at
+            and self.user.password_changed_at <= self.grant.auth_time
+        )
+
+    def is_active(self, now: float) -> bool:
+        return self.rotated_at is None and self.grant_is_live(now)
+
+
+class Outcome(Enum):
+    ROTATED = "rotated"  # a new pair was issued and the presented token retired
+    REPLAYED = "replayed"  # rotated moments ago: the same pair again (grace window)
+    REUSED = "reused"  # rotated before the grace window: the grant is now revoked
+    REFUSED = "refused"  # unknown, another client's, or its grant is not live
+
+
+@dataclass(frozen=True)
+class Rotation:
+    outcome: Outcome
+    state: RefreshTokenState | None = None
+
+
+@dataclass(frozen=True)
+class Issued:
+    """What a rotation writes: the new refresh token's hash and the sealed new pair."""
+
+    refresh_token_hash: str
+    sealed_pair: str
+
+
+# Hot-path statements, built once with bind parameters: building and cache-keying a statement
+# on every request costs more than SQLite's own work (PERFORMANCE.md).
+
+# A refresh token, its grant and its user in one read (users.id keeps its name `id`, so that
+# `user_from_row` reads the row as is).
+_STATE = (
+    select(
+        refresh_tokens.c.token_hash,
+        refresh_tokens.c.scope.label("token_scope"),
+        refresh_tokens.c.created_at.label("token_created_at"),
+        refresh_tokens.c.rotated_at,
+        refresh_tokens.c.successor,
+        grants.c.id.label("grant_id"),
+        grants.c.client_id,
+        grants.c.scope.label("grant_scope"),
+        grants.c.auth_time,
+        grants.c.expires_at,
+        grants.c.revoked_at,
+        users,
+    )
+    .join(grants, grants.c.id == refresh_tokens.c.grant_id)
+    .join(users, users.c.id == grants.c.user_id)
+    .where(refresh_tokens.c.token_hash == bindparam("token_hash"))
+)
+# The conditional UPDATE that makes one use of a refresh token win (SET values are named apart
+# from the columns, as SQLAlchemy requires).
+_ROTATE = (
+    update(refresh_tokens)
+    .where(
+        refresh_tokens.c.token_hash == bindparam("presented_hash"),
+        refresh_tokens.c.rotated_at.is_(None),
+    )
+    .values(rotated_at=bindparam("rotated_now"), successor=bindparam("sealed"))
+)
+_ADD_REFRESH_TOKEN = insert(refresh_tokens)
+_REVOKE_GRANT = (
+    update(grants)
+    .where(grants.c.id == bindparam("grant_id"), grants.c.revoked_at.is_(None))
+    .values(revoked_at=bindparam("revoked_now"))
+)
+_ACTIVE_USER = (
+    select(users)
+    .join(grants, grants.c.user_id == users.c.id)
+    .where(
+        grants.c.id == bindparam("grant_id"),
+        *_live_grant(),
+        ~exists().where(revoked_tokens.c.jti == bindparam("jti")),
+    )
+)
+_DENIED = select(revoked_tokens.c.jti).where(revoked_tokens.c.jti == bindparam("jti"))
+
+
+async def _read_state(c: AsyncConnection, token_hash: str) -> RefreshTokenState | None:
+    row = (await c.execute(_STATE, {"token_hash": token_hash})).first()
+    if row is None:
+        return None
+    grant = GrantRecord(
+        id=row.grant_id,
+        user_id=row.id,
+        client_id=row.client_id,
+        scope=row.grant_scope,
+        auth_time=row.auth_time,
+        expires_at=row.expires_at,
+        revoked_at=row.revoked_at,
+    )
+    return RefreshTokenState(
+        token_hash=row.token_hash,
+        scope=row.token_scope,
+        created_at=row.token_created_at,
+        rotated_at=row.rotated_at,
+        successor=row.successor,
+        grant=grant,
+        user=user_from_row(row),
     )
 
 
@@ -57,22 +204,96 @@ class GrantRepository:
                     )
                 )
 
+    async def rotate_refresh_token(
+        self,
+        token_hash: str,
+        *,
+        client_id: str,
+        now: float,
+        grace: float,
+        issue: Callable[[RefreshTokenState], Issued],
+    ) -> Rotation:
+        """Refresh, in one transaction (PERFORMANCE.md: not in Authlib's separate
+        `revoke_old_credential` step, where a lost race would leave a usable token).
+
+        `issue` mints the new pair from the state read here (it may raise, e.g. for a widened
+        scope: nothing is then written). The conditional UPDATE makes exactly one of two
+        concurrent refreshes rotate, whichever worker or database serves them; the other
+        sees a rotated token and gets the same pair back within `grace` seconds. Later, the
+        reuse of a rotated token means it leaked: the whole grant is revoked (RFC 9700
+        §4.14.2).
+        """
+        async with self.db.write() as c:
+            state = await _read_state(c, token_hash)
+            if state is None or state.grant.client_id != client_id:
+                return Rotation(Outcome.REFUSED)
+            if not state.grant_is_live(now):
+                return Rotation(Outcome.REFUSED, state)
+            if state.rotated_at is None:
+                issued = issue(state)
+                won = await c.execute(
+                    _ROTATE,
+                    {
+                        "presented_hash": token_hash,
+                        "rotated_now": now,
+                        "sealed": issued.sealed_pair,
+                    },
+                )
+                if won.rowcount == 1:
+                    await c.execute(
+                        _ADD_REFRESH_TOKEN,
+                        {
+                            "token_hash": issued.refresh_token_hash,
+                            "grant_id": state.grant.id,
+                            "scope": state.scope,
+                            "created_at": now,
+                        },
+                    )
+                    return Rotation(Outcome.ROTATED, state)
+                # Another worker rotated it meanwhile (PostgreSQL, READ COMMITTED): re-read.
+                state = await _read_state(c, token_hash)
+                assert state is not None
+            assert state.rotated_at is not None
+            # `now` was read before this transaction began: a concurrent retry may predate the
+            # rotation it lost to, hence no lower bound. A zero grace disables replays.
+            if state.successor and grace > 0 and now - state.rotated_at <= grace:
+                return Rotation(Outcome.REPLAYED, state)
+            await c.execute(_REVOKE_GRANT, {"grant_id": state.grant.id, "revoked_now": now})
+            return Rotation(Outcome.REUSED, state)
+
+    async def refresh_token_state(self, token_hash: str) -> RefreshTokenState | None:
+        async with self.db.read() as c:
+            return await _read_state(c, token_hash)
+
     async def revoke(self, grant_id: str, now: float) -> None:
         async with self.db.write() as c:
-            await c.execute(
-                update(grants)
-                .where(grants.c.id == grant_id, grants.c.revoked_at.is_(None))
-                .values(revoked_at=now)
-            )
+            await c.execute(_REVOKE_GRANT, {"grant_id": grant_id, "revoked_now": now})
 
-    async def revoke_for_user(self, user_id: str, now: float) -> int:
+    async def revoke_for_user(
+        self, user_id: str, now: float, *, client_id: str | None = None
+    ) -> int:
+        """Every live grant of a user (`sageid-idp users revoke`), or only those given to one
+        client (RP-initiated logout)."""
+        query = update(grants).where(grants.c.user_id == user_id, grants.c.revoked_at.is_(None))
+        if client_id is not None:
+            query = query.where(grants.c.client_id == client_id)
         async with self.db.write() as c:
-            result = await c.execute(
-                update(grants)
-                .where(grants.c.user_id == user_id, grants.c.revoked_at.is_(None))
-                .values(revoked_at=now)
-            )
+            result = await c.execute(query.values(revoked_at=now))
         return int(result.rowcount)
+
+    async def deny_access_token(self, jti: str, expires_at: float, now: float) -> None:
+        """Revoke one access token (RFC 7009) by its `jti`, kept until it would have expired;
+        expired entries are purged on the way."""
+        dialect = postgresql if not self.db.is_sqlite else sqlite
+        add = dialect.insert(revoked_tokens).values(jti=jti, expires_at=expires_at)
+        async with self.db.write() as c:
+            await c.execute(add.on_conflict_do_nothing(index_elements=["jti"]))
+            await c.execute(revoked_tokens.delete().where(revoked_tokens.c.expires_at <= now))
+
+    async def is_denied(self, jti: str) -> bool:
+        """Whether an access token without a grant (client credentials) was revoked."""
+        async with self.db.read() as c:
+            return (await c.execute(_DENIED, {"jti": jti})).first() is not None
 
     async def get(self, grant_id: str) -> GrantRecord | None:
         async with self.db.read() as c:
@@ -81,18 +302,9 @@ class GrantRepository:
 
     async def active_user(self, grant_id: str, jti: str, now: float) -> UserRecord | None:
         """The user behind an access token, if its grant is live and its `jti` not revoked:
-        one query, the whole store cost of a userinfo request."""
-        denied = exists().where(revoked_tokens.c.jti == jti)
-        query = (
-            select(users)
-            .join(grants, grants.c.user_id == users.c.id)
-            .where(
-                grants.c.id == grant_id,
-                grants.c.revoked_at.is_(None),
-                grants.c.expires_at > now,
-                ~denied,
-            )
-        )
+        one query, the whole store cost of a userinfo or introspection request."""
         async with self.db.read() as c:
-            row = (await c.execute(query)).first()
+            row = (
+                await c.execute(_ACTIVE_USER, {"grant_id": grant_id, "jti": jti, "now": now})
+            ).first()
         return user_from_row(row) if row else None

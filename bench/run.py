@@ -1,0 +1,281 @@
+"""`make bench`: the provider pinned to one core (uvicorn, one worker, SQLite, its own temporary
+data and keys), driven by wrk from the other core, 16 connections, 10 s a scenario. A bare
+Starlette endpoint on the same stack gives the ceiling. Prints a table and writes it to
+bench/results/. A benchmark, not a test: CI does not run it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import base64
+import contextlib
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import anyio
+import httpx
+
+from bench import wrk
+from bench.seed import DESKTOP_ID, SERVICE_ID, SERVICE_SECRET, prepare, seed
+from idp.settings import Settings
+
+RESULTS = Path(__file__).parent / "results"
+SERVER_CORE, LOAD_CORE = 0, 1
+# Refresh tokens minted per second of load: above any rate one core reaches.
+TOKENS_PER_SECOND = 6_000
+UVICORN = ["-m", "uvicorn", "--host", "127.0.0.1", "--workers", "1"]
+UVICORN += ["--no-access-log", "--log-level", "warning"]
+
+
+@dataclass(frozen=True)
+class Scenario:
+    name: str
+    path: str
+    method: str = "GET"
+    body: str = ""
+    authorization: str = ""
+    script: str = "request.lua"
+    min_rate: float = 0.0  # target req/s
+    min_ratio: float = 0.0  # target fraction of the ceiling
+
+
+@dataclass(frozen=True)
+class Row:
+    scenario: Scenario
+    measure: wrk.Measure
+    cpu_us: float  # server CPU per request: what one dedicated core would allow, whatever else runs
+    load: float  # the machine's 1-minute load average when the scenario ended
+
+
+def free_port() -> int:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port: int = s.getsockname()[1]
+        return port
+
+
+@dataclass(frozen=True)
+class Server:
+    url: str
+    pid: int
+
+    def cpu_seconds(self) -> float:
+        """User + system CPU time of the server process, all threads (/proc/PID/stat)."""
+        fields = Path(f"/proc/{self.pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+@contextlib.contextmanager
+def server(
+    args: list[str], port: int, env: dict[str, str], log: Path, pin: bool
+) -> Iterator[Server]:
+    command = [sys.executable, *UVICORN, "--port", str(port), *args]
+    if pin:
+        command = ["taskset", "-c", str(SERVER_CORE), *command]
+    with log.open("w") as out:
+        process = subprocess.Popen(command, env={**os.environ, **env}, stdout=out, stderr=out)  # noqa: S603
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            with contextlib.suppress(httpx.TransportError):
+                if httpx.get(url + "/", timeout=1).status_code < 500:
+                    break
+            if process.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError(f"the server did not start; see {log}")
+            time.sleep(0.2)
+        yield Server(url, process.pid)  # taskset execs: the same process
+    finally:
+        process.terminate()
+        process.wait(15)
+
+
+def basic(client_id: str, secret: str) -> str:
+    return "Basic " + base64.b64encode(f"{client_id}:{secret}".encode()).decode()
+
+
+def access_token(url: str, refresh_token: str) -> str:
+    """One real refresh (a spare token): its access token serves userinfo and introspection."""
+    form = {"grant_type": "refresh_token", "refresh_token": refresh_token, "client_id": DESKTOP_ID}
+    response = httpx.post(url + "/token", data=form, timeout=10)
+    response.raise_for_status()
+    token: str = response.json()["access_token"]
+    return token
+
+
+def measure(target: Server, scenario: Scenario, load: wrk.Load, warmup: int, tokens: Path) -> Row:
+    url = target.url
+    env = {
+        "BENCH_METHOD": scenario.method,
+        "BENCH_BODY": scenario.body,
+        "BENCH_AUTHORIZATION": scenario.authorization,
+        "BENCH_CLIENT_ID": DESKTOP_ID,
+    }
+    if warmup:
+        warm = {**env, "BENCH_TOKENS": str(tokens.with_suffix(".warmup"))}
+        wrk.run(url + scenario.path, load, scenario.script, warm, duration=warmup)
+    cpu = target.cpu_seconds()
+    env["BENCH_TOKENS"] = str(tokens)
+    result = wrk.run(url + scenario.path, load, scenario.script, env)
+    cpu_us = (target.cpu_seconds() - cpu) / max(result.requests, 1) * 1e6
+    rate = result.requests_per_second
+    print(f"  {scenario.name:28} {rate:9.0f} req/s {cpu_us:7.0f} µs CPU/req", flush=True)
+    return Row(scenario, result, cpu_us, os.getloadavg()[0])
+
+
+def uvicorn_stack(env: dict[str, str]) -> str:
+    """What uvicorn's `auto` loop and http settings pick in the servers' environment."""
+    probe = (
+        "import importlib.util as u; print(all(u.find_spec(m) for m in ('uvloop', 'httptools')))"
+    )
+    found = subprocess.run(  # noqa: S603
+        [sys.executable, "-c", probe], env={**os.environ, **env}, capture_output=True, text=True
+    )
+    return "uvloop + httptools" if found.stdout.strip() == "True" else "asyncio + h11"
+
+
+def verdict(row: Row, ceiling: float) -> str:
+    m, s = row.measure, row.scenario
+    misses = []
+    if s.min_rate and m.requests_per_second < s.min_rate:
+        misses.append(f"< {s.min_rate:.0f}/s")
+    if s.min_ratio and m.requests_per_second < s.min_ratio * ceiling:
+        misses.append(f"< {s.min_ratio:.1f}x")
+    if m.p99_ms > 50:
+        misses.append("p99 > 50 ms")
+    if m.errors:
+        misses.append("errors")
+    return "ok" if not misses else "MISS: " + ", ".join(misses)
+
+
+def table(rows: list[Row], header: str) -> str:
+    ceiling = rows[0].measure.requests_per_second
+    lines = [
+        header,
+        "",
+        "| scenario | req/s | p50 ms | p99 ms | errors | x ceiling | CPU µs/req | load | target |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---|",
+    ]
+    for row in rows:
+        m = row.measure
+        ratio = m.requests_per_second / ceiling
+        lines.append(
+            f"| {row.scenario.name} | {m.requests_per_second:,.0f} | {m.p50_ms:.2f} | "
+            f"{m.p99_ms:.2f} | {m.errors} | {ratio:.2f} | {row.cpu_us:.0f} | {row.load:.1f} | "
+            f"{verdict(row, ceiling)} |"
+        )
+    return "\n".join(lines) + "\n"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--duration", type=int, default=10, help="seconds per scenario")
+    parser.add_argument("--connections", type=int, default=16)
+    parser.add_argument("--warmup", type=int, default=2, help="seconds before each measure")
+    parser.add_argument("--keep", action="store_true", help="keep the temporary folder")
+    parser.add_argument(
+        "--python-path", default="", help="extra PYTHONPATH for the servers (to compare stacks)"
+    )
+    options = parser.parse_args()
+    stack = {"PYTHONPATH": options.python_path} if options.python_path else {}
+
+    pin = (os.cpu_count() or 1) >= 2 and shutil.which("taskset") is not None
+    if pin:
+        os.sched_setaffinity(0, {LOAD_CORE})  # this process and wrk stay off the server's core
+    else:
+        print("fewer than 2 cores (or no taskset): server and load share the CPU", flush=True)
+    load = wrk.Load(options.connections, options.duration, LOAD_CORE if pin else None)
+    load_before = f"{os.getloadavg()[0]:.2f}"
+    folder = Path(tempfile.mkdtemp(prefix="sageid-bench-"))
+    port = free_port()
+    settings = Settings(
+        issuer=f"http://127.0.0.1:{port}",
+        data_dir=folder / "var",
+        key_dir=folder / "certs",
+        database_url=f"sqlite+aiosqlite:///{folder / 'var' / 'sageid.db'}",
+    )
+    try:
+        print(f"seeding {folder} ...", flush=True)
+        count = TOKENS_PER_SECOND * (options.duration + options.warmup) + 1
+        prepare(settings)
+        seeded = anyio.run(seed, settings, count)
+        tokens = seeded.refresh_tokens_file.read_text().split()
+        spare, warm_count = tokens[0], TOKENS_PER_SECOND * options.warmup
+        seeded.refresh_tokens_file.with_suffix(".warmup").write_text(
+            "\n".join(tokens[1 : warm_count + 1])
+        )
+        seeded.refresh_tokens_file.write_text("\n".join(tokens[warm_count + 1 :]))
+
+        rows = []
+        log = folder / "ceiling.log"
+        with server(["bench.ceiling:app"], free_port(), stack, log, pin) as target:
+            ceiling = Scenario("ceiling (bare Starlette)", "/")
+            rows.append(measure(target, ceiling, load, options.warmup, seeded.refresh_tokens_file))
+        env = {
+            **stack,
+            "SAGEID_ISSUER": settings.issuer,
+            "DATABASE_URL": settings.database_url,
+            "SAGEID_DATA_DIR": str(settings.data_dir),
+            "SAGEID_KEY_DIR": str(settings.key_dir),
+        }
+        factory = ["idp.asgi:app_factory", "--factory"]
+        with server(factory, port, env, folder / "provider.log", pin) as target:
+            bearer = access_token(target.url, spare)
+            service = basic(SERVICE_ID, SERVICE_SECRET)
+            scenarios = [
+                Scenario("discovery", "/.well-known/openid-configuration", min_ratio=0.8),
+                Scenario("jwks", "/jwks.json", min_ratio=0.8),
+                Scenario(
+                    "token client_credentials",
+                    "/token",
+                    "POST",
+                    "grant_type=client_credentials",
+                    service,
+                    min_rate=5000,
+                ),
+                Scenario("token refresh_token", "/token", script="refresh.lua", min_rate=1500),
+                Scenario("userinfo", "/userinfo", authorization=f"Bearer {bearer}", min_rate=3000),
+                Scenario(
+                    "introspection",
+                    "/introspect",
+                    "POST",
+                    f"token={bearer}",
+                    service,
+                    min_rate=3000,
+                ),
+            ]
+            for scenario in scenarios:
+                tokens_file = seeded.refresh_tokens_file
+                rows.append(measure(target, scenario, load, options.warmup, tokens_file))
+    finally:
+        if not options.keep:
+            shutil.rmtree(folder, ignore_errors=True)
+
+    stamp = time.strftime("%Y-%m-%d %H:%M:%S")
+    header = (
+        f"# Sage ID bench, {stamp}\n\n{os.cpu_count()} cores; server pinned to core "
+        f"{SERVER_CORE if pin else '-'} (uvicorn, 1 worker, {uvicorn_stack(stack)}, SQLite), "
+        f"wrk on core {LOAD_CORE if pin else '-'}: {options.connections} connections, "
+        f"{options.duration} s per scenario after {options.warmup} s of warm-up. Python "
+        f"{sys.version.split()[0]}. Load average before / after: {load_before} / "
+        f"{os.getloadavg()[0]:.2f} (other work on the machine lowers req/s, not CPU µs/req)."
+    )
+    report = table(rows, header)
+    print("\n" + report)
+    RESULTS.mkdir(exist_ok=True)
+    path = RESULTS / f"{time.strftime('%Y%m%d-%H%M%S')}.md"
+    path.write_text(report)
+    print(f"written to {path}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,109 @@
+"""The benchmark's own data, in its own temporary folder: demo-like clients and user, and
+refresh tokens minted straight into the store (one grant each, as many desktop sign-ins)."""
+
+from __future__ import annotations
+
+import secrets
+import time
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+
+from sqlalchemy import insert
+
+from idp.keys import KeyFile
+from idp.migrate import upgrade
+from idp.passwords import Passwords
+from idp.settings import DAY, Settings
+from idp.store import Store
+from idp.store.grants import grants, refresh_tokens
+from idp.store.records import sha256_hex
+from shared.scopes import ALL_SCOPES, DEVICE_CODE_GRANT
+
+DESKTOP_ID = "bench-desktop"
+SERVICE_ID = "bench-service"
+SERVICE_SECRET = "bench-service-secret"
+DESKTOP_SCOPE = "openid profile email offline_access"
+BATCH = 5_000
+
+
+@dataclass(frozen=True)
+class Seed:
+    refresh_tokens_file: Path
+
+
+def prepare(settings: Settings) -> None:
+    """Schema and keys (blocking: outside an event loop)."""
+    upgrade(settings.database_url)
+    KeyFile(settings.key_dir).ensure()
+
+
+async def seed(settings: Settings, tokens: int) -> Seed:
+    now = time.time()
+    store = Store(settings.database_url)
+    try:
+        user = await store.users.add(
+            email="marie.martin@example.com",
+            name="Marie Martin",
+            password_hash=await Passwords(settings.password_hashing).hash(secrets.token_hex()),
+            email_verified=True,
+            now=now,
+        )
+        await store.clients.add(
+            client_id=DESKTOP_ID,
+            name="Desktop (bench)",
+            public=True,
+            redirect_uris=["http://127.0.0.1/callback"],
+            post_logout_redirect_uris=[],
+            grant_types=["authorization_code", "refresh_token", DEVICE_CODE_GRANT],
+            scope=" ".join(ALL_SCOPES),
+            first_party=True,
+            now=now,
+        )
+        # A resource server: client credentials for itself, introspection for the tokens it
+        # receives (any confidential client may introspect).
+        await store.clients.add(
+            client_id=SERVICE_ID,
+            name="EDI service (bench)",
+            public=False,
+            secret=SERVICE_SECRET,
+            redirect_uris=[],
+            post_logout_redirect_uris=[],
+            grant_types=["client_credentials"],
+            scope="edi",
+            first_party=True,
+            now=now,
+        )
+        minted = [secrets.token_urlsafe(32) for _ in range(tokens)]
+        for start in range(0, tokens, BATCH):
+            grant_rows, token_rows = [], []
+            for token in minted[start : start + BATCH]:
+                grant_id = str(uuid.uuid4())
+                grant_rows.append(
+                    {
+                        "id": grant_id,
+                        "user_id": user.id,
+                        "client_id": DESKTOP_ID,
+                        "scope": DESKTOP_SCOPE,
+                        "auth_time": now,
+                        "created_at": now,
+                        "expires_at": now + 30 * DAY,
+                        "revoked_at": None,
+                    }
+                )
+                token_rows.append(
+                    {
+                        "token_hash": sha256_hex(token),
+                        "grant_id": grant_id,
+                        "scope": DESKTOP_SCOPE,
+                        "created_at": now,
+                    }
+                )
+            async with store.db.write() as c:
+                await c.execute(insert(grants), grant_rows)
+                await c.execute(insert(refresh_tokens), token_rows)
+    finally:
+        await store.close()
+    path = settings.data_dir / "refresh-tokens.txt"
+    path.write_text("\n".join(minted) + "\n")
+    return Seed(path)

@@ -1,0 +1,35 @@
+"""`POST /revoke` (RFC 7009): Authlib's revocation endpoint, in the bridge."""
+
+from __future__ import annotations
+
+from starlette.requests import Request
+from starlette.responses import Response
+
+from idp.context import context
+from idp.endpoints.token import basic_credentials_readable
+from idp.oauth.requests import ParsedOAuth2Request, duplicated
+from idp.web.errors import oauth_error
+from idp.web.forms import read_form
+
+
+async def token_endpoint_response(request: Request, endpoint: str, path: str) -> Response:
+    """The shared shape of `/revoke` and `/introspect`: a strict form read on the event loop,
+    then the Authlib endpoint in a worker thread (RFC 6749 §2.3 client authentication)."""
+    ctx = context(request)
+    items = await read_form(request)
+    if repeated := duplicated(items):
+        return oauth_error("invalid_request", f"Repeated parameter: {repeated[0]}.")
+    if not basic_credentials_readable(request.headers.get("authorization")):
+        return oauth_error(
+            "invalid_client",
+            "Malformed HTTP Basic credentials.",
+            401,
+            {"WWW-Authenticate": f'Basic realm="{endpoint}"'},
+        )
+    oauth_request = ParsedOAuth2Request("POST", ctx.settings.url(path), request.headers, form=items)
+    result = await ctx.bridge.run(ctx.server.create_endpoint_response, endpoint, oauth_request)
+    return result.to_response()  # type: ignore[no-any-return]
+
+
+async def revoke(request: Request) -> Response:
+    return await token_endpoint_response(request, "revocation", "/revoke")

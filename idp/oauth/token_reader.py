@@ -1,0 +1,46 @@
+"""What a token presented to `/revoke` or `/introspect` is: one of our JWT access tokens, or
+else an opaque refresh token (RFC 7009 §2.1 and RFC 7662 §2.1 let the server find out; the
+`token_type_hint` is only a hint). Telling them apart needs no store access: our refresh tokens
+are random base64url strings, which never contain a dot.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from authlib.oauth2.rfc6749 import OAuth2Error
+from authlib.oauth2.rfc9068 import JWTBearerTokenValidator
+from joserfc.errors import JoseError
+from joserfc.jwk import KeySet
+
+from idp.keys import KeyRing
+
+ACCESS_TOKEN_TYPES = ("at+jwt", "application/at+jwt")
+
+
+def looks_like_jwt(token: str) -> bool:
+    return token.count(".") == 2
+
+
+class AccessTokenReader(JWTBearerTokenValidator):  # type: ignore[misc]
+    """RFC 9068 §4 checks (signature by any published key, `typ`, `iss`, `exp`), for any
+    audience: introspection answers for every resource server. Built once (key objects)."""
+
+    def __init__(self, issuer: str, keys: KeyRing) -> None:
+        super().__init__(issuer=issuer, resource_server=None)
+        self._jwks = KeySet(list(keys.verifying.values()))
+
+    def get_jwks(self) -> KeySet:
+        return self._jwks
+
+    def read(self, token: str) -> dict[str, Any] | None:
+        """The claims of a valid, unexpired access token we issued; None for anything else
+        (an ID token is signed by the same keys, but its `typ` is not `at+jwt`)."""
+        try:
+            claims = self.authenticate_token(token)
+            if str(claims.header.get("typ", "")).lower() not in ACCESS_TOKEN_TYPES:
+                return None
+            claims.validate()
+        except (OAuth2Error, JoseError):
+            return None
+        return dict(claims)

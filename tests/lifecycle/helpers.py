@@ -1,0 +1,113 @@
+"""Helpers for the token-lifecycle tests: a sign-in that ends with tokens, and the calls
+every test makes (refresh, revoke, introspect) with their client authentication."""
+
+from __future__ import annotations
+
+import base64
+import re
+from typing import Any
+
+import httpx
+
+from tests.support import (
+    NATIVE_ID,
+    NATIVE_REDIRECT,
+    PARTNER_ID,
+    PARTNER_REDIRECT,
+    PARTNER_SECRET,
+    SERVICE_ID,
+    SERVICE_SECRET,
+    authorization_code,
+    authorize_params,
+    csrf_of,
+    pkce_pair,
+    query_of,
+)
+
+NATIVE_SCOPE = "openid profile email offline_access"
+
+
+def basic(client_id: str, secret: str) -> dict[str, str]:
+    raw = f"{client_id}:{secret}".encode()
+    return {"Authorization": "Basic " + base64.b64encode(raw).decode()}
+
+
+PARTNER_AUTH = basic(PARTNER_ID, PARTNER_SECRET)
+SERVICE_AUTH = basic(SERVICE_ID, SERVICE_SECRET)
+
+
+def assert_oauth_error(response: httpx.Response, status: int, error: str) -> None:
+    """An RFC 6749 §5.2 error: the status, the code, a description, never cached."""
+    assert response.status_code == status, response.text
+    body = response.json()
+    assert body["error"] == error, body
+    assert response.headers["cache-control"] == "no-store"
+
+
+async def _consent(http: httpx.AsyncClient, page: httpx.Response) -> httpx.Response:
+    hidden = re.findall(r'<input type="hidden" name="([^"]+)" value="([^"]*)">', page.text)
+    form = {name: value.replace("&amp;", "&") for name, value in hidden}
+    form.update(csrf_token=csrf_of(page.text), decision="allow")
+    return await http.post("/authorize", data=form)
+
+
+async def sign_in_tokens(
+    http: httpx.AsyncClient, *, confidential: bool = False, scope: str = NATIVE_SCOPE
+) -> dict[str, Any]:
+    """The code flow, as the desktop app (public) or the partner (confidential) runs it."""
+    verifier, challenge = pkce_pair()
+    client_id, redirect = (
+        (PARTNER_ID, PARTNER_REDIRECT) if confidential else (NATIVE_ID, NATIVE_REDIRECT)
+    )
+    params = authorize_params(
+        client_id=client_id, redirect_uri=redirect, scope=scope, challenge=challenge
+    )
+    response = await authorization_code(http, params)
+    if response.status_code == 200 and 'name="decision"' in response.text:
+        response = await _consent(http, response)
+    assert response.status_code in (302, 303), response.text
+    code = query_of(response.headers["location"])["code"]
+    form = {
+        "grant_type": "authorization_code",
+        "code": code,
+        "redirect_uri": redirect,
+        "code_verifier": verifier,
+    }
+    headers = PARTNER_AUTH if confidential else {}
+    if not confidential:
+        form["client_id"] = NATIVE_ID
+    token = await http.post("/token", data=form, headers=headers)
+    assert token.status_code == 200, token.text
+    body: dict[str, Any] = token.json()
+    return body
+
+
+async def refresh(
+    http: httpx.AsyncClient,
+    refresh_token: str,
+    *,
+    confidential: bool = False,
+    scope: str | None = None,
+) -> httpx.Response:
+    form = {"grant_type": "refresh_token", "refresh_token": refresh_token}
+    if scope is not None:
+        form["scope"] = scope
+    if confidential:
+        return await http.post("/token", data=form, headers=PARTNER_AUTH)
+    form["client_id"] = NATIVE_ID
+    return await http.post("/token", data=form)
+
+
+async def introspect(
+    http: httpx.AsyncClient, token: str, headers: dict[str, str] | None = None
+) -> dict[str, Any]:
+    response = await http.post(
+        "/introspect", data={"token": token}, headers=headers or SERVICE_AUTH
+    )
+    assert response.status_code == 200, response.text
+    body: dict[str, Any] = response.json()
+    return body
+
+
+async def is_active(http: httpx.AsyncClient, token: str) -> bool:
+    return bool((await introspect(http, token))["active"])

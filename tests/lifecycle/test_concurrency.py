@@ -1,0 +1,135 @@
+"""Two uses of one refresh token at the same moment never both rotate it.
+
+Against the real server: in-process (`live_server`, one uvicorn, the in-process write lock)
+and as several uvicorn worker processes sharing the database, where only the conditional
+UPDATE of the rotation transaction stands between them. Exactly one rotation happens; what
+the other requests get depends on the grace window:
+- with the default 10 s, every request gets the one new pair (a retry, not a theft);
+- with no grace, exactly one request succeeds, the others are refused as reuse, and the
+  grant is revoked (which is what reuse detection must do when it cannot tell).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import anyio
+import httpx
+import pytest
+from sqlalchemy import select
+
+from idp.settings import Settings
+from idp.store import Store
+from idp.store.grants import grants, refresh_tokens
+from idp.store.records import sha256_hex
+from tests.conftest import LiveServer, free_port, make_settings
+from tests.lifecycle.helpers import sign_in_tokens
+from tests.support import NATIVE_ID, seed_store
+
+CONCURRENT = 12
+
+
+async def stored_family(database_url: str) -> tuple[list[tuple[str, float | None]], float | None]:
+    """Every refresh token (hash, rotated_at) and the grant's revoked_at (one grant here)."""
+    store = Store(database_url)
+    try:
+        async with store.db.read() as c:
+            tokens = (
+                await c.execute(select(refresh_tokens.c.token_hash, refresh_tokens.c.rotated_at))
+            ).all()
+            revoked = (await c.execute(select(grants.c.revoked_at))).scalar_one()
+    finally:
+        await store.close()
+    return [(t.token_hash, t.rotated_at) for t in tokens], revoked
+
+
+async def refresh_at_once(base_url: str, refresh_token: str) -> list[httpx.Response]:
+    form = {"grant_type": "refresh_token", "refresh_token": refresh_token, "client_id": NATIVE_ID}
+    limits = httpx.Limits(max_connections=CONCURRENT)
+    async with httpx.AsyncClient(base_url=base_url, limits=limits, timeout=30) as http:
+        return list(
+            await asyncio.gather(*(http.post("/token", data=form) for _ in range(CONCURRENT)))
+        )
+
+
+async def first_tokens(base_url: str) -> dict[str, str]:
+    async with httpx.AsyncClient(base_url=base_url, timeout=30) as http:
+        return await sign_in_tokens(http)
+
+
+def assert_one_rotation(family: list[tuple[str, float | None]], presented: str) -> None:
+    rotated = [token_hash for token_hash, rotated_at in family if rotated_at is not None]
+    assert rotated == [sha256_hex(presented)]
+    assert len(family) == 2  # the presented token and its one successor
+
+
+async def test_in_process_server_with_grace(live_server: LiveServer, database_url: str) -> None:
+    tokens = await first_tokens(live_server.url)
+    responses = await refresh_at_once(live_server.url, tokens["refresh_token"])
+    assert [r.status_code for r in responses] == [200] * CONCURRENT, responses[0].text
+    pairs = {(r.json()["access_token"], r.json()["refresh_token"]) for r in responses}
+    assert len(pairs) == 1
+    family, revoked = await stored_family(database_url)
+    assert_one_rotation(family, tokens["refresh_token"])
+    assert revoked is None
+
+
+@pytest.fixture
+def workers(
+    tmp_path: Path, database_url: str, key_template: Path, request: pytest.FixtureRequest
+) -> Iterator[str]:
+    """`uvicorn --workers 2` in a subprocess, sharing the test database (grace from param).
+    The keys exist before the workers start: each would otherwise make its own."""
+    port = free_port()
+    issuer = f"http://127.0.0.1:{port}"
+    settings: Settings = make_settings(tmp_path, database_url, key_template, issuer=issuer)
+    anyio.run(seed_store, settings)
+    env = {
+        **os.environ,
+        "SAGEID_ISSUER": settings.issuer,
+        "DATABASE_URL": database_url,
+        "SAGEID_DATA_DIR": str(settings.data_dir),
+        "SAGEID_KEY_DIR": str(settings.key_dir),
+        "SAGEID_ARGON2_MEMORY_KIB": "1024",
+        "SAGEID_ARGON2_TIME_COST": "1",
+        "SAGEID_REFRESH_REUSE_GRACE": str(request.param),
+    }
+    command = [sys.executable, "-m", "uvicorn", "idp.asgi:app_factory", "--factory"]
+    command += ["--workers", "2", "--port", str(port), "--log-level", "warning"]
+    server = subprocess.Popen(command, env=env)
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                if httpx.get(f"{settings.issuer}/jwks.json", timeout=1).status_code == 200:
+                    break
+            except httpx.TransportError:
+                pass
+            assert server.poll() is None and time.monotonic() < deadline, "no server"
+            time.sleep(0.1)
+        yield settings.issuer
+    finally:
+        server.terminate()
+        server.wait(15)
+
+
+@pytest.mark.parametrize("workers", [10, 0], indirect=True, ids=["grace", "no-grace"])
+async def test_several_worker_processes(workers: str, database_url: str) -> None:
+    tokens = await first_tokens(workers)
+    responses = await refresh_at_once(workers, tokens["refresh_token"])
+    statuses = sorted(r.status_code for r in responses)
+    family, revoked = await stored_family(database_url)
+    assert_one_rotation(family, tokens["refresh_token"])
+    ok = [r.json() for r in responses if r.status_code == 200]
+    if revoked is None:  # the grace case
+        assert statuses == [200] * CONCURRENT
+        assert len({(p["access_token"], p["refresh_token"]) for p in ok}) == 1
+    else:
+        assert statuses == [200] + [400] * (CONCURRENT - 1)
+        assert {r.json()["error"] for r in responses if r.status_code == 400} == {"invalid_grant"}
