@@ -1,0 +1,140 @@
+"""`/device`: the user types the code shown by a desktop app (RFC 8628 §3.3), signs in
+(or creates a Sage ID) through the usual journey, then approves or denies.
+
+`verification_uri_complete` (`/device?user_code=...`) only pre-fills the code: the user still
+confirms, so a code sent by someone else can't be approved by a single click (RFC 8628 §5.4).
+"""
+
+from __future__ import annotations
+
+import hashlib
+from urllib.parse import urlencode
+
+from starlette.requests import Request
+from starlette.responses import RedirectResponse, Response
+
+from idp.accounts.referencing import Outcome, ensure_referenced
+from idp.accounts.throttling import Limit, check, client_ip, fail
+from idp.context import AppContext, context
+from idp.domain.device import format_user_code, hash_user_code, normalise_user_code
+from idp.domain.throttle import DEVICE_USER_CODE_PER_IP, DEVICE_USER_CODE_PER_SESSION
+from idp.i18n import N_
+from idp.pages.feedback import Message, minutes
+from idp.pages.referencing import congratulations_url, reference_url
+from idp.store.devices import DeviceRequest
+from idp.web.csrf import FIELD as CSRF_FIELD
+from idp.web.forms import first, read_form
+from idp.web.sessions import current_session
+from idp.web.templating import request_locale
+from shared.scopes import REFERENCING
+
+INVALID = N_("This code is not valid or has expired. Check the code shown by your application.")
+
+
+def _limits(request: Request, ctx: AppContext) -> list[Limit]:
+    browser = request.cookies.get(ctx.csrf.cookie, "")
+    session_key = hashlib.sha256(browser.encode()).hexdigest()[:32]
+    return [
+        Limit(f"device:ip:{client_ip(request)}", DEVICE_USER_CODE_PER_IP),
+        Limit(f"device:session:{session_key}", DEVICE_USER_CODE_PER_SESSION),
+    ]
+
+
+def _entry_form(
+    request: Request, user_code: str, error: Message | None = None, status: int = 200
+) -> Response:
+    return context(request).templates.render(
+        request, "device.html", {"user_code": user_code, "error": error}, status=status
+    )
+
+
+async def _find(ctx: AppContext, typed: str) -> tuple[str, DeviceRequest] | None:
+    normalised = normalise_user_code(typed)
+    if normalised is None:
+        return None
+    code_hash = hash_user_code(ctx.keys.derive("user-codes"), normalised)
+    found = await ctx.store.devices.pending(code_hash, ctx.clock.now())
+    return (normalised, found) if found else None
+
+
+async def device_page(request: Request) -> Response:
+    return _entry_form(request, request.query_params.get("user_code", "")[:20])
+
+
+async def device_submit(request: Request) -> Response:
+    ctx = context(request)
+    form = await read_form(request)
+    ctx.csrf.verify(request, first(form, CSRF_FIELD))
+    typed = first(form, "user_code")[:20]
+    now = ctx.clock.now()
+    limits = _limits(request, ctx)
+    refused, retry_after = await check(ctx.store, limits, now)
+    if refused is not None:
+        wait = Message(
+            N_("Too many wrong codes. Try again in %(minutes)s minutes."),
+            {"minutes": minutes(retry_after)},
+        )
+        return _entry_form(request, typed, wait, status=429)
+    found = await _find(ctx, typed)
+    if found is None:
+        await fail(ctx.store, limits, now)
+        return _entry_form(request, typed, Message(INVALID), status=400)
+    normalised, _ = found
+    query = {"user_code": format_user_code(normalised), "ui_locales": request_locale(request)}
+    return RedirectResponse("/device/confirm?" + urlencode(query), status_code=303)
+
+
+async def confirm_page(request: Request) -> Response:
+    ctx = context(request)
+    typed = request.query_params.get("user_code", "")[:20]
+    found = await _find(ctx, typed)
+    if found is None:
+        return _entry_form(request, typed, Message(INVALID), status=400)
+    session = await current_session(request)
+    if session is None:
+        following = "/device/confirm?" + urlencode({"user_code": typed})
+        query = {"next": following, "ui_locales": request_locale(request)}
+        return RedirectResponse("/signin?" + urlencode(query), status_code=303)
+    normalised, device = found
+    if REFERENCING in device.scope.split():
+        # The same journey as the browser flow: referenced before approving (seed, étape 3).
+        resume = "/device/confirm?" + urlencode({"user_code": format_user_code(normalised)})
+        outcome = await ensure_referenced(ctx, session.user)
+        if outcome is Outcome.NEEDS_PROOF:
+            return RedirectResponse(reference_url(resume), status_code=303)
+        if outcome is Outcome.AUTO_REFERENCED:
+            return RedirectResponse(congratulations_url(resume), status_code=303)
+    client = ctx.store.client_cache.get(device.client_id)
+    return ctx.templates.render(
+        request,
+        "device_confirm.html",
+        {
+            "user_code": format_user_code(normalised),
+            "client_name": client.name if client else device.client_id,
+            "scopes": [s for s in device.scope.split() if s != "openid"],
+            "user": session.user,
+        },
+    )
+
+
+async def confirm_submit(request: Request) -> Response:
+    ctx = context(request)
+    form = await read_form(request)
+    ctx.csrf.verify(request, first(form, CSRF_FIELD))
+    session = await current_session(request)
+    typed = first(form, "user_code")
+    if session is None:
+        following = "/device/confirm?" + urlencode({"user_code": typed})
+        return RedirectResponse("/signin?" + urlencode({"next": following}), status_code=303)
+    normalised = normalise_user_code(typed)
+    approve = first(form, "decision") == "approve"
+    decided = normalised is not None and await ctx.store.devices.decide(
+        hash_user_code(ctx.keys.derive("user-codes"), normalised),
+        user_id=session.user.id,
+        auth_time=session.auth_time,
+        approve=approve,
+        now=ctx.clock.now(),
+    )
+    if not decided:
+        return _entry_form(request, typed, Message(INVALID), status=400)
+    return ctx.templates.render(request, "device_done.html", {"approved": approve})
