@@ -16,6 +16,7 @@ from ._authorization import (
 )
 from ._cache import TokenCache, default_cache_directory
 from ._clock import Clock, SystemClock
+from ._config import ClientConfig, default_config_path, load_client_config
 from ._device import (
     DeviceAuthorization,
     DevicePollSchedule,
@@ -29,6 +30,7 @@ from ._exceptions import (
     CacheCorrupted,
     CacheError,
     CallbackTimeout,
+    ConfigError,
     DeviceCodeExpired,
     DiscoveryError,
     IdTokenError,
@@ -38,19 +40,36 @@ from ._exceptions import (
     ProviderUnreachable,
     SageIDError,
     SignInRequired,
+    SubmissionRefused,
 )
 from ._http import Backoff, default_http_client
 from ._id_token import ID_TOKEN_ALGORITHMS, validate_id_token
+from ._identity import Identity, ReferencedAccount, Referencing, fetch_userinfo
 from ._jwks import JWKSCache, jwks_fetcher
 from ._keyring import KeyringProtection
+from ._login import (
+    SignInOutcome,
+    login_with_browser,
+    login_with_device,
+    prefers_device_flow,
+    store_sign_in,
+)
 from ._logout import build_end_session_url, http_revoker
 from ._loopback import LoopbackServer, render_page
 from ._metadata import ProviderMetadata, discovery_url, fetch_provider_metadata
 from ._passphrase import PASSPHRASE_ENV, PassphraseProtection
 from ._protection import PlaintextProtection, select_protection
+from ._relying_party import RelyingParty
 from ._sealing import CacheProtection
 from ._session import RefreshedIdTokenValidator, Refresher, Revoker, Session, http_refresher
 from ._sign_in import entry_from_sign_in, refreshed_id_token_validator
+from ._submissions import (
+    Submission,
+    SubmissionPage,
+    list_submissions,
+    submissions_url,
+    submit,
+)
 from ._tokens import (
     TokenResponse,
     authorization_code_grant,
@@ -75,12 +94,15 @@ __all__ = [
     "CacheError",
     "CacheProtection",
     "CallbackTimeout",
+    "ClientConfig",
     "Clock",
+    "ConfigError",
     "DeviceAuthorization",
     "DeviceCodeExpired",
     "DevicePollSchedule",
     "DiscoveryError",
     "IdTokenError",
+    "Identity",
     "JWKSCache",
     "KeyringProtection",
     "KeyringUnavailable",
@@ -91,12 +113,19 @@ __all__ = [
     "ProviderError",
     "ProviderMetadata",
     "ProviderUnreachable",
+    "ReferencedAccount",
+    "Referencing",
     "RefreshedIdTokenValidator",
     "Refresher",
+    "RelyingParty",
     "Revoker",
     "SageIDError",
     "Session",
+    "SignInOutcome",
     "SignInRequired",
+    "Submission",
+    "SubmissionPage",
+    "SubmissionRefused",
     "SystemClock",
     "TokenCache",
     "TokenResponse",
@@ -104,22 +133,32 @@ __all__ = [
     "build_authorization_request",
     "build_end_session_url",
     "default_cache_directory",
+    "default_config_path",
     "default_http_client",
     "device_code_grant",
     "discovery_url",
     "entry_from_sign_in",
     "fetch_provider_metadata",
+    "fetch_userinfo",
     "http_refresher",
     "http_revoker",
     "jwks_fetcher",
+    "list_submissions",
+    "load_client_config",
+    "login_with_browser",
+    "login_with_device",
     "loopback_redirect_uri",
     "parse_authorization_response",
     "poll_device_token",
+    "prefers_device_flow",
     "refresh_token_grant",
     "refreshed_id_token_validator",
     "render_page",
     "request_token",
     "select_protection",
     "start_device_authorization",
+    "store_sign_in",
+    "submissions_url",
+    "submit",
     "validate_id_token",
 ]

@@ -13,8 +13,10 @@ SageIDError
 ├── CallbackTimeout             the browser never came back to the loopback server
 ├── SignInRequired              nothing usable is cached: the user must sign in again
 │   └── CacheCorrupted          the cache file was unreadable and was moved aside
-└── CacheError                  the cache cannot be used as configured
-    └── KeyringUnavailable      no OS keyring and no explicit fallback chosen
+├── CacheError                  the cache cannot be used as configured
+│   └── KeyringUnavailable      no OS keyring and no explicit fallback chosen
+├── ConfigError                 the client's settings (flags, environment, config file) are invalid
+└── SubmissionRefused           the submissions API refused a request (RFC 9457 problem details)
 ```
 """
 
@@ -107,3 +109,31 @@ class CacheError(SageIDError):
 
 class KeyringUnavailable(CacheError):
     """No OS keyring answered and no explicit fallback was chosen."""
+
+
+class ConfigError(SageIDError):
+    """The client's settings are invalid; the message names the flag, variable or file."""
+
+
+class SubmissionRefused(SageIDError):
+    """The submissions API refused the request; the RFC 9457 problem details say why.
+
+    `problem_type` names the refusal (`…/problems/not-referenced`, `…/permission-denied`,
+    `…/file-too-large` …), `invalid_params` lists the fields at fault, if any.
+    """
+
+    def __init__(
+        self,
+        status: int,
+        title: str,
+        detail: str,
+        *,
+        problem_type: str = "about:blank",
+        invalid_params: tuple[tuple[str, str], ...] = (),
+    ) -> None:
+        super().__init__(f"{title}: {detail}" if detail else title)
+        self.status = status
+        self.title = title
+        self.detail = detail
+        self.problem_type = problem_type
+        self.invalid_params = invalid_params

@@ -1,0 +1,88 @@
+"""This client at one provider: discovery and keys fetched once, and only when needed, so
+handing out a still-fresh access token never touches the network.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+
+import httpx
+
+from ._cache import TokenCache
+from ._clock import Clock, SystemClock
+from ._exceptions import ProviderError
+from ._http import get_json
+from ._jwks import JWKSCache
+from ._logout import build_end_session_url, http_revoker
+from ._metadata import ProviderMetadata, fetch_provider_metadata
+from ._session import Session
+from ._sign_in import refreshed_id_token_validator
+from ._tokens import TokenResponse, refresh_token_grant, request_token
+
+
+class RelyingParty:
+    """The client `client_id` of the provider `issuer`, talking through `http`.
+
+    `metadata` is fetched on first use (OIDC Discovery), then kept; the JWKS likewise
+    (with one refetch for an unknown `kid`, see `JWKSCache`).
+    """
+
+    def __init__(
+        self, http: httpx.Client, issuer: str, client_id: str, *, clock: Clock | None = None
+    ) -> None:
+        self.http = http
+        self.issuer = issuer
+        self.client_id = client_id
+        self.clock: Clock = clock if clock is not None else SystemClock()
+        self._metadata: ProviderMetadata | None = None
+        self.jwks = JWKSCache(lambda: get_json(self.http, self.metadata.jwks_uri))
+
+    @property
+    def metadata(self) -> ProviderMetadata:
+        """The provider metadata, fetched on first access."""
+        if self._metadata is None:
+            self._metadata = fetch_provider_metadata(self.http, self.issuer)
+        return self._metadata
+
+    def _refresh(self, refresh_token: str) -> TokenResponse:
+        body = refresh_token_grant(refresh_token, client_id=self.client_id)
+        return request_token(self.http, self.metadata.token_endpoint, body, now=self.clock.now())
+
+    def session(
+        self,
+        cache: TokenCache,
+        *,
+        subject: str | None = None,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> Session:
+        """Return the `Session` of this client's account in `cache` (refreshes validate the
+        returned ID token against this provider's keys)."""
+        validator = refreshed_id_token_validator(
+            self.jwks, issuer=self.issuer, client_id=self.client_id, clock=self.clock
+        )
+        return Session(
+            cache,
+            self.issuer,
+            self.client_id,
+            self._refresh,
+            subject=subject,
+            validate_refreshed_id_token=validator,
+            sleep=sleep,
+        )
+
+    def revoke(self, refresh_token: str) -> None:
+        """Revoke `refresh_token` at the provider (RFC 7009); usable as a `Revoker`."""
+        endpoint = self.metadata.revocation_endpoint
+        if endpoint is None:
+            raise ProviderError(f"{self.issuer} publishes no revocation_endpoint")
+        http_revoker(self.http, endpoint, self.client_id)(refresh_token)
+
+    def end_session_url(self, id_token_hint: str | None) -> str:
+        """Return the provider's sign-out URL for the browser (OIDC RP-Initiated Logout)."""
+        endpoint = self.metadata.end_session_endpoint
+        if endpoint is None:
+            raise ProviderError(f"{self.issuer} publishes no end_session_endpoint")
+        return build_end_session_url(
+            endpoint, client_id=self.client_id, id_token_hint=id_token_hint
+        )
