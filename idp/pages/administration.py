@@ -1,0 +1,158 @@
+"""`/portal/admin`: *Administration*, for the administrator of a customer account only (any
+other user gets a 403 page): its members and their profiles, changing a member's profile,
+removing a member, defining profiles (name + permissions) and pre-assigning a profile to an
+email (applied when its owner is referenced automatically, seed étape 3).
+"""
+
+from __future__ import annotations
+
+import asyncio
+
+from starlette.requests import Request
+from starlette.responses import RedirectResponse, Response
+
+from idp.context import context
+from idp.domain.administration import MemberRefusal
+from idp.domain.referencing import (
+    ALL_PERMISSIONS,
+    looks_like_email,
+    normalise_email,
+    normalise_identifier,
+)
+from idp.pages.portal import (
+    Portal,
+    administrators_only,
+    back,
+    portal_of,
+    posted_form,
+    render,
+    to_sign_in,
+)
+from idp.store.customers import ProfileExists
+from idp.web.forms import first
+
+ADMIN = "/portal/admin"
+
+
+def _customer_url(code: str) -> str:
+    return f"{ADMIN}/{code}"
+
+
+async def _administrator(request: Request) -> tuple[Portal, str] | Response:
+    """The signed-in administrator and the customer code of the URL, or where to go."""
+    portal = await portal_of(request)
+    code = normalise_identifier(str(request.path_params["code"]))
+    if portal is None:
+        return to_sign_in(request, _customer_url(code))
+    portal.require_administrator(code)
+    return portal, code
+
+
+async def admin_index(request: Request) -> Response:
+    portal = await portal_of(request)
+    if portal is None:
+        return to_sign_in(request)
+    administered = portal.administered
+    if not administered:
+        raise administrators_only()
+    if len(administered) == 1:
+        return RedirectResponse(_customer_url(administered[0].customer_code), status_code=303)
+    return render(request, portal, "portal_admin_index.html", "admin", {"accounts": administered})
+
+
+async def admin_customer(request: Request) -> Response:
+    found = await _administrator(request)
+    if isinstance(found, Response):
+        return found
+    portal, code = found
+    store = context(request).store
+    async with asyncio.TaskGroup() as reads:
+        members = reads.create_task(store.members.members_of(code))
+        profiles = reads.create_task(store.customers.profiles_of(code))
+        assigned = reads.create_task(store.members.assignments_of(code))
+    return render(
+        request,
+        portal,
+        "portal_admin.html",
+        "admin",
+        {
+            "account": portal.access[code],
+            "members": members.result(),
+            "profiles": profiles.result(),
+            "assignments": assigned.result(),
+            "permissions": ALL_PERMISSIONS,
+        },
+    )
+
+
+def _after(code: str, refusal: MemberRefusal | None, done: str) -> Response:
+    if refusal is MemberRefusal.NOT_ADMINISTRATOR:  # lost the role meanwhile: never, but safe
+        raise administrators_only()
+    if refusal is not None:
+        return back(_customer_url(code), error=str(refusal))
+    return back(_customer_url(code), done=done)
+
+
+async def change_member_profile(request: Request) -> Response:
+    form = await posted_form(request)
+    found = await _administrator(request)
+    if isinstance(found, Response):
+        return found
+    portal, code = found
+    refusal = await context(request).store.members.change_profile(
+        code,
+        actor_id=portal.user.id,
+        member_id=first(form, "member_id"),
+        profile_id=first(form, "profile_id"),
+    )
+    return _after(code, refusal, "profile_changed")
+
+
+async def remove_member(request: Request) -> Response:
+    form = await posted_form(request)
+    found = await _administrator(request)
+    if isinstance(found, Response):
+        return found
+    portal, code = found
+    refusal = await context(request).store.members.remove(
+        code, actor_id=portal.user.id, member_id=first(form, "member_id")
+    )
+    return _after(code, refusal, "member_removed")
+
+
+async def add_profile(request: Request) -> Response:
+    form = await posted_form(request)
+    found = await _administrator(request)
+    if isinstance(found, Response):
+        return found
+    _, code = found
+    ctx = context(request)
+    permissions = [value for name, value in form if name == "permission"]
+    try:
+        await ctx.store.customers.add_profile(
+            code, first(form, "name"), permissions, ctx.clock.now()
+        )
+    except ProfileExists:
+        return back(_customer_url(code), error="profile_exists")
+    except ValueError:
+        return back(_customer_url(code), error="profile_invalid")
+    return back(_customer_url(code), done="profile_added")
+
+
+async def assign_profile(request: Request) -> Response:
+    form = await posted_form(request)
+    found = await _administrator(request)
+    if isinstance(found, Response):
+        return found
+    _, code = found
+    ctx = context(request)
+    email = normalise_email(first(form, "email"))
+    if not looks_like_email(email):
+        return back(_customer_url(code), error="email_invalid")
+    try:
+        await ctx.store.customers.assign_profile(
+            code, email, first(form, "profile_id"), ctx.clock.now()
+        )
+    except ValueError:
+        return back(_customer_url(code), error="no_such_profile")
+    return back(_customer_url(code), done="assigned")

@@ -1,0 +1,166 @@
+"""A customer account's members as its administrator manages them in the portal (issue 8):
+who they are, their profile, the profiles pre-assigned to emails; changing a member's profile
+and removing a member. Each change checks, in its own transaction, that the actor is the
+customer's administrator (`idp.domain.administration`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import delete, select, update
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from idp.domain.administration import MemberRefusal, check_member_change
+from idp.domain.referencing import normalise_identifier
+from idp.store.database import Database
+from idp.store.tables import (
+    Customer,
+    Membership,
+    NotificationEmail,
+    Profile,
+    ProfileAssignment,
+    User,
+)
+
+customers = Customer.__table__  # type: ignore[attr-defined]
+memberships = Membership.__table__  # type: ignore[attr-defined]
+profiles = Profile.__table__  # type: ignore[attr-defined]
+assignments = ProfileAssignment.__table__  # type: ignore[attr-defined]
+notification_emails = NotificationEmail.__table__  # type: ignore[attr-defined]
+users = User.__table__  # type: ignore[attr-defined]
+
+
+@dataclass(frozen=True)
+class MemberRecord:
+    user_id: str
+    name: str
+    email: str
+    profile_id: str
+    profile: str
+    method: str
+    referenced_at: float
+    is_administrator: bool
+
+
+@dataclass(frozen=True)
+class AssignmentRecord:
+    email: str
+    profile_id: str
+    profile: str
+    assigned_at: float
+
+
+async def _refusal(
+    c: AsyncConnection, code: str, actor_id: str, member_id: str
+) -> MemberRefusal | None:
+    administrator = select(customers.c.administrator_id).where(customers.c.code == code)
+    administrator_id = (await c.execute(administrator)).scalar_one_or_none()
+    return check_member_change(
+        administrator_id=administrator_id, actor_id=actor_id, member_id=member_id
+    )
+
+
+class MemberRepository:
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
+    async def members_of(self, code: str) -> list[MemberRecord]:
+        query = (
+            select(
+                users.c.id,
+                users.c.name,
+                users.c.email,
+                profiles.c.id.label("profile_id"),
+                profiles.c.name.label("profile"),
+                memberships.c.method,
+                memberships.c.referenced_at,
+                customers.c.administrator_id,
+            )
+            .join(memberships, memberships.c.user_id == users.c.id)
+            .join(profiles, profiles.c.id == memberships.c.profile_id)
+            .join(customers, customers.c.code == memberships.c.customer_code)
+            .where(memberships.c.customer_code == normalise_identifier(code))
+            .order_by(users.c.name, users.c.email)
+        )
+        async with self.db.read() as c:
+            rows = (await c.execute(query)).all()
+        return [
+            MemberRecord(
+                user_id=r.id,
+                name=r.name,
+                email=r.email,
+                profile_id=r.profile_id,
+                profile=r.profile,
+                method=r.method,
+                referenced_at=r.referenced_at,
+                is_administrator=r.administrator_id == r.id,
+            )
+            for r in rows
+        ]
+
+    async def assignments_of(self, code: str) -> list[AssignmentRecord]:
+        query = (
+            select(
+                assignments.c.email,
+                assignments.c.profile_id,
+                profiles.c.name.label("profile"),
+                assignments.c.assigned_at,
+            )
+            .join(profiles, profiles.c.id == assignments.c.profile_id)
+            .where(assignments.c.customer_code == normalise_identifier(code))
+            .order_by(assignments.c.email)
+        )
+        async with self.db.read() as c:
+            rows = (await c.execute(query)).all()
+        return [AssignmentRecord(r.email, r.profile_id, r.profile, r.assigned_at) for r in rows]
+
+    async def change_profile(
+        self, code: str, *, actor_id: str, member_id: str, profile_id: str
+    ) -> MemberRefusal | None:
+        """Give a member another of the customer's profiles; None when done."""
+        code = normalise_identifier(code)
+        owned = select(profiles.c.id).where(
+            profiles.c.id == profile_id, profiles.c.customer_code == code
+        )
+        async with self.db.write() as c:
+            if refusal := await _refusal(c, code, actor_id, member_id):
+                return refusal
+            if (await c.execute(owned)).first() is None:
+                return MemberRefusal.NO_SUCH_PROFILE
+            changed = await c.execute(
+                update(memberships)
+                .where(memberships.c.customer_code == code, memberships.c.user_id == member_id)
+                .values(profile_id=profile_id)
+            )
+        return None if changed.rowcount == 1 else MemberRefusal.NO_SUCH_MEMBER
+
+    async def remove(self, code: str, *, actor_id: str, member_id: str) -> MemberRefusal | None:
+        """End a membership. The member's address is also forgotten as a notification email
+        of this customer, with any profile pre-assigned to it: otherwise automatic referencing
+        (seed, étape 3) would bring them back at their next sign-in. A later submission that
+        notifies the address again records it again."""
+        code = normalise_identifier(code)
+        email = select(users.c.email).where(users.c.id == member_id).scalar_subquery()
+        async with self.db.write() as c:
+            if refusal := await _refusal(c, code, actor_id, member_id):
+                return refusal
+            removed = await c.execute(
+                delete(memberships).where(
+                    memberships.c.customer_code == code, memberships.c.user_id == member_id
+                )
+            )
+            if removed.rowcount != 1:
+                return MemberRefusal.NO_SUCH_MEMBER
+            await c.execute(
+                delete(notification_emails).where(
+                    notification_emails.c.customer_code == code,
+                    notification_emails.c.address == email,
+                )
+            )
+            await c.execute(
+                delete(assignments).where(
+                    assignments.c.customer_code == code, assignments.c.email == email
+                )
+            )
+        return None
