@@ -17,26 +17,60 @@ from starlette.responses import RedirectResponse, Response
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
+from idp.api.openapi import openapi
+from idp.api.submissions import create_submission, get_submission, list_submissions
 from idp.clock import Clock, SystemClock
 from idp.context import AppContext
 from idp.discovery import provider_metadata
 from idp.endpoints.authorize import authorize
+from idp.endpoints.device_authorization import device_authorization
 from idp.endpoints.discovery import jwks, openid_configuration
+from idp.endpoints.introspect import introspect
+from idp.endpoints.logout import logout
+from idp.endpoints.revoke import revoke
 from idp.endpoints.token import token
 from idp.endpoints.userinfo import userinfo
 from idp.keys import KeyFile, KeyRing
+from idp.mail.factory import build_mailer
 from idp.migrate import check_migrated
 from idp.oauth.access_tokens import AccessTokenValidator
 from idp.oauth.bridge import Bridge
 from idp.oauth.server import SageAuthorizationServer
 from idp.pages.account import account_page, signout
-from idp.pages.signin import signin_page, signin_submit
+from idp.pages.administration import (
+    add_profile,
+    admin_customer,
+    admin_index,
+    assign_profile,
+    change_member_profile,
+    remove_member,
+)
+from idp.pages.device import confirm_page, confirm_submit, device_page, device_submit
+from idp.pages.password_reset import (
+    forgot_page,
+    forgot_submit,
+    reset_page,
+    reset_resend,
+    reset_submit,
+)
+from idp.pages.profile import become_administrator, profile_page
+from idp.pages.referencing import (
+    congratulations_page,
+    reference_page,
+    reference_submit,
+    terms_page,
+)
+from idp.pages.signin import password_submit, signin_page, signin_submit
+from idp.pages.signup import signup_page, signup_submit
+from idp.pages.tracking import tracking_page
+from idp.pages.verify import verify_page, verify_resend, verify_submit
 from idp.passwords import Passwords
 from idp.settings import Settings
 from idp.store import Store
 from idp.web.csrf import Csrf
 from idp.web.errors import EXCEPTION_HANDLERS
 from idp.web.templating import TEMPLATE_DIR, Templates
+from shared.scopes import EDI_AUDIENCE_PATH
 
 log = logging.getLogger("sageid")
 
@@ -58,9 +92,11 @@ def build_context(settings: Settings, clock: Clock | None = None) -> AppContext:
         server=server,
         bridge=Bridge(settings.bridge_threads, settings.bridge_timeout),
         passwords=Passwords(settings.password_hashing, settings.password_hash_slots),
+        mailer=build_mailer(settings),
         csrf=csrf,
         templates=Templates(csrf, settings.issuer),
         userinfo_validator=AccessTokenValidator(settings.issuer, settings.url("/userinfo"), keys),
+        api_validator=AccessTokenValidator(settings.issuer, settings.url(EDI_AUDIENCE_PATH), keys),
         discovery_bytes=metadata,
         discovery_etag='"' + hashlib.sha256(metadata).hexdigest()[:32] + '"',
     )
@@ -107,11 +143,48 @@ def create_app(settings: Settings, clock: Clock | None = None) -> Starlette:
         Route("/jwks.json", jwks),
         Route("/authorize", authorize, methods=["GET", "POST"]),
         Route("/token", token, methods=["POST"]),
+        Route("/revoke", revoke, methods=["POST"]),
+        Route("/introspect", introspect, methods=["POST"]),
+        Route("/logout", logout, methods=["GET", "POST"]),
         Route("/userinfo", userinfo, methods=["GET", "POST"]),
+        Route("/device_authorization", device_authorization, methods=["POST"]),
+        Route("/device", device_page, methods=["GET"]),
+        Route("/device", device_submit, methods=["POST"]),
+        Route("/device/confirm", confirm_page, methods=["GET"]),
+        Route("/device/confirm", confirm_submit, methods=["POST"]),
         Route("/signin", signin_page, methods=["GET"]),
         Route("/signin", signin_submit, methods=["POST"]),
+        Route("/signin/password", password_submit, methods=["POST"]),
+        Route("/signup", signup_page, methods=["GET"]),
+        Route("/signup", signup_submit, methods=["POST"]),
+        Route("/verify", verify_page, methods=["GET"]),
+        Route("/verify", verify_submit, methods=["POST"]),
+        Route("/verify/resend", verify_resend, methods=["POST"]),
+        Route("/password/forgot", forgot_page, methods=["GET"]),
+        Route("/password/forgot", forgot_submit, methods=["POST"]),
+        Route("/password/reset", reset_page, methods=["GET"]),
+        Route("/password/reset", reset_submit, methods=["POST"]),
+        Route("/password/reset/resend", reset_resend, methods=["POST"]),
         Route("/account", account_page, methods=["GET"]),
         Route("/signout", signout, methods=["POST"]),
+        Route("/reference", reference_page, methods=["GET"]),
+        Route("/reference", reference_submit, methods=["POST"]),
+        Route("/referenced", congratulations_page, methods=["GET"]),
+        Route("/terms", terms_page, methods=["GET"]),
+        # Sage EDI Online (issue 8): the submissions API and the portal.
+        Route("/api/v1/openapi.json", openapi, methods=["GET"]),
+        Route("/api/v1/submissions", create_submission, methods=["POST"]),
+        Route("/api/v1/submissions", list_submissions, methods=["GET"]),
+        Route("/api/v1/submissions/{submission_id}", get_submission, methods=["GET"]),
+        Route("/portal", tracking_page, methods=["GET"]),
+        Route("/portal/profile", profile_page, methods=["GET"]),
+        Route("/portal/profile/administrator", become_administrator, methods=["POST"]),
+        Route("/portal/admin", admin_index, methods=["GET"]),
+        Route("/portal/admin/{code}", admin_customer, methods=["GET"]),
+        Route("/portal/admin/{code}/members/profile", change_member_profile, methods=["POST"]),
+        Route("/portal/admin/{code}/members/remove", remove_member, methods=["POST"]),
+        Route("/portal/admin/{code}/profiles", add_profile, methods=["POST"]),
+        Route("/portal/admin/{code}/assignments", assign_profile, methods=["POST"]),
         Mount("/static", StaticFiles(directory=TEMPLATE_DIR.parent / "static"), name="static"),
     ]
     app = Starlette(

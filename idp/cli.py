@@ -7,6 +7,7 @@ import logging
 import sys
 import time
 from collections.abc import Awaitable, Callable
+from pathlib import Path
 from typing import TypeVar
 
 import anyio
@@ -232,6 +233,7 @@ def users() -> None:
 @click.option("--verified", is_flag=True, help="Mark the email address as verified.")
 def users_add(email: str, name: str, password_stdin: bool, verified: bool) -> None:
     """Create an account (the password is read from standard input)."""
+    from idp.domain.password_policy import MESSAGES, check_password
     from idp.passwords import Passwords
     from idp.store.users import EmailTaken
 
@@ -240,6 +242,8 @@ def users_add(email: str, name: str, password_stdin: bool, verified: bool) -> No
         raise click.UsageError("a valid --email and a non-empty --name are required")
     if not password:
         raise click.UsageError("no password on standard input")
+    if problems := check_password(password, email=email):
+        raise click.UsageError(" ".join(MESSAGES[problem] for problem in problems))
     settings = _settings()
 
     async def add(store: Store) -> str:
@@ -265,6 +269,104 @@ def users_list() -> None:
     for user in _with_store(lambda store: store.users.list()):
         verified = "verified" if user.email_verified else "unverified"
         click.echo(f"{user.id}  {user.email}  {user.name}  ({verified})")
+
+
+@users.command("revoke")
+@click.argument("email")
+def users_revoke(email: str) -> None:
+    """Revoke every grant of an account: its refresh tokens stop working at once, its access
+    tokens at userinfo and introspection (they expire within minutes elsewhere)."""
+
+    async def revoke(store: Store) -> int:
+        user = await store.users.by_email(email)
+        if user is None:
+            raise click.ClickException(f"no account for {email}")
+        return await store.grants.revoke_for_user(user.id, time.time())
+
+    count = _with_store(revoke)
+    click.echo(f"revoked {count} grant{'s' if count != 1 else ''} of {email.strip().casefold()}")
+
+
+@main.group()
+def customers() -> None:
+    """Sage customer accounts that Sage IDs are referenced to."""
+
+
+@customers.command("import")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+def customers_import(file: Path) -> None:
+    """Import customers, their proofs and notification emails from a CSV file.
+
+    One fact a row, under the header `customer_code,kind,value`:
+
+    \b
+      C0001234,customer,Boulangerie Martin              (value: the name)
+      C0001234,invoice,FA-2025-004711                   (an invoice number)
+      C0001234,serial,SP7-4K2Q-99XA-1187                (a Sage product serial)
+      C0001234,notification_email,compta@example.com    (notified by past submissions)
+
+    Proof and email rows may name a customer of the same file or one already imported.
+    Codes and numbers are compared as letters and digits in upper case; emails trimmed and
+    case-folded. UTF-8 (BOM allowed), `,` or `;` separated; blank lines and lines starting
+    with `#` are skipped. Every row is checked first: any error is reported by line number
+    and nothing is imported. Importing the same file again changes nothing.
+    """
+    from idp.customer_data import UnreadableFile, import_customer_file, read_customer_file
+
+    try:
+        text = read_customer_file(file)
+    except UnreadableFile as error:
+        raise click.ClickException(str(error)) from error
+    counts, errors = _with_store(lambda store: import_customer_file(store, text, time.time()))
+    if counts is None:
+        for row_error in errors[:100]:
+            click.echo(f"{file}: {row_error}", err=True)
+        if len(errors) > 100:
+            click.echo(f"... and {len(errors) - 100} more", err=True)
+        raise click.ClickException(f"{len(errors)} invalid rows: nothing was imported")
+    click.echo(
+        f"customers: {counts.customers_added} added, {counts.customers_renamed} renamed; "
+        f"proofs: {counts.proofs_added} added; "
+        f"notification emails: {counts.notification_emails_added} added"
+    )
+
+
+@customers.command("list")
+def customers_list() -> None:
+    """List customers with their administrator and counts."""
+    for c in _with_store(lambda store: store.customers.all()):
+        admin = c.administrator_email or "no administrator"
+        click.echo(f"{c.code}  {c.name}  ({admin})")
+        click.echo(
+            f"    members: {c.members}  proofs: {c.proofs}  "
+            f"notification emails: {c.notification_emails}"
+        )
+
+
+@customers.command("set-admin")
+@click.argument("code")
+@click.argument("email")
+def customers_set_admin(code: str, email: str) -> None:
+    """Make EMAIL's Sage ID, referenced to customer CODE, its administrator (only while the
+    customer has none)."""
+    from idp.store.customers import AdminOutcome
+
+    async def appoint(store: Store) -> AdminOutcome:
+        user = await store.users.by_email(email)
+        if user is None:
+            raise click.ClickException(f"no Sage ID uses {email}")
+        return await store.customers.become_administrator(code, user.id, time.time())
+
+    outcome = _with_store(appoint)
+    refusals = {
+        AdminOutcome.NO_SUCH_CUSTOMER: f"no customer {code}",
+        AdminOutcome.NOT_A_MEMBER: f"{email} is not referenced to customer {code}",
+        AdminOutcome.TAKEN: f"customer {code} already has an administrator",
+    }
+    if outcome in refusals:
+        raise click.ClickException(refusals[outcome])
+    already = " already" if outcome is AdminOutcome.ALREADY else ""
+    click.echo(f"{email} is{already} the administrator of {code}")
 
 
 @main.command()

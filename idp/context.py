@@ -8,6 +8,7 @@ from starlette.requests import Request
 
 from idp.clock import Clock
 from idp.keys import KeyRing
+from idp.mail import Mailer
 from idp.oauth.access_tokens import AccessTokenValidator
 from idp.oauth.bridge import Bridge
 from idp.oauth.server import SageAuthorizationServer
@@ -30,6 +31,8 @@ class AppContext:
     csrf: Csrf
     templates: Templates
     userinfo_validator: AccessTokenValidator
+    api_validator: AccessTokenValidator  # the submissions API (`aud` = <issuer>/api/v1)
+    mailer: Mailer
     discovery_bytes: bytes = b""
     discovery_etag: str = ""
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from idp.customer_data import load_demo_customers
 from idp.passwords import Passwords
 from idp.settings import Settings
 from idp.store import Store
@@ -86,4 +87,5 @@ async def load_demo(store: Store, settings: Settings, now: float) -> list[str]:
             await store.clients.add(now=now, **spec)  # type: ignore[arg-type]
         secret = f" secret={spec['secret']}" if spec.get("secret") else " (public, PKCE)"
         lines.append(f"  {spec['client_id']}: {spec['name']}{secret}")
+    lines += await load_demo_customers(store, passwords, now)
     return lines

@@ -18,7 +18,7 @@ OPTIONAL_ENDPOINTS = {
     "device_authorization": ("device_authorization_endpoint", "/device_authorization"),
 }
 CLIENT_AUTH_METHODS = ["client_secret_basic", "client_secret_post", "none"]
-PROMPT_VALUES = ["none", "login", "consent"]
+PROMPT_VALUES = ["none", "login", "consent", "create"]
 
 
 def provider_metadata(settings: Settings, server: SageAuthorizationServer) -> dict[str, Any]:

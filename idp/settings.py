@@ -79,6 +79,9 @@ class Settings:
     client_cache_poll: float = 2.0
     # Extra hosts accepted besides the issuer's (e.g. "localhost" behind the same port).
     allowed_hosts: tuple[str, ...] = ()
+    # Largest file accepted by the submissions API (issue 8: "configurable, default 20 MB");
+    # enforced while the upload streams in, so a larger body is never read in full.
+    submission_max_bytes: int = 20 * 1024 * 1024
 
     def __post_init__(self) -> None:
         parts = urlsplit(self.issuer)
@@ -88,6 +91,8 @@ class Settings:
             raise ValueError("SAGEID_ISSUER must have no query, fragment or trailing slash")
         if parts.scheme == "http" and not _is_loopback(parts.hostname):
             raise ValueError("SAGEID_ISSUER must use https unless it is a loopback address")
+        if self.submission_max_bytes <= 0:
+            raise ValueError("SAGEID_SUBMISSION_MAX_BYTES must be a positive number of bytes")
         if not self.database_url:
             url = f"sqlite+aiosqlite:///{self.data_dir / 'sageid.db'}"
             object.__setattr__(self, "database_url", url)
@@ -146,6 +151,9 @@ class Settings:
             lifetimes=lifetimes,
             password_hashing=hashing,
             allowed_hosts=tuple(h for h in env.get("SAGEID_ALLOWED_HOSTS", "").split(",") if h),
+            submission_max_bytes=int(
+                env.get("SAGEID_SUBMISSION_MAX_BYTES", str(defaults.submission_max_bytes))
+            ),
         )
 
 

@@ -13,10 +13,15 @@ from __future__ import annotations
 from urllib.parse import urlencode
 
 from authlib.oauth2.rfc6749 import AccessDeniedError, InvalidRequestError, OAuth2Error
-from authlib.oidc.core.errors import ConsentRequiredError, LoginRequiredError
+from authlib.oidc.core.errors import (
+    ConsentRequiredError,
+    InteractionRequiredError,
+    LoginRequiredError,
+)
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
+from idp.accounts.referencing import Outcome, ensure_referenced
 from idp.context import AppContext, context
 from idp.i18n import N_
 from idp.oauth.grants import AuthenticatedUser
@@ -26,7 +31,8 @@ from idp.web.csrf import FIELD as CSRF_FIELD
 from idp.web.errors import PageError
 from idp.web.forms import first, read_form
 from idp.web.sessions import current_session
-from shared.scopes import SCOPE_CLAIMS
+from idp.pages.referencing import congratulations_url, reference_url
+from shared.scopes import REFERENCING, SCOPE_CLAIMS
 
 DECISION_FIELD = "decision"
 
@@ -46,7 +52,7 @@ def _invalid_request_page(error: OAuth2Error) -> PageError:
 def _needs_sign_in(
     session: SessionRecord | None, prompts: list[str], max_age: str, now: float
 ) -> bool:
-    if session is None or "login" in prompts:
+    if session is None or "login" in prompts or "create" in prompts:
         return True
     if max_age:
         return now - session.auth_time > int(max_age)
@@ -54,14 +60,16 @@ def _needs_sign_in(
 
 
 def _sign_in_redirect(items: list[tuple[str, str]]) -> Response:
-    """Back to /authorize after sign-in, without `prompt=login` and `max_age`: the fresh
-    sign-in honours them (and `max_age=0` would otherwise loop)."""
+    """Back to /authorize after sign-in, without `prompt=login`, `prompt=create` and `max_age`:
+    the fresh sign-in honours them (and `max_age=0` would otherwise loop). `prompt=create`
+    (OpenID Connect Prompt Create 1.0) starts at account creation instead of sign-in."""
+    page = "/signup" if "create" in dict(items).get("prompt", "").split() else "/signin"
     following = []
     for key, value in items:
         if key == "max_age":
             continue
         if key == "prompt":
-            value = " ".join(p for p in value.split() if p != "login")
+            value = " ".join(p for p in value.split() if p not in ("login", "create"))
             if not value:
                 continue
         following.append((key, value))
@@ -70,7 +78,7 @@ def _sign_in_redirect(items: list[tuple[str, str]]) -> Response:
     for name in ("login_hint", "ui_locales"):
         if params.get(name):
             query[name] = params[name]
-    return RedirectResponse("/signin?" + urlencode(query), status_code=303)
+    return RedirectResponse(f"{page}?" + urlencode(query), status_code=303)
 
 
 def _consent_page(
@@ -140,6 +148,17 @@ async def authorize(request: Request) -> Response:
 
     client = grant.client
     requested = set(grant.request.scope.split())
+    if REFERENCING in requested:
+        # Seed, étape 3: a Sage ID asked for by a `referencing` client is referenced first,
+        # automatically by its notification email, or by proof.
+        outcome = await ensure_referenced(ctx, signed_in.user)
+        resume = "/authorize?" + urlencode(items)
+        if outcome is Outcome.NEEDS_PROOF:
+            if "none" in prompts:
+                return refuse(InteractionRequiredError())
+            return RedirectResponse(reference_url(resume), status_code=303)
+        if outcome is Outcome.AUTO_REFERENCED and "none" not in prompts:
+            return RedirectResponse(congratulations_url(resume), status_code=303)
     if decision is None:
         remembered = await ctx.store.consents.granted(signed_in.user.id, client.client_id)
         skip = client.first_party or (requested <= remembered and "consent" not in prompts)

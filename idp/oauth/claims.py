@@ -2,13 +2,21 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
+from idp.domain.referencing import Account, referencing_claim
 from idp.store.records import UserRecord
-from shared.scopes import EMAIL, PROFILE
+from shared.scopes import EMAIL, PROFILE, REFERENCING
 
 
-def user_claims(user: UserRecord, scopes: set[str] | frozenset[str]) -> dict[str, Any]:
+def user_claims(
+    user: UserRecord,
+    scopes: set[str] | frozenset[str],
+    accounts: Sequence[Account] | None = None,
+) -> dict[str, Any]:
+    """`accounts` are the user's customer accounts, read by the caller only when the
+    `referencing` scope was granted (DESIGN §4)."""
     claims: dict[str, Any] = {"sub": user.id}
     if PROFILE in scopes:
         claims["name"] = user.name
@@ -17,4 +25,6 @@ def user_claims(user: UserRecord, scopes: set[str] | frozenset[str]) -> dict[str
     if EMAIL in scopes:
         claims["email"] = user.email
         claims["email_verified"] = user.email_verified
+    if REFERENCING in scopes and accounts is not None:
+        claims["referencing"] = referencing_claim(accounts)
     return claims

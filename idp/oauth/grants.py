@@ -12,7 +12,7 @@ from idp.oauth.bridge import Bridge
 from idp.oauth.claims import user_claims
 from idp.oauth.tokens import TokenSubject
 from idp.store.records import AuthorizationCodeRecord, ClientRecord, UserRecord
-from shared.scopes import OFFLINE_ACCESS
+from shared.scopes import OFFLINE_ACCESS, REFERENCING
 
 if TYPE_CHECKING:
     from idp.oauth.server import SageAuthorizationServer
@@ -37,7 +37,34 @@ def wants_refresh_token(client: ClientRecord, scope: str) -> bool:
     return OFFLINE_ACCESS in scope.split() or client.is_public
 
 
-class AuthorizationCodeGrant(grants.AuthorizationCodeGrant):  # type: ignore[misc]
+class IssuesToSubject:
+    """Tokens for `request.subject` (user, grant, sign-in time) instead of the bare user, with
+    a refresh token when `wants_refresh_token` says so."""
+
+    request: Any
+    server: SageAuthorizationServer
+    GRANT_TYPE: str | None
+
+    def generate_token(
+        self,
+        user: Any = None,
+        scope: str | None = None,
+        grant_type: str | None = None,
+        expires_in: int | None = None,
+        include_refresh_token: bool = True,
+    ) -> dict[str, Any]:
+        token: dict[str, Any] = self.server.generate_token(
+            grant_type=grant_type or self.GRANT_TYPE,
+            client=self.request.client,
+            user=self.request.subject,
+            scope=scope,
+            expires_in=expires_in,
+            include_refresh_token=wants_refresh_token(self.request.client, scope or ""),
+        )
+        return token
+
+
+class AuthorizationCodeGrant(IssuesToSubject, grants.AuthorizationCodeGrant):  # type: ignore[misc]
     TOKEN_ENDPOINT_AUTH_METHODS: ClassVar[list[str]] = [
         "client_secret_basic",
         "client_secret_post",
@@ -79,24 +106,6 @@ class AuthorizationCodeGrant(grants.AuthorizationCodeGrant):  # type: ignore[mis
         subject: TokenSubject = self.request.subject
         return subject.user
 
-    def generate_token(
-        self,
-        user: Any = None,
-        scope: str | None = None,
-        grant_type: str | None = None,
-        expires_in: int | None = None,
-        include_refresh_token: bool = True,
-    ) -> dict[str, Any]:
-        token: dict[str, Any] = self.server.generate_token(
-            grant_type=grant_type or self.GRANT_TYPE,
-            client=self.request.client,
-            user=self.request.subject,
-            scope=scope,
-            expires_in=expires_in,
-            include_refresh_token=wants_refresh_token(self.request.client, scope or ""),
-        )
-        return token
-
 
 class SageOpenIDCode(OpenIDCode):  # type: ignore[misc]
     """ID tokens: RS256 with the current key, 10 minutes, claims by scope."""
@@ -129,4 +138,11 @@ class SageOpenIDCode(OpenIDCode):  # type: ignore[misc]
         }
 
     def generate_user_info(self, user: UserRecord, scope: str) -> dict[str, Any]:
-        return user_claims(user, set(scope.split()))
+        scopes = set(scope.split())
+        # The customer accounts cost a store read: only when the claim was asked for.
+        accounts = (
+            Bridge.call(self.server.store.customers.accounts_of, user.id)
+            if REFERENCING in scopes
+            else None
+        )
+        return user_claims(user, scopes, accounts)

@@ -17,8 +17,14 @@ from starlette.responses import Response
 from idp.clock import Clock
 from idp.keys import KeyRing
 from idp.oauth.bridge import Bridge
+from idp.oauth.client_credentials import ClientCredentialsGrant
+from idp.oauth.device import SageDeviceAuthorizationEndpoint, SageDeviceCodeGrant
 from idp.oauth.grants import AuthorizationCodeGrant, SageOpenIDCode
+from idp.oauth.introspection import IntrospectionEndpoint
+from idp.oauth.logout import LogoutEndpoint
 from idp.oauth.pkce import S256CodeChallenge
+from idp.oauth.refresh import RefreshedIDToken, RefreshTokenGrant
+from idp.oauth.revocation import RevocationEndpoint
 from idp.oauth.tokens import AccessTokenGenerator, TokenSubject
 from idp.settings import Settings
 from idp.store import Store
@@ -68,6 +74,13 @@ class SageAuthorizationServer(AuthorizationServer):  # type: ignore[misc]
         self.issuer_parameter = Issuer(settings.issuer)
         self.register_token_generator("default", AccessTokenGenerator(settings, keys))
         self.register_grant(AuthorizationCodeGrant, [S256CodeChallenge(), SageOpenIDCode(self)])
+        self.register_grant(RefreshTokenGrant, [RefreshedIDToken(self)])
+        self.register_grant(ClientCredentialsGrant)
+        self.register_grant(SageDeviceCodeGrant, [SageOpenIDCode(self)])
+        self.register_endpoint(SageDeviceAuthorizationEndpoint(self))
+        self.register_endpoint(RevocationEndpoint(self))
+        self.register_endpoint(IntrospectionEndpoint(self))
+        self.register_endpoint(LogoutEndpoint(self))
         self.register_extension(self.issuer_parameter)
 
     @property

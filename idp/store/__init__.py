@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
+from idp.store.challenges import ChallengeRepository
 from idp.store.clients import ClientCache, ClientRepository
 from idp.store.codes import CodeRepository
 from idp.store.consents import ConsentRepository
+from idp.store.customers import CustomerRepository
 from idp.store.database import Database
+from idp.store.devices import DeviceRepository
 from idp.store.grants import GrantRepository
+from idp.store.members import MemberRepository
 from idp.store.sessions import SessionRepository
+from idp.store.submissions import SubmissionRepository
+from idp.store.throttle import ThrottleRepository
 from idp.store.users import UserRepository
 
 
@@ -18,9 +24,15 @@ class Store:
         self.clients = ClientRepository(self.db)
         self.client_cache = ClientCache(self.clients)
         self.codes = CodeRepository(self.db)
+        self.devices = DeviceRepository(self.db)
         self.grants = GrantRepository(self.db)
         self.sessions = SessionRepository(self.db)
         self.consents = ConsentRepository(self.db)
+        self.challenges = ChallengeRepository(self.db)
+        self.throttle = ThrottleRepository(self.db)
+        self.customers = CustomerRepository(self.db)
+        self.members = MemberRepository(self.db)
+        self.submissions = SubmissionRepository(self.db)
 
     async def close(self) -> None:
         await self.db.dispose()

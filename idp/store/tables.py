@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import JSON, Column, Index
+from sqlalchemy import JSON, Column, Index, LargeBinary, UniqueConstraint, text
 from sqlmodel import Field, SQLModel
 
 
@@ -162,17 +162,167 @@ class AuditEvent(SQLModel, table=True):
     detail: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
 
 
+# --- Referencing (issue 5; seed, étape 3) ------------------------------------------------------
+
+
+class Customer(SQLModel, table=True):
+    """A Sage customer account, keyed by its customer code (normalised: letters and digits in
+    upper case, `idp.domain.referencing.normalise_identifier`)."""
+
+    __tablename__ = "customers"
+    code: str = Field(primary_key=True, max_length=20)
+    name: str = Field(max_length=200)
+    # At most one administrator, who must be a member; set only while NULL, so two members
+    # racing to become it cannot both win. `is_admin` in the claim is derived from it.
+    administrator_id: str | None = Field(
+        default=None, foreign_key="users.id", ondelete="SET NULL", max_length=36
+    )
+    created_at: float
+    updated_at: float
+
+
+class CustomerProof(SQLModel, table=True):
+    """An invoice number or a product serial number that proves one is the customer."""
+
+    __tablename__ = "customer_proofs"
+    id: int | None = Field(default=None, primary_key=True)
+    customer_code: str = Field(foreign_key="customers.code", ondelete="CASCADE", max_length=20)
+    kind: str = Field(max_length=10)  # invoice | serial
+    value: str = Field(max_length=64)  # normalised like the customer code
+    # Matching looks a value up within one customer: (customer_code, value) is the prefix.
+    __table_args__ = (
+        UniqueConstraint("customer_code", "value", "kind", name="uq_customer_proofs"),
+    )
+
+
+class NotificationEmail(SQLModel, table=True):
+    """An address a customer's past declaration submissions notified: a verified Sage ID with
+    that email is referenced to the customer automatically."""
+
+    __tablename__ = "notification_emails"
+    id: int | None = Field(default=None, primary_key=True)
+    address: str = Field(max_length=320)  # normalised: trimmed, case-folded
+    customer_code: str = Field(foreign_key="customers.code", ondelete="CASCADE", max_length=20)
+    first_seen: float
+    last_seen: float
+    __table_args__ = (UniqueConstraint("address", "customer_code", name="uq_notification_emails"),)
+
+
+class Profile(SQLModel, table=True):
+    """What the members of a customer may do: a name and permissions among
+    `idp.domain.referencing.Permission`. Each customer has exactly one default profile."""
+
+    __tablename__ = "profiles"
+    id: str = Field(primary_key=True, max_length=36)
+    customer_code: str = Field(foreign_key="customers.code", ondelete="CASCADE", max_length=20)
+    name: str = Field(max_length=100)
+    permissions: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    is_default: bool = False
+    created_at: float
+    __table_args__ = (
+        UniqueConstraint("customer_code", "name", name="uq_profiles_name"),
+        Index(
+            "uq_profiles_default",
+            "customer_code",
+            unique=True,
+            sqlite_where=text("is_default"),
+            postgresql_where=text("is_default"),
+        ),
+    )
+
+
+class Membership(SQLModel, table=True):
+    """A Sage ID referenced to a customer account, with its profile there."""
+
+    __tablename__ = "memberships"
+    user_id: str = Field(
+        foreign_key="users.id", ondelete="CASCADE", primary_key=True, max_length=36
+    )
+    customer_code: str = Field(
+        foreign_key="customers.code",
+        ondelete="CASCADE",
+        primary_key=True,
+        index=True,
+        max_length=20,
+    )
+    profile_id: str = Field(foreign_key="profiles.id", max_length=36)
+    method: str = Field(max_length=20)  # notification_email | proof | admin
+    terms_version: str | None = Field(default=None, max_length=20)  # accepted with a proof
+    terms_accepted_at: float | None = None
+    referenced_at: float
+
+
+class ProfileAssignment(SQLModel, table=True):
+    """The profile a customer's administrator chose for an email before its owner arrives."""
+
+    __tablename__ = "profile_assignments"
+    customer_code: str = Field(
+        foreign_key="customers.code", ondelete="CASCADE", primary_key=True, max_length=20
+    )
+    email: str = Field(primary_key=True, max_length=320)  # normalised
+    profile_id: str = Field(foreign_key="profiles.id", ondelete="CASCADE", max_length=36)
+    assigned_at: float
+
+
 __all__ = [
     "AuditEvent",
     "AuthorizationCode",
     "BrowserSession",
     "Client",
     "Consent",
+    "Customer",
+    "CustomerProof",
     "DeviceCode",
     "EmailChallenge",
     "Grant",
+    "Membership",
+    "NotificationEmail",
+    "Profile",
+    "ProfileAssignment",
     "RefreshToken",
     "RevokedToken",
     "ThrottleEvent",
     "User",
 ]
+
+
+# --- Sage EDI Online submissions (issue 8; seed, étape 4) ------------------------------------
+
+
+class Submission(SQLModel, table=True):
+    """One submission (« envoi ») of a declaration or banking file for a customer account. Its
+    file is in `submission_files`, so listing and tracking never read file content."""
+
+    __tablename__ = "submissions"
+    id: str = Field(primary_key=True, max_length=36)
+    customer_code: str = Field(foreign_key="customers.code", ondelete="CASCADE", max_length=20)
+    kind: str = Field(max_length=30)  # idp.domain.submissions.SubmissionKind
+    status: str = Field(max_length=20)  # received, then whatever the EDI relay reports
+    file_name: str = Field(max_length=255)
+    content_type: str = Field(max_length=100)
+    size: int
+    sha256: str = Field(max_length=64)
+    notification_email: str = Field(max_length=320)  # normalised
+    # The sender; kept (as NULL) if their Sage ID is deleted: the envoi still happened.
+    submitted_by: str | None = Field(
+        default=None, foreign_key="users.id", ondelete="SET NULL", index=True, max_length=36
+    )
+    client_id: str | None = Field(default=None, max_length=64)  # the application that sent it
+    received_at: float
+    # Tracking lists a customer's submissions newest first, keyset-paged on (received_at, id).
+    __table_args__ = (
+        Index("ix_submissions_customer_received", "customer_code", "received_at", "id"),
+    )
+
+
+class SubmissionFile(SQLModel, table=True):
+    """The submitted file itself, in the database so that every node can read it (DESIGN §6)."""
+
+    __tablename__ = "submission_files"
+    submission_id: str = Field(
+        foreign_key="submissions.id", ondelete="CASCADE", primary_key=True, max_length=36
+    )
+    content: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
+
+
+__all__ += ["Submission", "SubmissionFile"]

@@ -1,6 +1,7 @@
 """Errors render here, and only here.
 
 - Protocol endpoints answer RFC 6749 JSON (`error`, `error_description`) with `no-store`.
+- The submissions API (`/api/v1`) answers RFC 9457 problem details (`idp.api.problems`).
 - Pages answer a friendly page in the user's language.
 - Anything unexpected is logged with a request id and shown as a generic error: never a
   traceback, and never the request's secrets.
@@ -16,6 +17,7 @@ from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import Response
 
+from idp.api.problems import API_ROOT, Problem, problem_response
 from idp.i18n import N_
 from idp.web.csrf import CsrfError
 from idp.web.forms import BadForm
@@ -65,6 +67,17 @@ def error_page(request: Request, error: PageError) -> Response:
     )
 
 
+def _api_problem(request: Request, problem: Problem) -> Response:
+    from idp.context import context  # the app context imports this module
+
+    return problem_response(problem, context(request).settings.issuer)
+
+
+async def problem_handler(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, Problem)
+    return _api_problem(request, exc)
+
+
 async def page_error_handler(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, PageError)
     return error_page(request, exc)
@@ -95,6 +108,9 @@ async def csrf_handler(request: Request, exc: Exception) -> Response:
 
 async def http_exception_handler(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, HTTPException)
+    if request.url.path.startswith(API_ROOT):
+        problem = Problem(exc.status_code, str(exc.detail), str(exc.detail), headers=exc.headers)
+        return _api_problem(request, problem)
     if _wants_json(request):
         code = "invalid_request" if exc.status_code < 500 else "server_error"
         return oauth_error(code, str(exc.detail), exc.status_code)
@@ -113,6 +129,9 @@ async def unexpected_error_handler(request: Request, exc: Exception) -> Response
         request.url.path,
         exc_info=exc,
     )
+    if request.url.path.startswith(API_ROOT):
+        detail = f"Unexpected error (request {request_id})."
+        return _api_problem(request, Problem(500, "Internal Server Error", detail))
     if _wants_json(request):
         return oauth_error("server_error", f"Unexpected error (request {request_id}).", 500)
     return error_page(
@@ -128,6 +147,7 @@ async def unexpected_error_handler(request: Request, exc: Exception) -> Response
 
 EXCEPTION_HANDLERS = {
     PageError: page_error_handler,
+    Problem: problem_handler,
     BadForm: bad_form_handler,
     CsrfError: csrf_handler,
     HTTPException: http_exception_handler,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-ALLOWED_NEXT = ("/authorize", "/device", "/portal", "/account")
+ALLOWED_NEXT = ("/authorize", "/device", "/portal", "/account", "/reference")
 
 
 def safe_next(target: str | None, default: str = "/account") -> str:
