@@ -26,12 +26,12 @@ from idp.context import AppContext, context
 from idp.i18n import N_
 from idp.oauth.grants import AuthenticatedUser
 from idp.oauth.requests import ParsedOAuth2Request, duplicated
+from idp.pages.referencing import congratulations_url, reference_url
 from idp.store.records import SessionRecord
 from idp.web.csrf import FIELD as CSRF_FIELD
 from idp.web.errors import PageError
 from idp.web.forms import first, read_form
 from idp.web.sessions import current_session
-from idp.pages.referencing import congratulations_url, reference_url
 from shared.scopes import REFERENCING, SCOPE_CLAIMS
 
 DECISION_FIELD = "decision"
