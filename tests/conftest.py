@@ -167,3 +167,38 @@ def live_server(tmp_path: Path, database_url: str, key_template: Path) -> Iterat
     anyio.run(seed_store, settings)
     with LiveServer(settings, port) as server:
         yield server
+
+
+# Features whose correctness is a store behaviour (atomic rotation, single-use polling,
+# all-or-nothing uploads) beyond the store's own tests.
+POSTGRES_MODULES = {
+    "test_refresh.py",
+    "test_revocation.py",
+    "test_device_flow.py",
+    "test_api_submit.py",
+}
+
+
+def _runs_on_postgres(item: pytest.Item) -> bool:
+    """The store and end-to-end tests run on PostgreSQL too; the rest (pages, protocol
+    matrices through ASGI) exercise no database behaviour of their own and run on SQLite."""
+    fixtures = getattr(item, "fixturenames", ())
+    name = item.path.name
+    return (
+        "live_server" in fixtures
+        or name.startswith(("test_store", "test_concurrency"))
+        or name in POSTGRES_MODULES
+    )
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    if not POSTGRES_URL:
+        return
+    kept, deselected = [], []
+    for item in items:
+        callspec = getattr(item, "callspec", None)
+        on_postgres = callspec is not None and callspec.params.get("database_url") == "postgres"
+        (deselected if on_postgres and not _runs_on_postgres(item) else kept).append(item)
+    if deselected:
+        config.hook.pytest_deselected(items=deselected)
+        items[:] = kept
