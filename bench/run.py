@@ -2,6 +2,11 @@
 data and keys), driven by wrk from the other core, 16 connections, 10 s a scenario. A bare
 Starlette endpoint on the same stack gives the ceiling. Prints a table and writes it to
 bench/results/. A benchmark, not a test: CI does not run it.
+
+Beside req/s, the table gives the server's CPU time per request (all its threads, from /proc):
+other work on a shared machine lowers req/s but hardly that, and "req per CPU-s" is what one
+dedicated core would serve. `--python-path DIR` puts DIR on the servers' PYTHONPATH, e.g. to
+compare uvicorn with uvloop and httptools installed there.
 """
 
 from __future__ import annotations
@@ -162,16 +167,17 @@ def table(rows: list[Row], header: str) -> str:
     lines = [
         header,
         "",
-        "| scenario | req/s | p50 ms | p99 ms | errors | x ceiling | CPU µs/req | load | target |",
-        "|---|---:|---:|---:|---:|---:|---:|---:|---|",
+        "| scenario | req/s | p50 ms | p99 ms | errors | x ceiling | CPU µs/req "
+        "| req per CPU-s | load | target |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---|",
     ]
     for row in rows:
         m = row.measure
         ratio = m.requests_per_second / ceiling
         lines.append(
             f"| {row.scenario.name} | {m.requests_per_second:,.0f} | {m.p50_ms:.2f} | "
-            f"{m.p99_ms:.2f} | {m.errors} | {ratio:.2f} | {row.cpu_us:.0f} | {row.load:.1f} | "
-            f"{verdict(row, ceiling)} |"
+            f"{m.p99_ms:.2f} | {m.errors} | {ratio:.2f} | {row.cpu_us:.0f} | "
+            f"{1e6 / max(row.cpu_us, 1):,.0f} | {row.load:.1f} | {verdict(row, ceiling)} |"
         )
     return "\n".join(lines) + "\n"
 

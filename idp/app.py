@@ -69,6 +69,7 @@ from idp.settings import Settings
 from idp.store import Store
 from idp.web.csrf import Csrf
 from idp.web.errors import EXCEPTION_HANDLERS
+from idp.web.prebuilt import CachedDocument
 from idp.web.templating import TEMPLATE_DIR, Templates
 from shared.scopes import EDI_AUDIENCE_PATH
 
@@ -97,8 +98,8 @@ def build_context(settings: Settings, clock: Clock | None = None) -> AppContext:
         templates=Templates(csrf, settings.issuer),
         userinfo_validator=AccessTokenValidator(settings.issuer, settings.url("/userinfo"), keys),
         api_validator=AccessTokenValidator(settings.issuer, settings.url(EDI_AUDIENCE_PATH), keys),
-        discovery_bytes=metadata,
-        discovery_etag='"' + hashlib.sha256(metadata).hexdigest()[:32] + '"',
+        discovery=CachedDocument(metadata, '"' + hashlib.sha256(metadata).hexdigest()[:32] + '"'),
+        jwks=CachedDocument(keys.jwks_bytes, keys.jwks_etag),
     )
 
 

@@ -16,6 +16,7 @@ from idp.passwords import Passwords
 from idp.settings import Settings
 from idp.store import Store
 from idp.web.csrf import Csrf
+from idp.web.prebuilt import CachedDocument
 from idp.web.templating import Templates
 
 
@@ -33,8 +34,8 @@ class AppContext:
     userinfo_validator: AccessTokenValidator
     api_validator: AccessTokenValidator  # the submissions API (`aud` = <issuer>/api/v1)
     mailer: Mailer
-    discovery_bytes: bytes = b""
-    discovery_etag: str = ""
+    discovery: CachedDocument
+    jwks: CachedDocument
 
 
 def context(request: Request) -> AppContext:

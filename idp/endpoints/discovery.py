@@ -1,4 +1,8 @@
-"""`/.well-known/*` and `/jwks.json`: bytes computed at start-up, served with an ETag."""
+"""`/.well-known/*` and `/jwks.json`: bytes computed at start-up, served with an ETag.
+
+The responses, headers included, are built once per document: these endpoints are the hot
+path of every relying party's start-up (PERFORMANCE.md, "cache what rarely changes").
+"""
 
 from __future__ import annotations
 
@@ -7,21 +11,10 @@ from starlette.responses import Response
 
 from idp.context import context
 
-CACHE = "public, max-age=300"
-
-
-def _cached(request: Request, body: bytes, etag: str) -> Response:
-    headers = {"ETag": etag, "Cache-Control": CACHE, "Access-Control-Allow-Origin": "*"}
-    if request.headers.get("if-none-match") == etag:
-        return Response(status_code=304, headers=headers)
-    return Response(body, media_type="application/json", headers=headers)
-
 
 async def openid_configuration(request: Request) -> Response:
-    ctx = context(request)
-    return _cached(request, ctx.discovery_bytes, ctx.discovery_etag)
+    return context(request).discovery.respond(request)
 
 
 async def jwks(request: Request) -> Response:
-    keys = context(request).keys
-    return _cached(request, keys.jwks_bytes, keys.jwks_etag)
+    return context(request).jwks.respond(request)

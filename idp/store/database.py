@@ -32,7 +32,9 @@ def create_engine(url: str) -> AsyncEngine:
     if parsed.get_backend_name() == "sqlite":
         if parsed.database and parsed.database != ":memory:":
             Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
-        engine = create_async_engine(url, pool_size=8, max_overflow=0)
+        # No rollback-on-return: `Connection.close()` has already ended the transaction, and
+        # each aiosqlite call is a thread hand-off (PERFORMANCE.md: the async layer is the cost).
+        engine = create_async_engine(url, pool_size=8, max_overflow=0, pool_reset_on_return=None)
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
         return engine
     return create_async_engine(url, pool_size=10, max_overflow=10, pool_pre_ping=False)
