@@ -13,7 +13,6 @@ from idp.oauth.requests import ParsedOAuth2Request, duplicated
 from idp.web.errors import oauth_error
 from idp.web.forms import first, read_form
 
-
 STORE_FREE_GRANTS = frozenset({"client_credentials"})
 
 
