@@ -27,7 +27,7 @@ from authlib.oauth2.rfc8628 import (
 
 from idp.domain.device import PollOutcome, hash_user_code, new_user_code, normalise_user_code
 from idp.oauth.bridge import Bridge
-from idp.oauth.grants import IssuesToSubject
+from idp.oauth.grants import IssuesToSubject, OriginalSignIn
 from idp.oauth.tokens import TokenSubject
 from idp.store.devices import DevicePoll
 from idp.store.records import ClientRecord, UserRecord
@@ -136,5 +136,5 @@ class SageDeviceCodeGrant(IssuesToSubject, DeviceCodeGrant):  # type: ignore[mis
         if outcome is not PollOutcome.APPROVED or poll.user is None or poll.auth_time is None:
             raise AuthorizationPendingError()
         self.request.subject = TokenSubject(poll.user, poll.grant_id, poll.auth_time)
-        self.request.authorization_code = poll  # nonce-less OIDC claims (auth_time)
+        self.request.authorization_code = OriginalSignIn(poll.auth_time)
         return poll.user

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from authlib.oauth2.rfc6749 import grants
@@ -35,6 +36,27 @@ def wants_refresh_token(client: ClientRecord, scope: str) -> bool:
     if not client.check_grant_type("refresh_token"):
         return False
     return OFFLINE_ACCESS in scope.split() or client.is_public
+
+
+@dataclass(frozen=True)
+class OriginalSignIn:
+    """What Authlib reads from "the authorization code" to fill an ID token, for grants
+    without one (refresh, device): the original `auth_time` and no `nonce` (OIDC Core
+    §12.2)."""
+
+    auth_time: float
+
+    def get_nonce(self) -> None:
+        return None
+
+    def get_auth_time(self) -> int:
+        return int(self.auth_time)
+
+    def get_acr(self) -> None:
+        return None
+
+    def get_amr(self) -> list[str]:
+        return ["pwd"]
 
 
 class IssuesToSubject:

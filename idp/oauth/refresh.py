@@ -28,7 +28,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 from authlib.oauth2.rfc6749 import InvalidGrantError, grants
 
 from idp.oauth.bridge import Bridge
-from idp.oauth.grants import SageOpenIDCode
+from idp.oauth.grants import OriginalSignIn, SageOpenIDCode
 from idp.oauth.sealing import SealBroken, seal, unseal
 from idp.oauth.tokens import TokenSubject
 from idp.store.grants import Issued, Outcome, RefreshTokenState
@@ -56,26 +56,6 @@ class PresentedRefreshToken:
     def check_client(self, client: ClientRecord) -> bool:
         # Checked against the stored grant, inside the rotation transaction.
         return True
-
-
-@dataclass(frozen=True)
-class OriginalSignIn:
-    """What Authlib reads from an authorization code to fill the ID token, for a refresh:
-    the original `auth_time`, and no `nonce` (OIDC Core §12.2)."""
-
-    auth_time: float
-
-    def get_nonce(self) -> None:
-        return None
-
-    def get_auth_time(self) -> int:
-        return int(self.auth_time)
-
-    def get_acr(self) -> None:
-        return None
-
-    def get_amr(self) -> list[str]:
-        return ["pwd"]
 
 
 class RefreshedIDToken(SageOpenIDCode):

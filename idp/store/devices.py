@@ -35,20 +35,6 @@ class DevicePoll:
     user: UserRecord | None = None
     auth_time: float | None = None
 
-    # Authlib's OIDC extension reads these from "the authorization code"; for the device grant
-    # the approval plays that part (there is no nonce).
-    def get_nonce(self) -> None:
-        return None
-
-    def get_auth_time(self) -> int | None:
-        return int(self.auth_time) if self.auth_time is not None else None
-
-    def get_acr(self) -> None:
-        return None
-
-    def get_amr(self) -> list[str]:
-        return ["pwd"]
-
 
 class DeviceRepository:
     def __init__(self, db: Database) -> None:
