@@ -57,8 +57,18 @@ def serve(host: str, port: int, workers: int) -> None:
     """Serve the provider (the database must be migrated: `sageid-idp db upgrade`)."""
     import uvicorn
 
+    from idp.migrate import NotMigrated, check_migrated
+
     settings = _settings()
     KeyFile(settings.key_dir).ensure()
+
+    async def migrated(store: Store) -> None:
+        await check_migrated(store.db)
+
+    try:  # said plainly here, rather than as a traceback from every worker's start-up
+        _with_store(migrated)
+    except NotMigrated as error:
+        raise click.ClickException(str(error)) from error
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
     click.echo(f"Sage ID provider on {settings.issuer} (listening on {host}:{port})")
     uvicorn.run(

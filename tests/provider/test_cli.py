@@ -179,3 +179,14 @@ def test_demo_is_idempotent(env: dict[str, str]) -> None:
 def test_bad_settings_are_reported(env: dict[str, str]) -> None:
     code, out = run({**env, "SAGEID_ISSUER": "http://sage.example.com"}, "users", "list")
     assert code != 0 and "https" in out
+
+
+def test_serve_refuses_an_unmigrated_database(tmp_path: Path) -> None:
+    empty = {
+        "SAGEID_DATA_DIR": str(tmp_path / "var"),
+        "SAGEID_KEY_DIR": str(tmp_path / "certs"),
+        "DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'empty.db'}",
+    }
+    code, out = run(empty, "serve", "--port", "1")
+    assert code != 0
+    assert "sageid-idp db upgrade" in out and "Traceback" not in out
