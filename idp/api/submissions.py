@@ -11,6 +11,7 @@ answers 404 exactly like one that does not exist.
 from __future__ import annotations
 
 import hashlib
+import re
 import uuid
 from typing import Any
 from urllib.parse import urlencode
@@ -41,9 +42,13 @@ from idp.domain.submissions import (
     kind_of,
     may_submit,
     parse_instant,
+    records_notification_email,
     rfc3339,
 )
 from idp.store.submissions import NewSubmission, SubmissionRecord
+
+# ASCII digits only: str.isdigit() accepts "²", which int() refuses.
+DIGITS = re.compile(r"[0-9]{1,3}")
 
 COLLECTION = f"{API_ROOT}/submissions"
 LIST_PARAMETERS = ("customer_code", "kind", "received_from", "received_to", "limit", "cursor")
@@ -172,7 +177,9 @@ async def create_submission(request: Request) -> Response:
         client_id=caller.client_id,
         received_at=ctx.clock.now(),
     )
-    await ctx.store.submissions.add(new, upload.content)
+    permissions = caller.access[code].permissions
+    record_email = records_notification_email(permissions, kind)
+    await ctx.store.submissions.add(new, upload.content, record_email=record_email)
     record = new.as_record(customer_name, caller.user.name, caller.user.email)
     location = ctx.settings.url(f"{COLLECTION}/{new.id}")
     return JSONResponse(as_json(record), 201, headers={**HEADERS, "Location": location})
@@ -205,7 +212,7 @@ def _list_query(request: Request) -> tuple[ListFilter, Cursor | None, int]:
             except ValueError:
                 raise _bad_query(name, "an RFC 3339 date-time or a date") from None
     raw_limit = params.get("limit", str(PAGE_SIZE_DEFAULT))
-    if not raw_limit.isdigit() or not 1 <= int(raw_limit) <= PAGE_SIZE_MAX:
+    if not DIGITS.fullmatch(raw_limit) or not 1 <= int(raw_limit) <= PAGE_SIZE_MAX:
         raise _bad_query("limit", f"a whole number from 1 to {PAGE_SIZE_MAX}")
     cursor = None
     if "cursor" in params:

@@ -15,6 +15,7 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+import math
 import unicodedata
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
@@ -22,7 +23,7 @@ from datetime import UTC, date, datetime
 from enum import StrEnum
 from typing import Final
 
-from idp.domain.referencing import Permission, looks_like_email, normalise_email
+from idp.domain.referencing import ALL_PERMISSIONS, Permission, looks_like_email, normalise_email
 
 FILE_NAME_MAX = 255
 PAGE_SIZE_DEFAULT = 20
@@ -86,6 +87,18 @@ def kind_of(raw: str) -> SubmissionKind | None:
         return SubmissionKind(raw.strip().upper())
     except ValueError:
         return None
+
+
+def records_notification_email(permissions: Iterable[str], kind: SubmissionKind) -> bool:
+    """Whether a submission's notification address is recorded for automatic referencing.
+
+    Only declarations count (DESIGN §1: addresses notified by past *declaration*
+    submissions), and only from a sender who holds every permission: automatic referencing
+    gives the customer's default profile, and a restricted member must not be able to hand
+    more than they have (banking, all submissions) to any address they type.
+    """
+    declaration = KIND_RULES[kind].permission == "submit_declarations"
+    return declaration and set(ALL_PERMISSIONS) <= set(permissions)
 
 
 def may_submit(permissions: Iterable[str], kind: SubmissionKind) -> bool:
@@ -215,7 +228,13 @@ class Cursor:
             raise ValueError("not a cursor") from error
         if not isinstance(received_at, int | float) or not isinstance(ident, str):
             raise ValueError("not a cursor")
-        return cls(float(received_at), ident)
+        try:
+            instant = float(received_at)
+        except OverflowError as error:  # a huge integer
+            raise ValueError("not a cursor") from error
+        if not math.isfinite(instant):
+            raise ValueError("not a cursor")
+        return cls(instant, ident)
 
 
 def parse_instant(raw: str) -> float:

@@ -10,6 +10,7 @@
 
 from __future__ import annotations
 
+import re
 from urllib.parse import urlencode
 
 from authlib.oauth2.rfc6749 import AccessDeniedError, InvalidRequestError, OAuth2Error
@@ -35,6 +36,7 @@ from idp.web.sessions import current_session
 from shared.scopes import REFERENCING, SCOPE_CLAIMS
 
 DECISION_FIELD = "decision"
+MAX_AGE = re.compile(r"[0-9]{1,10}")
 
 
 def _invalid_request_page(error: OAuth2Error) -> PageError:
@@ -119,10 +121,11 @@ async def authorize(request: Request) -> Response:
     oauth_request = ParsedOAuth2Request(
         request.method, ctx.settings.url("/authorize"), request.headers, query=items
     )
-    max_age_valid = not max_age or max_age.isdigit()
-    needs_sign_in = (
-        max_age_valid and decision is None and _needs_sign_in(session, prompts, max_age, now)
-    )
+    # ASCII digits only: str.isdigit() accepts "²", which int() refuses.
+    max_age_valid = not max_age or MAX_AGE.fullmatch(max_age) is not None
+    # Checked for the consent decision too: a consent form posted after `max_age` has passed
+    # must not yield a code with a stale `auth_time`.
+    needs_sign_in = max_age_valid and _needs_sign_in(session, prompts, max_age, now)
     signed_in = None
     if session is not None and not needs_sign_in:
         signed_in = AuthenticatedUser(session.user, session.auth_time)

@@ -8,8 +8,9 @@ Authlib's `EndSessionEndpoint` validates the request; here it is given our keys 
   asks for, since only that client's registered URIs can match;
 - the client may ask that its grants for the user be revoked too, with `revoke_grants=true`
   (our extension; the spec has none): a desktop app's *Se déconnecter* then ends its 30-day
-  sign-in along with the browser session. The user is the one the `id_token_hint` names, or
-  else the signed-in user who confirmed.
+  sign-in along with the browser session. Only the signed-in browser's user is concerned (and
+  the `id_token_hint`, if any, must name that user): an ID token alone — they are accepted
+  expired, and travel through logs and back ends — must not end anyone's sign-in.
 The browser session itself is ended by the HTTP handler, which owns the cookie.
 """
 
@@ -82,8 +83,8 @@ class LogoutEndpoint(EndSessionEndpoint):  # type: ignore[misc]
         if client is None or request.payload.data.get(REVOKE_GRANTS) != "true":
             return
         claims = end_session_request.id_token_claims
-        user_id = claims["sub"] if claims else getattr(request.user, "id", None)
-        if user_id:
+        user_id = getattr(request.user, "id", None)
+        if user_id and (claims is None or claims.get("sub") == user_id):
             Bridge.call(
                 self.server.store.grants.revoke_for_user,
                 user_id,

@@ -22,6 +22,7 @@ from idp.i18n import N_
 from idp.pages.feedback import Message, minutes
 from idp.pages.referencing import congratulations_url, reference_url
 from idp.store.devices import DeviceRequest
+from idp.store.records import SessionRecord
 from idp.web.csrf import FIELD as CSRF_FIELD
 from idp.web.forms import first, read_form
 from idp.web.sessions import current_session
@@ -57,15 +58,11 @@ async def _find(ctx: AppContext, typed: str) -> tuple[str, DeviceRequest] | None
     return (normalised, found) if found else None
 
 
-async def device_page(request: Request) -> Response:
-    return _entry_form(request, request.query_params.get("user_code", "")[:20])
-
-
-async def device_submit(request: Request) -> Response:
+async def _lookup(request: Request, typed: str) -> tuple[str, DeviceRequest] | Response:
+    """The pending request behind a typed code, or the page to show instead. Every lookup
+    (entry form, confirmation page and decision alike) is throttled and counts its misses, so
+    no route is a free oracle for guessing codes."""
     ctx = context(request)
-    form = await read_form(request)
-    ctx.csrf.verify(request, first(form, CSRF_FIELD))
-    typed = first(form, "user_code")[:20]
     now = ctx.clock.now()
     limits = _limits(request, ctx)
     refused, retry_after = await check(ctx.store, limits, now)
@@ -79,6 +76,41 @@ async def device_submit(request: Request) -> Response:
     if found is None:
         await fail(ctx.store, limits, now)
         return _entry_form(request, typed, Message(INVALID), status=400)
+    return found
+
+
+def _to_sign_in(request: Request, user_code: str) -> Response:
+    following = "/device/confirm?" + urlencode({"user_code": user_code})
+    query = {"next": following, "ui_locales": request_locale(request)}
+    return RedirectResponse("/signin?" + urlencode(query), status_code=303)
+
+
+async def _referencing_step(
+    ctx: AppContext, session: SessionRecord, normalised: str, device: DeviceRequest
+) -> Response | None:
+    """The same journey as the browser flow: referenced before approving (seed, étape 3)."""
+    if REFERENCING not in device.scope.split():
+        return None
+    resume = "/device/confirm?" + urlencode({"user_code": format_user_code(normalised)})
+    outcome = await ensure_referenced(ctx, session.user)
+    if outcome is Outcome.NEEDS_PROOF:
+        return RedirectResponse(reference_url(resume), status_code=303)
+    if outcome is Outcome.AUTO_REFERENCED:
+        return RedirectResponse(congratulations_url(resume), status_code=303)
+    return None
+
+
+async def device_page(request: Request) -> Response:
+    return _entry_form(request, request.query_params.get("user_code", "")[:20])
+
+
+async def device_submit(request: Request) -> Response:
+    ctx = context(request)
+    form = await read_form(request)
+    ctx.csrf.verify(request, first(form, CSRF_FIELD))
+    found = await _lookup(request, first(form, "user_code")[:20])
+    if isinstance(found, Response):
+        return found
     normalised, _ = found
     query = {"user_code": format_user_code(normalised), "ui_locales": request_locale(request)}
     return RedirectResponse("/device/confirm?" + urlencode(query), status_code=303)
@@ -87,23 +119,15 @@ async def device_submit(request: Request) -> Response:
 async def confirm_page(request: Request) -> Response:
     ctx = context(request)
     typed = request.query_params.get("user_code", "")[:20]
-    found = await _find(ctx, typed)
-    if found is None:
-        return _entry_form(request, typed, Message(INVALID), status=400)
+    found = await _lookup(request, typed)
+    if isinstance(found, Response):
+        return found
     session = await current_session(request)
     if session is None:
-        following = "/device/confirm?" + urlencode({"user_code": typed})
-        query = {"next": following, "ui_locales": request_locale(request)}
-        return RedirectResponse("/signin?" + urlencode(query), status_code=303)
+        return _to_sign_in(request, typed)
     normalised, device = found
-    if REFERENCING in device.scope.split():
-        # The same journey as the browser flow: referenced before approving (seed, étape 3).
-        resume = "/device/confirm?" + urlencode({"user_code": format_user_code(normalised)})
-        outcome = await ensure_referenced(ctx, session.user)
-        if outcome is Outcome.NEEDS_PROOF:
-            return RedirectResponse(reference_url(resume), status_code=303)
-        if outcome is Outcome.AUTO_REFERENCED:
-            return RedirectResponse(congratulations_url(resume), status_code=303)
+    if step := await _referencing_step(ctx, session, normalised, device):
+        return step
     client = ctx.store.client_cache.get(device.client_id)
     return ctx.templates.render(
         request,
@@ -121,14 +145,18 @@ async def confirm_submit(request: Request) -> Response:
     ctx = context(request)
     form = await read_form(request)
     ctx.csrf.verify(request, first(form, CSRF_FIELD))
+    typed = first(form, "user_code")[:20]
     session = await current_session(request)
-    typed = first(form, "user_code")
     if session is None:
-        following = "/device/confirm?" + urlencode({"user_code": typed})
-        return RedirectResponse("/signin?" + urlencode({"next": following}), status_code=303)
-    normalised = normalise_user_code(typed)
+        return _to_sign_in(request, typed)
+    found = await _lookup(request, typed)
+    if isinstance(found, Response):
+        return found
+    normalised, device = found
     approve = first(form, "decision") == "approve"
-    decided = normalised is not None and await ctx.store.devices.decide(
+    if approve and (step := await _referencing_step(ctx, session, normalised, device)):
+        return step
+    decided = await ctx.store.devices.decide(
         hash_user_code(ctx.keys.derive("user-codes"), normalised),
         user_id=session.user.id,
         auth_time=session.auth_time,

@@ -11,11 +11,13 @@ import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 from sqlalchemy import event
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
+from sqlalchemy.sql import Select
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
@@ -46,6 +48,7 @@ class Database:
         self.engine = create_engine(url)
         self.is_sqlite = self.engine.dialect.name == "sqlite"
         self._write_lock = asyncio.Lock() if self.is_sqlite else None
+        self._statements: dict[int, tuple[Select[Any], tuple[str, list[str], list[str]]]] = {}
 
     @asynccontextmanager
     async def read(self) -> AsyncIterator[AsyncConnection]:
@@ -61,6 +64,32 @@ class Database:
             return
         async with self._write_lock, self.engine.begin() as connection:
             yield connection
+
+    async def first(self, query: Select[Any], params: dict[str, Any]) -> Any | None:
+        """The first row of a hot-path read (attribute access by column name), or None.
+
+        On SQLite the compiled statement goes to the aiosqlite connection in one call: through
+        SQLAlchemy's adapter a read is five thread hand-offs (cursor, execute, fetch, close,
+        ...), most of the cost of a userinfo request. Only for selects of plain columns (no
+        JSON or other types that need result processing).
+        """
+        if not self.is_sqlite:
+            async with self.read() as connection:
+                return (await connection.execute(query, params)).first()
+        sql, names, keys = self._compiled(query)
+        async with self.engine.connect() as connection:
+            raw = await connection.get_raw_connection()
+            rows = await raw.driver_connection.execute_fetchall(sql, [params[n] for n in names])  # type: ignore[union-attr]
+        return SimpleNamespace(**dict(zip(keys, rows[0], strict=True))) if rows else None
+
+    def _compiled(self, query: Select[Any]) -> tuple[str, list[str], list[str]]:
+        found = self._statements.get(id(query))
+        if found is None or found[0] is not query:
+            compiled = query.compile(dialect=self.engine.dialect)
+            keys = list(query.selected_columns.keys())
+            found = (query, (compiled.string, list(compiled.positiontup or []), keys))
+            self._statements[id(query)] = found
+        return found[1]
 
     async def dispose(self) -> None:
         await self.engine.dispose()

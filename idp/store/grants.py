@@ -303,8 +303,5 @@ class GrantRepository:
     async def active_user(self, grant_id: str, jti: str, now: float) -> UserRecord | None:
         """The user behind an access token, if its grant is live and its `jti` not revoked:
         one query, the whole store cost of a userinfo or introspection request."""
-        async with self.db.read() as c:
-            row = (
-                await c.execute(_ACTIVE_USER, {"grant_id": grant_id, "jti": jti, "now": now})
-            ).first()
+        row = await self.db.first(_ACTIVE_USER, {"grant_id": grant_id, "jti": jti, "now": now})
         return user_from_row(row) if row else None

@@ -193,15 +193,16 @@ class SubmissionRepository:
             for r in rows
         }
 
-    async def add(self, new: NewSubmission, content: bytes) -> None:
-        """The submission, its file and its notification email, in one transaction: on any
-        failure nothing of it is stored."""
+    async def add(self, new: NewSubmission, content: bytes, *, record_email: bool) -> None:
+        """The submission, its file and (when `record_email`) its notification email, in one
+        transaction: on any failure nothing of it is stored."""
         async with self.db.write() as c:
             await c.execute(insert(submissions).values(**asdict(new)))
             await c.execute(insert(submission_files).values(submission_id=new.id, content=content))
-            await record_notification_email(
-                c, self.db, new.customer_code, new.notification_email, new.received_at
-            )
+            if record_email:
+                await record_notification_email(
+                    c, self.db, new.customer_code, new.notification_email, new.received_at
+                )
 
     async def get(self, submission_id: str, visibility: Visibility) -> SubmissionRecord | None:
         """None both when it does not exist and when it is not the user's to see."""

@@ -194,3 +194,35 @@ async def test_discovery_advertises_the_device_flow(client: httpx.AsyncClient) -
     metadata = (await client.get("/.well-known/openid-configuration")).json()
     assert metadata["device_authorization_endpoint"] == ISSUER + "/device_authorization"
     assert DEVICE_CODE_GRANT in metadata["grant_types_supported"]
+
+
+async def test_every_code_lookup_is_throttled(client: httpx.AsyncClient, seeded: Seeded) -> None:
+    """The confirmation page and the decision look codes up too: no free guessing there."""
+    await sign_in(client)
+    for attempt in range(5):
+        wrong = f"BCDF-GHJ{'KLMNP'[attempt]}"
+        assert (await client.get("/device/confirm", params={"user_code": wrong})).status_code == 400
+    assert (
+        await client.get("/device/confirm", params={"user_code": "BCDF-GHJQ"})
+    ).status_code == 429
+    page = await client.get("/device")
+    decided = await client.post(
+        "/device/confirm",
+        data={"csrf_token": csrf_of(page.text), "user_code": "BCDF-GHJR", "decision": "approve"},
+    )
+    assert decided.status_code == 429
+
+
+async def test_approving_directly_still_requires_referencing(
+    client: httpx.AsyncClient, seeded: Seeded
+) -> None:
+    """A POST straight to the decision can't skip the referencing step of a `referencing`
+    request: the unreferenced user is sent to reference first and the device stays pending."""
+    body = await start(client, scope="openid referencing")
+    await sign_in(client)
+    page = await client.get("/device")
+    form = {"csrf_token": csrf_of(page.text), "user_code": body["user_code"], "decision": "approve"}
+    response = await client.post("/device/confirm", data={k: str(v) for k, v in form.items()})
+    assert response.status_code == 303
+    assert response.headers["location"].startswith("/reference?")
+    assert error_of(await poll(client, body["device_code"])) == "authorization_pending"

@@ -87,6 +87,35 @@ async def test_the_notification_email_is_recorded_for_automatic_referencing(
     assert account.customer_code == BOULANGERIE
 
 
+async def test_a_restricted_member_or_a_banking_file_records_no_address(
+    client: httpx.AsyncClient, edi: Edi
+) -> None:
+    """Automatic referencing gives the default profile: Léa (declarations only) must not hand
+    the Cabinet's banking to an address she types; and only declarations notify."""
+    lea = await upload(
+        client,
+        await edi.token(edi.lea),
+        customer=CABINET,
+        kind="DUCS",
+        file_name="d.edi",
+        email="lea.alt@example.net",
+    )
+    assert lea.status_code == 201, lea.text
+    assert lea.json()["notification_email"] == "lea.alt@example.net"  # still notified
+    assert await _seen(edi, "lea.alt@example.net") == []
+    banking = await upload(
+        client,
+        await edi.token(edi.marie),
+        kind="BANK_REMITTANCE",
+        file_name="virements.txt",
+        email="tresorerie@boulangerie-martin.fr",
+    )
+    assert banking.status_code == 201, banking.text
+    assert await _seen(edi, "tresorerie@boulangerie-martin.fr") == []
+    outsider = await add_user(edi.ctx.store, "lea.alt@example.net", edi.ctx.clock.now())
+    assert await ensure_referenced(edi.ctx, outsider) is Outcome.NEEDS_PROOF
+
+
 async def _seen(edi: Edi, address: str) -> list[tuple[str, float, float]]:
     query = select(
         notification_emails.c.customer_code,

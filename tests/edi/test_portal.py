@@ -98,7 +98,7 @@ async def test_tracking_pages_through_older_submissions(
             client_id=None,
             received_at=now + n,
         )
-        await edi.ctx.store.submissions.add(new, DSN)
+        await edi.ctx.store.submissions.add(new, DSN, record_email=True)
     await _signed_in(client, edi, edi.marie)
     first = await client.get("/portal")
     assert "paie-22.dsn" in first.text and "paie-02.dsn" not in first.text

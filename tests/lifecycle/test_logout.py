@@ -249,3 +249,15 @@ async def test_repeated_parameters_are_an_error_page(
     response = await client.get(f"/logout?client_id={NATIVE_ID}&client_id={PARTNER_ID}")
     assert response.status_code == 400
     assert "location" not in response.headers
+
+
+async def test_an_id_token_alone_revokes_nothing(client: httpx.AsyncClient, seeded: Seeded) -> None:
+    """Without the user's browser session, `revoke_grants` is ignored: ID tokens are accepted
+    expired and pass through logs and back ends; holding one must not end a 30-day sign-in."""
+    desktop = await sign_in_tokens(client)
+    client.cookies.clear()
+    response = await client.get(
+        "/logout", params=logout_params(desktop["id_token"], revoke_grants="true")
+    )
+    assert response.status_code in (200, 302)
+    assert await is_active(client, desktop["refresh_token"])

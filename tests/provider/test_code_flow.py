@@ -292,3 +292,14 @@ async def test_english_pages(client: httpx.AsyncClient, seeded: Seeded) -> None:
     assert "Sign in" in signin.text
     french = await client.get("/signin")
     assert 'lang="fr"' in french.text and "Se connecter" in french.text
+
+
+async def test_a_consent_posted_after_max_age_signs_in_again(
+    client: httpx.AsyncClient, seeded: Seeded, clock: FrozenClock
+) -> None:
+    await sign_in(client)
+    page, params = await consent_page(client, max_age="60")
+    assert page.status_code == 200
+    clock.advance(61)
+    late = await decide(client, page, params, "allow")
+    assert late.status_code == 303 and late.headers["location"].startswith("/signin")

@@ -96,6 +96,8 @@ async def test_repeated_parameter_shows_a_page(client: httpx.AsyncClient, seeded
         ({"response_type": "code id_token"}, "unsupported_response_type"),
         ({"scope": "openid admin"}, "invalid_scope"),
         ({"prompt": "none login"}, "invalid_request"),
+        ({"max_age": "²"}, "invalid_request"),  # a digit to str.isdigit(), not to int()
+        ({"max_age": "9" * 5000}, "invalid_request"),
     ],
     ids=[
         "no-pkce",
@@ -106,6 +108,8 @@ async def test_repeated_parameter_shows_a_page(client: httpx.AsyncClient, seeded
         "hybrid",
         "scope",
         "prompt",
+        "max-age-superscript",
+        "max-age-huge",
     ],
 )
 async def test_bad_request_redirects_an_error_to_the_client(
