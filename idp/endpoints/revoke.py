@@ -8,13 +8,14 @@ from starlette.responses import Response
 from idp.context import context
 from idp.endpoints.token import basic_credentials_readable
 from idp.oauth.requests import ParsedOAuth2Request, duplicated
+from idp.oauth.server import OAuthResult
 from idp.web.errors import oauth_error
 from idp.web.forms import read_form
 
 
 async def token_endpoint_response(request: Request, endpoint: str, path: str) -> Response:
     """The shared shape of `/revoke` and `/introspect`: a strict form read on the event loop,
-    then the Authlib endpoint in a worker thread (RFC 6749 §2.3 client authentication)."""
+    then the Authlib endpoint (RFC 6749 §2.3 client authentication) through the bridge."""
     ctx = context(request)
     items = await read_form(request)
     if repeated := duplicated(items):
@@ -26,9 +27,16 @@ async def token_endpoint_response(request: Request, endpoint: str, path: str) ->
             401,
             {"WWW-Authenticate": f'Basic realm="{endpoint}"'},
         )
-    oauth_request = ParsedOAuth2Request("POST", ctx.settings.url(path), request.headers, form=items)
-    result = await ctx.bridge.run(ctx.server.create_endpoint_response, endpoint, oauth_request)
-    return result.to_response()  # type: ignore[no-any-return]
+
+    def respond() -> OAuthResult:
+        oauth_request = ParsedOAuth2Request(
+            "POST", ctx.settings.url(path), request.headers, form=items
+        )
+        return ctx.server.create_endpoint_response(endpoint, oauth_request)  # type: ignore[no-any-return]
+
+    # Both read one hot-path row first (`first()`): on the loop, unless the store must wait.
+    result = await ctx.bridge.run(respond, on_loop=True)
+    return result.to_response()
 
 
 async def revoke(request: Request) -> Response:

@@ -10,10 +10,14 @@ from starlette.responses import Response
 
 from idp.context import context
 from idp.oauth.requests import ParsedOAuth2Request, duplicated
+from idp.oauth.server import OAuthResult
 from idp.web.errors import oauth_error
 from idp.web.forms import first, read_form
 
-STORE_FREE_GRANTS = frozenset({"client_credentials"})
+# Grants whose store work, if any, is one hot-path call (`Bridge.run(on_loop=True)`): client
+# credentials never touch the store (clients are cached, the JWT needs no row), a refresh is
+# one `atomic()` rotation.
+ON_LOOP_GRANTS = frozenset({"client_credentials", "refresh_token"})
 
 
 def basic_credentials_readable(authorization: str | None) -> bool:
@@ -33,7 +37,8 @@ async def token(request: Request) -> Response:
     items = await read_form(request)
     if repeated := duplicated(items):
         return oauth_error("invalid_request", f"Repeated parameter: {repeated[0]}.")
-    if not first(items, "grant_type"):
+    grant_type = first(items, "grant_type")
+    if not grant_type:
         return oauth_error("invalid_request", "Missing 'grant_type'.")
     if not basic_credentials_readable(request.headers.get("authorization")):
         return oauth_error(
@@ -42,13 +47,12 @@ async def token(request: Request) -> Response:
             401,
             {"WWW-Authenticate": 'Basic realm="token"'},
         )
-    oauth_request = ParsedOAuth2Request(
-        "POST", ctx.settings.url("/token"), request.headers, form=items
-    )
-    if first(items, "grant_type") in STORE_FREE_GRANTS:
-        # Clients come from the in-process cache and the JWT needs no row: nothing to wait
-        # for, so no thread hop (a stray `Bridge.call` on the loop would raise, not block).
-        result = ctx.server.create_token_response(oauth_request)
-    else:
-        result = await ctx.bridge.run(ctx.server.create_token_response, oauth_request)
-    return result.to_response()  # type: ignore[no-any-return]
+
+    def respond() -> OAuthResult:
+        oauth_request = ParsedOAuth2Request(
+            "POST", ctx.settings.url("/token"), request.headers, form=items
+        )
+        return ctx.server.create_token_response(oauth_request)  # type: ignore[no-any-return]
+
+    result = await ctx.bridge.run(respond, on_loop=grant_type in ON_LOOP_GRANTS)
+    return result.to_response()

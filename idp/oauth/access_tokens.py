@@ -1,4 +1,5 @@
-"""Checking our own RFC 9068 access tokens at a resource: userinfo and, later, the EDI API."""
+"""Checking our own RFC 9068 access tokens: at a resource (userinfo, the EDI API) and for
+introspection and revocation (`idp.oauth.token_reader`)."""
 
 from __future__ import annotations
 
@@ -6,21 +7,49 @@ from typing import Any
 
 from authlib.oauth2.rfc6750 import InvalidTokenError
 from authlib.oauth2.rfc9068 import JWTBearerTokenValidator
+from authlib.oauth2.rfc9068.claims import JWTAccessTokenClaims
 from joserfc.jwk import KeySet
 
 from idp.keys import KeyRing
 
 
-class AccessTokenValidator(JWTBearerTokenValidator):  # type: ignore[misc]
-    """Signature (any published key: rotated keys still verify), `typ: at+jwt`, `iss`, `exp`,
-    `aud` = this resource, and scopes. Revocation is checked by the caller, through the grant."""
+class OwnAccessTokens(JWTBearerTokenValidator):  # type: ignore[misc]
+    """Authlib's RFC 9068 validator over the keys this provider publishes (rotated keys still
+    verify), remembering the tokens whose signature it has checked.
 
-    def __init__(self, issuer: str, resource: str, keys: KeyRing) -> None:
+    A desktop app or a service presents the same access token on every call of its lifetime;
+    decoding and verifying it (~200 µs here, most of a userinfo request) once is enough: the
+    exact string was signed by one of our keys, and the keys only change with a restart. Only
+    the signature is remembered: the claims (`exp`, `aud`, scopes) are validated on every use
+    by `validate_token`, and revocation is checked by the caller, through the grant. The memo
+    is bounded and holds only tokens that verified.
+    """
+
+    MEMO_SIZE = 4096
+
+    def __init__(self, issuer: str, resource: str | None, keys: KeyRing) -> None:
         super().__init__(issuer=issuer, resource_server=resource)
         self._jwks = KeySet(list(keys.verifying.values()))
+        self._verified: dict[str, JWTAccessTokenClaims] = {}
 
     def get_jwks(self) -> KeySet:
         return self._jwks
+
+    def authenticate_token(self, token_string: str) -> JWTAccessTokenClaims:
+        claims = self._verified.get(token_string)
+        if claims is None:
+            claims = super().authenticate_token(token_string)  # raises unless it verifies
+            if len(self._verified) >= self.MEMO_SIZE:
+                del self._verified[next(iter(self._verified))]  # the oldest
+            self._verified[token_string] = claims
+        return claims
+
+
+class AccessTokenValidator(OwnAccessTokens):
+    """Signature, `typ: at+jwt`, `iss`, `exp`, `aud` = this resource, and scopes."""
+
+    def __init__(self, issuer: str, resource: str, keys: KeyRing) -> None:
+        super().__init__(issuer, resource, keys)
 
     def claims(self, header_value: str | None, scopes: list[str]) -> dict[str, Any]:
         """Validated claims of a `Bearer` header, or `InvalidTokenError` /

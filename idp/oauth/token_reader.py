@@ -9,11 +9,10 @@ from __future__ import annotations
 from typing import Any
 
 from authlib.oauth2.rfc6749 import OAuth2Error
-from authlib.oauth2.rfc9068 import JWTBearerTokenValidator
 from joserfc.errors import JoseError
-from joserfc.jwk import KeySet
 
 from idp.keys import KeyRing
+from idp.oauth.access_tokens import OwnAccessTokens
 
 ACCESS_TOKEN_TYPES = ("at+jwt", "application/at+jwt")
 
@@ -22,16 +21,12 @@ def looks_like_jwt(token: str) -> bool:
     return token.count(".") == 2
 
 
-class AccessTokenReader(JWTBearerTokenValidator):  # type: ignore[misc]
+class AccessTokenReader(OwnAccessTokens):
     """RFC 9068 §4 checks (signature by any published key, `typ`, `iss`, `exp`), for any
-    audience: introspection answers for every resource server. Built once (key objects)."""
+    audience: introspection answers for every resource server."""
 
     def __init__(self, issuer: str, keys: KeyRing) -> None:
-        super().__init__(issuer=issuer, resource_server=None)
-        self._jwks = KeySet(list(keys.verifying.values()))
-
-    def get_jwks(self) -> KeySet:
-        return self._jwks
+        super().__init__(issuer, None, keys)
 
     def read(self, token: str) -> dict[str, Any] | None:
         """The claims of a valid, unexpired access token we issued; None for anything else

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import Table, func, select, update
+from sqlalchemy import Table, bindparam, func, select, update
 from sqlalchemy.exc import IntegrityError
 
 from idp.domain.customer_import import ImportPlan
@@ -50,6 +50,22 @@ profiles = Profile.__table__  # type: ignore[attr-defined]
 memberships = Membership.__table__  # type: ignore[attr-defined]
 assignments = ProfileAssignment.__table__  # type: ignore[attr-defined]
 users = User.__table__  # type: ignore[attr-defined]
+
+# The `referencing` claim's read, on the hot paths of userinfo and refresh (built once).
+_ACCOUNTS = (
+    select(
+        customers.c.code,
+        customers.c.name,
+        customers.c.administrator_id,
+        profiles.c.name.label("profile"),
+        memberships.c.method,
+        memberships.c.referenced_at,
+    )
+    .join(customers, customers.c.code == memberships.c.customer_code)
+    .join(profiles, profiles.c.id == memberships.c.profile_id)
+    .where(memberships.c.user_id == bindparam("user_id"))
+    .order_by(memberships.c.referenced_at, customers.c.code)
+)
 
 
 @dataclass(frozen=True)
@@ -261,22 +277,7 @@ class CustomerRepository:
     async def accounts_of(self, user_id: str) -> list[Account]:
         """The customer accounts of a Sage ID as the `referencing` claim shows them: one
         query over memberships, customers and profiles."""
-        query = (
-            select(
-                customers.c.code,
-                customers.c.name,
-                customers.c.administrator_id,
-                profiles.c.name.label("profile"),
-                memberships.c.method,
-                memberships.c.referenced_at,
-            )
-            .join(customers, customers.c.code == memberships.c.customer_code)
-            .join(profiles, profiles.c.id == memberships.c.profile_id)
-            .where(memberships.c.user_id == user_id)
-            .order_by(memberships.c.referenced_at, customers.c.code)
-        )
-        async with self.db.read() as c:
-            rows = (await c.execute(query)).all()
+        rows = await self.db.all(_ACCOUNTS, {"user_id": user_id})
         return [
             Account(
                 customer_code=r.code,

@@ -11,13 +11,13 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from enum import Enum
+from typing import Any
 
 from sqlalchemy import bindparam, exists, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.sql.elements import ColumnElement
 
-from idp.store.database import Database
+from idp.store.database import Database, Statements
 from idp.store.records import GrantRecord, UserRecord, user_from_row
 from idp.store.tables import Grant, RefreshToken, RevokedToken, User
 
@@ -149,8 +149,7 @@ _ACTIVE_USER = (
 _DENIED = select(revoked_tokens.c.jti).where(revoked_tokens.c.jti == bindparam("jti"))
 
 
-async def _read_state(c: AsyncConnection, token_hash: str) -> RefreshTokenState | None:
-    row = (await c.execute(_STATE, {"token_hash": token_hash})).first()
+def _state_from_row(row: Any) -> RefreshTokenState | None:
     if row is None:
         return None
     grant = GrantRecord(
@@ -171,6 +170,10 @@ async def _read_state(c: AsyncConnection, token_hash: str) -> RefreshTokenState 
         grant=grant,
         user=user_from_row(row),
     )
+
+
+async def _read_state(c: Statements, token_hash: str) -> RefreshTokenState | None:
+    return _state_from_row((await c.execute(_STATE, {"token_hash": token_hash})).first())
 
 
 class GrantRepository:
@@ -223,7 +226,7 @@ class GrantRepository:
         reuse of a rotated token means it leaked: the whole grant is revoked (RFC 9700
         §4.14.2).
         """
-        async with self.db.write() as c:
+        async with self.db.atomic() as c:
             state = await _read_state(c, token_hash)
             if state is None or state.grant.client_id != client_id:
                 return Rotation(Outcome.REFUSED)
@@ -262,11 +265,10 @@ class GrantRepository:
             return Rotation(Outcome.REUSED, state)
 
     async def refresh_token_state(self, token_hash: str) -> RefreshTokenState | None:
-        async with self.db.read() as c:
-            return await _read_state(c, token_hash)
+        return _state_from_row(await self.db.first(_STATE, {"token_hash": token_hash}))
 
     async def revoke(self, grant_id: str, now: float) -> None:
-        async with self.db.write() as c:
+        async with self.db.atomic() as c:
             await c.execute(_REVOKE_GRANT, {"grant_id": grant_id, "revoked_now": now})
 
     async def revoke_for_user(
@@ -292,8 +294,7 @@ class GrantRepository:
 
     async def is_denied(self, jti: str) -> bool:
         """Whether an access token without a grant (client credentials) was revoked."""
-        async with self.db.read() as c:
-            return (await c.execute(_DENIED, {"jti": jti})).first() is not None
+        return await self.db.first(_DENIED, {"jti": jti}) is not None
 
     async def get(self, grant_id: str) -> GrantRecord | None:
         async with self.db.read() as c:
