@@ -7,12 +7,13 @@ import contextlib
 import hashlib
 import json
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 
 import anyio
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.middleware.trustedhost import TrustedHostMiddleware
+from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
@@ -24,7 +25,7 @@ from idp.context import AppContext
 from idp.discovery import provider_metadata
 from idp.endpoints.authorize import authorize
 from idp.endpoints.device_authorization import device_authorization
-from idp.endpoints.discovery import jwks, openid_configuration
+from idp.endpoints.discovery import document_routes, served_documents
 from idp.endpoints.introspect import introspect
 from idp.endpoints.logout import logout
 from idp.endpoints.revoke import revoke
@@ -69,7 +70,7 @@ from idp.settings import Settings
 from idp.store import Store
 from idp.web.csrf import Csrf
 from idp.web.errors import EXCEPTION_HANDLERS
-from idp.web.prebuilt import CachedDocument
+from idp.web.prebuilt import CachedDocument, PrebuiltDocuments
 from idp.web.templating import TEMPLATE_DIR, Templates
 from shared.scopes import EDI_AUDIENCE_PATH
 
@@ -113,6 +114,29 @@ async def _watch_clients(ctx: AppContext) -> None:
             log.exception("could not refresh the client cache")
 
 
+async def _checkpoint(ctx: AppContext) -> None:
+    """Keep SQLite's write-ahead log short, off the event loop (see `Database.checkpoint`)."""
+    while True:
+        await anyio.sleep(1)
+        try:
+            await ctx.store.db.checkpoint()
+        except Exception:  # a busy or failing checkpoint is retried in a second
+            log.exception("could not checkpoint the database")
+
+
+Endpoint = Callable[[Request], Awaitable[Response]]
+
+
+def get_and_post(path: str, get: Endpoint, post: Endpoint) -> Route:
+    """One route for a path read with GET and posted to, so that a 405 names both methods
+    in `Allow` (RFC 9110 §15.5.6): with a route each, the router names only the first's."""
+
+    async def endpoint(request: Request) -> Response:
+        return await (post if request.method == "POST" else get)(request)
+
+    return Route(path, endpoint, methods=["GET", "POST"])
+
+
 async def _home(_request: object) -> Response:
     return RedirectResponse("/account", status_code=303)
 
@@ -127,55 +151,49 @@ def create_app(settings: Settings, clock: Clock | None = None) -> Starlette:
             await ctx.store.client_cache.refresh()
             # A plain task, not a task group: the lifespan may be entered and left by
             # different tasks (test fixtures do).
-            watcher = asyncio.create_task(_watch_clients(ctx))
+            tasks = [
+                asyncio.create_task(_watch_clients(ctx)),
+                asyncio.create_task(_checkpoint(ctx)),
+            ]
             try:
                 yield
             finally:
-                watcher.cancel()
-                with contextlib.suppress(asyncio.CancelledError):
-                    await watcher
+                for task in tasks:
+                    task.cancel()
+                    with contextlib.suppress(asyncio.CancelledError):
+                        await task
         finally:
             await ctx.store.close()
 
+    # The token, userinfo and introspection endpoints first: the router tries routes in order.
     routes = [
-        Route("/", _home),
-        Route("/.well-known/openid-configuration", openid_configuration),
-        Route("/.well-known/oauth-authorization-server", openid_configuration),
-        Route("/jwks.json", jwks),
-        Route("/authorize", authorize, methods=["GET", "POST"]),
         Route("/token", token, methods=["POST"]),
-        Route("/revoke", revoke, methods=["POST"]),
-        Route("/introspect", introspect, methods=["POST"]),
-        Route("/logout", logout, methods=["GET", "POST"]),
         Route("/userinfo", userinfo, methods=["GET", "POST"]),
+        Route("/introspect", introspect, methods=["POST"]),
+        Route("/revoke", revoke, methods=["POST"]),
+        Route("/", _home),
+        *document_routes(ctx),
+        Route("/authorize", authorize, methods=["GET", "POST"]),
+        Route("/logout", logout, methods=["GET", "POST"]),
         Route("/device_authorization", device_authorization, methods=["POST"]),
-        Route("/device", device_page, methods=["GET"]),
-        Route("/device", device_submit, methods=["POST"]),
-        Route("/device/confirm", confirm_page, methods=["GET"]),
-        Route("/device/confirm", confirm_submit, methods=["POST"]),
-        Route("/signin", signin_page, methods=["GET"]),
-        Route("/signin", signin_submit, methods=["POST"]),
+        get_and_post("/device", device_page, device_submit),
+        get_and_post("/device/confirm", confirm_page, confirm_submit),
+        get_and_post("/signin", signin_page, signin_submit),
         Route("/signin/password", password_submit, methods=["POST"]),
-        Route("/signup", signup_page, methods=["GET"]),
-        Route("/signup", signup_submit, methods=["POST"]),
-        Route("/verify", verify_page, methods=["GET"]),
-        Route("/verify", verify_submit, methods=["POST"]),
+        get_and_post("/signup", signup_page, signup_submit),
+        get_and_post("/verify", verify_page, verify_submit),
         Route("/verify/resend", verify_resend, methods=["POST"]),
-        Route("/password/forgot", forgot_page, methods=["GET"]),
-        Route("/password/forgot", forgot_submit, methods=["POST"]),
-        Route("/password/reset", reset_page, methods=["GET"]),
-        Route("/password/reset", reset_submit, methods=["POST"]),
+        get_and_post("/password/forgot", forgot_page, forgot_submit),
+        get_and_post("/password/reset", reset_page, reset_submit),
         Route("/password/reset/resend", reset_resend, methods=["POST"]),
         Route("/account", account_page, methods=["GET"]),
         Route("/signout", signout, methods=["POST"]),
-        Route("/reference", reference_page, methods=["GET"]),
-        Route("/reference", reference_submit, methods=["POST"]),
+        get_and_post("/reference", reference_page, reference_submit),
         Route("/referenced", congratulations_page, methods=["GET"]),
         Route("/terms", terms_page, methods=["GET"]),
         # Sage EDI Online (issue 8): the submissions API and the portal.
         Route("/api/v1/openapi.json", openapi, methods=["GET"]),
-        Route("/api/v1/submissions", create_submission, methods=["POST"]),
-        Route("/api/v1/submissions", list_submissions, methods=["GET"]),
+        get_and_post("/api/v1/submissions", list_submissions, create_submission),
         Route("/api/v1/submissions/{submission_id}", get_submission, methods=["GET"]),
         Route("/portal", tracking_page, methods=["GET"]),
         Route("/portal/profile", profile_page, methods=["GET"]),
@@ -190,7 +208,14 @@ def create_app(settings: Settings, clock: Clock | None = None) -> Starlette:
     ]
     app = Starlette(
         routes=routes,
-        middleware=[Middleware(TrustedHostMiddleware, allowed_hosts=settings.trusted_hosts)],
+        middleware=[
+            Middleware(
+                PrebuiltDocuments,
+                documents=served_documents(ctx),
+                allowed_hosts=settings.trusted_hosts,
+            ),
+            Middleware(TrustedHostMiddleware, allowed_hosts=settings.trusted_hosts),
+        ],
         exception_handlers=EXCEPTION_HANDLERS,  # type: ignore[arg-type]
         lifespan=lifespan,
     )

@@ -31,6 +31,9 @@ from idp.store import Store
 from idp.store.records import ClientRecord, GrantRecord, sha256_hex
 from shared.scopes import ALL_SCOPES
 
+# One encoder for every response: `json.dumps` with options builds a new one per call.
+COMPACT_JSON = json.JSONEncoder(separators=(",", ":"))
+
 
 @dataclass
 class OAuthResult:
@@ -50,8 +53,14 @@ class OAuthResult:
     def to_response(self) -> Response:
         body = self.body
         if isinstance(body, dict):
-            body = json.dumps(body, separators=(",", ":"))
-        return Response(body or b"", status_code=self.status, headers=dict(self.headers))
+            body = COMPACT_JSON.encode(body)
+        response = Response(body or b"", status_code=self.status)
+        # Authlib's header list as it is, before Content-Length (no dict and re-encoding round).
+        response.raw_headers[:0] = [
+            (name.lower().encode("latin-1"), value.encode("latin-1"))
+            for name, value in self.headers
+        ]
+        return response
 
 
 class Issuer(IssuerParameter):  # type: ignore[misc]
