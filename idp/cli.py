@@ -13,7 +13,7 @@ from typing import TypeVar
 import anyio
 import click
 
-from idp.keys import KeyFile
+from idp.keys import ALGORITHMS, KeyFile
 from idp.settings import Settings
 from idp.store import Store
 from shared.scopes import ALL_SCOPES, DEVICE_CODE_GRANT
@@ -154,6 +154,13 @@ def clients() -> None:
 @click.option("--scope", default="openid profile email", show_default=True)
 @click.option("--first-party", is_flag=True, help="Skip the consent page.")
 @click.option("--client-id", default=None, help="Choose the client_id (default: random).")
+@click.option(
+    "--id-token-alg",
+    type=click.Choice(ALGORITHMS),
+    default="RS256",
+    show_default=True,
+    help="How its ID tokens are signed (ES256: smaller and ~7x cheaper to sign).",
+)
 @click.option("--json", "as_json", is_flag=True)
 def clients_add(
     name: str,
@@ -164,6 +171,7 @@ def clients_add(
     scope: str,
     first_party: bool,
     client_id: str | None,
+    id_token_alg: str,
     as_json: bool,
 ) -> None:
     """Register a client; prints its client_id and, once, its secret."""
@@ -197,6 +205,7 @@ def clients_add(
             first_party=first_party,
             now=time.time(),
             client_id=client_id,
+            id_token_alg=id_token_alg,
         )
         return record.client_id, secret
 
@@ -218,6 +227,7 @@ def clients_list() -> None:
         party = " first-party" if client.first_party else ""
         click.echo(f"{client.client_id}  {client.name}  ({kind}{party})")
         click.echo(f"    grants: {' '.join(client.grant_types)}  scope: {client.scope}")
+        click.echo(f"    ID tokens: {client.id_token_signed_response_alg}")
         for uri in client.redirect_uris:
             click.echo(f"    redirect: {uri}")
 

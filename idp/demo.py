@@ -57,6 +57,8 @@ async def load_demo(store: Store, settings: Settings, now: float) -> list[str]:
             grant_types=["authorization_code", "refresh_token", DEVICE_CODE_GRANT],
             scope=scope,
             first_party=True,
+            # Our own client library verifies ES256; each refresh signs a new ID token.
+            id_token_alg="ES256",
         ),
         dict(
             client_id=PARTNER_CLIENT_ID,

@@ -32,9 +32,11 @@ class ClientRepository:
         client_id: str | None = None,
         auth_method: str = "client_secret_basic",
         secret: str | None = None,
+        id_token_alg: str = "RS256",
     ) -> tuple[ClientRecord, str | None]:
         """Register a client; returns it and, for a confidential client, its secret (shown
-        once: only its hash is kept)."""
+        once: only its hash is kept). ID tokens are RS256 unless the client registers ES256
+        (OIDC Registration `id_token_signed_response_alg`)."""
         secret = None if public else (secret or secrets.token_urlsafe(32))
         values = {
             "client_id": client_id or secrets.token_urlsafe(16),
@@ -46,7 +48,7 @@ class ClientRepository:
             "grant_types": list(grant_types),
             "scope": scope,
             "first_party": first_party,
-            "id_token_signed_response_alg": "RS256",
+            "id_token_signed_response_alg": id_token_alg,
             "created_at": now,
             "updated_at": now,
         }

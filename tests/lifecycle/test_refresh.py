@@ -12,6 +12,7 @@ from sqlalchemy import func, select, update
 from idp.clock import FrozenClock
 from idp.context import AppContext
 from idp.settings import DAY
+from idp.store.clients import clients
 from idp.store.grants import grants, refresh_tokens
 from idp.store.records import sha256_hex
 from idp.store.tables import User
@@ -261,3 +262,25 @@ async def test_client_without_the_refresh_grant(client: httpx.AsyncClient, seede
         "/token", data={"grant_type": "refresh_token", "refresh_token": "x"}, headers=SERVICE_AUTH
     )
     assert_oauth_error(response, 400, "unauthorized_client")
+
+
+@pytest.mark.parametrize("alg", ["RS256", "ES256"])
+async def test_id_tokens_are_signed_as_the_client_registered(
+    client: httpx.AsyncClient, ctx: AppContext, seeded: Seeded, alg: str
+) -> None:
+    """RS256 by default; ES256 for a client that registered it (`clients add --id-token-alg`),
+    at sign-in and on every refresh."""
+    async with ctx.store.db.write() as c:
+        await c.execute(
+            update(clients)
+            .where(clients.c.client_id == NATIVE_ID)
+            .values(id_token_signed_response_alg=alg, updated_at=ctx.clock.now() + 1)
+        )
+    await ctx.store.client_cache.refresh()
+    first = await sign_in_tokens(client)
+    renewed = (await refresh(client, first["refresh_token"])).json()
+    keys = KeySet(list(ctx.keys.verifying.values()))
+    for id_token in (first["id_token"], renewed["id_token"]):
+        token = jwt.decode(id_token, keys, algorithms=[alg])
+        assert token.header["kid"] == ctx.keys.kid_for(alg)
+        assert token.claims["sub"] == seeded.user_id

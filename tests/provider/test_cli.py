@@ -89,8 +89,14 @@ def test_clients_add_list_remove(env: dict[str, str]) -> None:
         "--first-party",
         "--redirect-uri",
         "http://127.0.0.1/callback",
+        "--id-token-alg",
+        "ES256",
     )
     assert code == 0 and "client_secret" not in out
+    desk = out.split("client_id: ")[1].split()[0]
+    listing = run(env, "clients", "list")[1]
+    assert listing.split(desk)[1].split("ID tokens: ")[1].startswith("ES256")
+    assert listing.split(created["client_id"])[1].split("ID tokens: ")[1].startswith("RS256")
 
     assert run(env, "clients", "remove", created["client_id"])[0] == 0
     code, out = run(env, "clients", "remove", created["client_id"])
