@@ -111,12 +111,16 @@ async def http_exception_handler(request: Request, exc: Exception) -> Response:
     if request.url.path.startswith(API_ROOT):
         problem = Problem(exc.status_code, str(exc.detail), str(exc.detail), headers=exc.headers)
         return _api_problem(request, problem)
+    # The exception's own headers (`Allow` on a 405, RFC 9110 §15.5.6) go with every form.
+    headers = dict(exc.headers or {})
     if _wants_json(request):
         code = "invalid_request" if exc.status_code < 500 else "server_error"
-        return oauth_error(code, str(exc.detail), exc.status_code)
+        return oauth_error(code, str(exc.detail), exc.status_code, headers)
     titles = {404: N_("Page not found"), 405: N_("Method not allowed")}
     title = titles.get(exc.status_code, N_("Request refused"))
-    return error_page(request, PageError(exc.status_code, title, title))
+    page = error_page(request, PageError(exc.status_code, title, title))
+    page.headers.update(headers)
+    return page
 
 
 async def unexpected_error_handler(request: Request, exc: Exception) -> Response:

@@ -297,6 +297,13 @@ async def test_token_endpoint_refuses_get(client: httpx.AsyncClient) -> None:
     response = await client.get("/token")
     assert response.status_code == 405
     assert response.json()["error"] == "invalid_request"
+    assert response.headers["allow"] == "POST"  # RFC 9110 §15.5.6
+
+
+async def test_a_page_refusing_a_method_says_which_it_allows(client: httpx.AsyncClient) -> None:
+    response = await client.delete("/signin")
+    assert response.status_code == 405 and "text/html" in response.headers["content-type"]
+    assert set(response.headers["allow"].split(", ")) == {"GET", "HEAD", "POST"}
 
 
 async def test_unknown_page_is_a_friendly_404(client: httpx.AsyncClient) -> None:
