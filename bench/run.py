@@ -28,14 +28,17 @@ import anyio
 import httpx
 
 from bench import wrk
-from bench.seed import DESKTOP_ID, SERVICE_ID, SERVICE_SECRET, prepare, seed
+from bench.seed import DESKTOP_ID, RS256_DESKTOP_ID, SERVICE_ID, SERVICE_SECRET, prepare, seed
 from idp.settings import Settings
 
 RESULTS = Path(__file__).parent / "results"
 SERVER_CORE, LOAD_CORE = 0, 1
 # Refresh tokens minted per second of load: above any rate one core reaches.
 TOKENS_PER_SECOND = 6_000
+RS256_TOKENS_PER_SECOND = 3_000
+# As `sageid-idp serve` runs it (no proxy headers, no Server header), one worker, no access log.
 UVICORN = ["-m", "uvicorn", "--host", "127.0.0.1", "--workers", "1"]
+UVICORN += ["--no-proxy-headers", "--no-server-header"]
 UVICORN += ["--no-access-log", "--log-level", "warning"]
 
 
@@ -49,6 +52,9 @@ class Scenario:
     script: str = "request.lua"
     min_rate: float = 0.0  # target req/s
     min_ratio: float = 0.0  # target fraction of the ceiling
+    client_id: str = DESKTOP_ID  # whose refresh tokens `refresh.lua` presents
+    tokens: str = "es256"  # which minted refresh tokens: "es256" or "rs256" (see main)
+    informational: bool = False  # measured for the record, no target
 
 
 @dataclass(frozen=True)
@@ -123,7 +129,7 @@ def measure(target: Server, scenario: Scenario, load: wrk.Load, warmup: int, tok
         "BENCH_METHOD": scenario.method,
         "BENCH_BODY": scenario.body,
         "BENCH_AUTHORIZATION": scenario.authorization,
-        "BENCH_CLIENT_ID": DESKTOP_ID,
+        "BENCH_CLIENT_ID": scenario.client_id,
     }
     if warmup:
         warm = {**env, "BENCH_TOKENS": str(tokens.with_suffix(".warmup"))}
@@ -135,6 +141,14 @@ def measure(target: Server, scenario: Scenario, load: wrk.Load, warmup: int, tok
     rate = result.requests_per_second
     print(f"  {scenario.name:28} {rate:9.0f} req/s {cpu_us:7.0f} µs CPU/req", flush=True)
     return Row(scenario, result, cpu_us, os.getloadavg()[0])
+
+
+def split_tokens(path: Path, warmup: int, spare: int = 0) -> list[str]:
+    """Set aside `spare` tokens (returned), the warm-up's in `<path>.warmup`, the rest in path."""
+    tokens = path.read_text().split()
+    path.with_suffix(".warmup").write_text("\n".join(tokens[spare : spare + warmup]))
+    path.write_text("\n".join(tokens[spare + warmup :]))
+    return tokens[:spare]
 
 
 def uvicorn_stack(env: dict[str, str]) -> str:
@@ -150,6 +164,8 @@ def uvicorn_stack(env: dict[str, str]) -> str:
 
 def verdict(row: Row, ceiling: float) -> str:
     m, s = row.measure, row.scenario
+    if s.informational:
+        return "for the record" if not m.errors else "errors"
     misses = []
     if s.min_rate and m.requests_per_second < s.min_rate:
         misses.append(f"< {s.min_rate:.0f}/s")
@@ -191,6 +207,9 @@ def main() -> None:
     parser.add_argument(
         "--python-path", default="", help="extra PYTHONPATH for the servers (to compare stacks)"
     )
+    parser.add_argument(
+        "--only", nargs="*", default=[], help="scenarios whose name contains one of these words"
+    )
     options = parser.parse_args()
     stack = {"PYTHONPATH": options.python_path} if options.python_path else {}
 
@@ -211,21 +230,23 @@ def main() -> None:
     )
     try:
         print(f"seeding {folder} ...", flush=True)
-        count = TOKENS_PER_SECOND * (options.duration + options.warmup) + 1
+        seconds = options.duration + options.warmup
         prepare(settings)
-        seeded = anyio.run(seed, settings, count)
-        tokens = seeded.refresh_tokens_file.read_text().split()
-        spare, warm_count = tokens[0], TOKENS_PER_SECOND * options.warmup
-        seeded.refresh_tokens_file.with_suffix(".warmup").write_text(
-            "\n".join(tokens[1 : warm_count + 1])
+        seeded = anyio.run(
+            seed, settings, TOKENS_PER_SECOND * seconds + 1, RS256_TOKENS_PER_SECOND * seconds
         )
-        seeded.refresh_tokens_file.write_text("\n".join(tokens[warm_count + 1 :]))
+        spare = split_tokens(seeded.refresh_tokens_file, TOKENS_PER_SECOND * options.warmup, 1)
+        split_tokens(seeded.rs256_refresh_tokens_file, RS256_TOKENS_PER_SECOND * options.warmup)
+        token_files = {
+            "es256": seeded.refresh_tokens_file,
+            "rs256": seeded.rs256_refresh_tokens_file,
+        }
 
         rows = []
         log = folder / "ceiling.log"
         with server(["bench.ceiling:app"], free_port(), stack, log, pin) as target:
             ceiling = Scenario("ceiling (bare Starlette)", "/")
-            rows.append(measure(target, ceiling, load, options.warmup, seeded.refresh_tokens_file))
+            rows.append(measure(target, ceiling, load, options.warmup, token_files["es256"]))
         env = {
             **stack,
             "SAGEID_ISSUER": settings.issuer,
@@ -235,7 +256,7 @@ def main() -> None:
         }
         factory = ["idp.asgi:app_factory", "--factory"]
         with server(factory, port, env, folder / "provider.log", pin) as target:
-            bearer = access_token(target.url, spare)
+            bearer = access_token(target.url, spare[0])
             service = basic(SERVICE_ID, SERVICE_SECRET)
             scenarios = [
                 Scenario("discovery", "/.well-known/openid-configuration", min_ratio=0.8),
@@ -249,6 +270,14 @@ def main() -> None:
                     min_rate=5000,
                 ),
                 Scenario("token refresh_token", "/token", script="refresh.lua", min_rate=1500),
+                Scenario(
+                    "token refresh_token, RS256 ID token",
+                    "/token",
+                    script="refresh.lua",
+                    client_id=RS256_DESKTOP_ID,
+                    tokens="rs256",
+                    informational=True,
+                ),
                 Scenario("userinfo", "/userinfo", authorization=f"Bearer {bearer}", min_rate=3000),
                 Scenario(
                     "introspection",
@@ -260,7 +289,9 @@ def main() -> None:
                 ),
             ]
             for scenario in scenarios:
-                tokens_file = seeded.refresh_tokens_file
+                if options.only and not any(word in scenario.name for word in options.only):
+                    continue
+                tokens_file = token_files[scenario.tokens]
                 rows.append(measure(target, scenario, load, options.warmup, tokens_file))
     finally:
         if not options.keep:
@@ -270,6 +301,8 @@ def main() -> None:
     header = (
         f"# Sage ID bench, {stamp}\n\n{os.cpu_count()} cores; server pinned to core "
         f"{SERVER_CORE if pin else '-'} (uvicorn, 1 worker, {uvicorn_stack(stack)}, SQLite), "
+        "the desktop client registered for ES256 ID tokens as the demo one (the RS256 row is "
+        "a client that kept the default), "
         f"wrk on core {LOAD_CORE if pin else '-'}: {options.connections} connections, "
         f"{options.duration} s per scenario after {options.warmup} s of warm-up. Python "
         f"{sys.version.split()[0]}. Load average before / after: {load_before} / "

@@ -21,6 +21,7 @@ from idp.store.records import sha256_hex
 from shared.scopes import ALL_SCOPES, DEVICE_CODE_GRANT
 
 DESKTOP_ID = "bench-desktop"
+RS256_DESKTOP_ID = "bench-desktop-rs256"  # a client that kept the RS256 default for ID tokens
 SERVICE_ID = "bench-service"
 SERVICE_SECRET = "bench-service-secret"
 DESKTOP_SCOPE = "openid profile email offline_access"
@@ -30,6 +31,7 @@ BATCH = 5_000
 @dataclass(frozen=True)
 class Seed:
     refresh_tokens_file: Path
+    rs256_refresh_tokens_file: Path
 
 
 def prepare(settings: Settings) -> None:
@@ -38,7 +40,7 @@ def prepare(settings: Settings) -> None:
     KeyFile(settings.key_dir).ensure()
 
 
-async def seed(settings: Settings, tokens: int) -> Seed:
+async def seed(settings: Settings, tokens: int, rs256_tokens: int = 0) -> Seed:
     now = time.time()
     store = Store(settings.database_url)
     try:
@@ -59,6 +61,18 @@ async def seed(settings: Settings, tokens: int) -> Seed:
             scope=" ".join(ALL_SCOPES),
             first_party=True,
             now=now,
+            id_token_alg="ES256",  # as the demo desktop client (idp/demo.py)
+        )
+        await store.clients.add(
+            client_id=RS256_DESKTOP_ID,
+            name="Desktop, RS256 ID tokens (bench)",
+            public=True,
+            redirect_uris=["http://127.0.0.1/callback"],
+            post_logout_redirect_uris=[],
+            grant_types=["authorization_code", "refresh_token"],
+            scope=" ".join(ALL_SCOPES),
+            first_party=True,
+            now=now,
         )
         # A resource server: client credentials for itself, introspection for the tokens it
         # receives (any confidential client may introspect).
@@ -75,15 +89,20 @@ async def seed(settings: Settings, tokens: int) -> Seed:
             now=now,
         )
         minted = [secrets.token_urlsafe(32) for _ in range(tokens)]
-        for start in range(0, tokens, BATCH):
+        minted_rs256 = [secrets.token_urlsafe(32) for _ in range(rs256_tokens)]
+        owners = [DESKTOP_ID] * tokens + [RS256_DESKTOP_ID] * rs256_tokens
+        every = minted + minted_rs256
+        for start in range(0, len(every), BATCH):
             grant_rows, token_rows = [], []
-            for token in minted[start : start + BATCH]:
+            for token, client_id in zip(
+                every[start : start + BATCH], owners[start : start + BATCH], strict=True
+            ):
                 grant_id = str(uuid.uuid4())
                 grant_rows.append(
                     {
                         "id": grant_id,
                         "user_id": user.id,
-                        "client_id": DESKTOP_ID,
+                        "client_id": client_id,
                         "scope": DESKTOP_SCOPE,
                         "auth_time": now,
                         "created_at": now,
@@ -106,4 +125,6 @@ async def seed(settings: Settings, tokens: int) -> Seed:
         await store.close()
     path = settings.data_dir / "refresh-tokens.txt"
     path.write_text("\n".join(minted) + "\n")
-    return Seed(path)
+    rs256_path = settings.data_dir / "refresh-tokens-rs256.txt"
+    rs256_path.write_text("\n".join(minted_rs256) + "\n")
+    return Seed(path, rs256_path)
