@@ -28,6 +28,7 @@ import anyio
 import httpx
 
 from bench import wrk
+from bench.ceiling import BUSY_US
 from bench.seed import DESKTOP_ID, RS256_DESKTOP_ID, SERVICE_ID, SERVICE_SECRET, prepare, seed
 from idp.settings import Settings
 
@@ -247,6 +248,16 @@ def main() -> None:
         with server(["bench.ceiling:app"], free_port(), stack, log, pin) as target:
             ceiling = Scenario("ceiling (bare Starlette)", "/")
             rows.append(measure(target, ceiling, load, options.warmup, token_files["es256"]))
+            if not options.only or "busy" in options.only:
+                busy = Scenario(
+                    f"Starlette POST spending {BUSY_US} µs of CPU",
+                    "/busy",
+                    "POST",
+                    "grant_type=client_credentials",
+                    basic(SERVICE_ID, SERVICE_SECRET),
+                    informational=True,
+                )
+                rows.append(measure(target, busy, load, options.warmup, token_files["es256"]))
         env = {
             **stack,
             "SAGEID_ISSUER": settings.issuer,
