@@ -11,7 +11,9 @@ itself reads a row by key in ~8 µs and runs a whole refresh rotation (read, con
 INSERT, COMMIT) in ~55 µs. So `first()` and `atomic()` run their compiled statements
 synchronously on the event loop with the standard library driver (`InlineSQLite`): the loop
 is held for less time than a hand-off would cost. They stay `async` and keep one code path
-with PostgreSQL, where they go through the async engine as usual.
+with PostgreSQL, where they go through the async engine as usual. (With several worker
+processes on one SQLite file, an inline write may wait for another process's transaction —
+SQLite's busy timeout — holding its loop meanwhile: several workers want PostgreSQL.)
 
 Because those calls finish without ever suspending, Authlib's synchronous grants can run on
 the event loop too (`idp.oauth.bridge`): under `no_waiting()`, a store call that would have
@@ -120,6 +122,7 @@ class InlineResult:
 class _Compiled:
     sql: str
     names: tuple[str, ...]  # bind parameters, in placeholder order
+    values: dict[str, Any]  # the values bound in the statement itself (literals)
     bind: tuple[Callable[[Any], Any] | None, ...]
     row: Any  # a namedtuple class for selects, None otherwise
     result: tuple[Callable[[Any], Any] | None, ...]
@@ -150,8 +153,9 @@ class InlineSQLite:
 
     def execute(self, statement: Executable, parameters: Mapping[str, Any]) -> InlineResult:
         compiled = self._compile(statement, tuple(parameters))
+        given = {**compiled.values, **parameters} if compiled.values else parameters
         values = [
-            process(parameters[name]) if process else parameters[name]
+            process(given[name]) if process else given[name]
             for name, process in zip(compiled.names, compiled.bind, strict=True)
         ]
         cursor = self._connect().execute(compiled.sql, values)
@@ -190,6 +194,11 @@ class InlineSQLite:
         entry = _Compiled(
             sql=compiled.string,
             names=names,
+            values={
+                n: compiled.binds[n].effective_value
+                for n in names
+                if not compiled.binds[n].required
+            },
             bind=tuple(compiled.binds[name].type.bind_processor(self._dialect) for name in names),
             row=namedtuple("Row", [c.key for c in columns], rename=True) if columns else None,  # type: ignore[misc]
             result=tuple(c.type.result_processor(self._dialect, None) for c in columns),

@@ -63,6 +63,9 @@ async def test_first_reads_rows_as_the_async_engine_does(store: Store) -> None:
     assert tuple(row) == tuple(expected)
     assert row.email_verified is True and row.created_at == 1_000.0  # types processed
     assert await store.db.first(BY_EMAIL, {"email": "nobody@example.com"}) is None
+    literal = select(users.c.name).where(users.c.email == "ada@example.com", users.c.id != "")
+    found = await store.db.first(literal, {})  # values bound in the statement itself
+    assert found is not None and found.name == "Ada"
 
 
 async def test_atomic_commits_or_rolls_back(store: Store) -> None:
