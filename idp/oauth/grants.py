@@ -130,7 +130,8 @@ class AuthorizationCodeGrant(IssuesToSubject, grants.AuthorizationCodeGrant):  #
 
 
 class SageOpenIDCode(OpenIDCode):  # type: ignore[misc]
-    """ID tokens: RS256 with the current key, 10 minutes, claims by scope."""
+    """ID tokens: signed with the current key of the client's algorithm (RS256 unless it
+    registered ES256), 10 minutes, claims by scope."""
 
     def __init__(self, server: SageAuthorizationServer) -> None:
         super().__init__(require_nonce=False)
