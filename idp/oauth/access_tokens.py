@@ -40,7 +40,9 @@ class OwnAccessTokens(JWTBearerTokenValidator):  # type: ignore[misc]
         if claims is None:
             claims = super().authenticate_token(token_string)  # raises unless it verifies
             if len(self._verified) >= self.MEMO_SIZE:
-                del self._verified[next(iter(self._verified))]  # the oldest
+                # The oldest out; `pop` with a default: introspection and revocation may also
+                # run in worker threads, and two may evict the same entry.
+                self._verified.pop(next(iter(self._verified), ""), None)
             self._verified[token_string] = claims
         return claims
 
