@@ -37,7 +37,7 @@ async def ensure_referenced(ctx: AppContext, user: UserRecord) -> Outcome:
     new = reference_by_notification_email(
         facts.candidates, email_verified=user.email_verified, already_referenced=facts.referenced
     )
-    added = await ctx.store.customers.reference(user.id, new, ctx.clock.now())
+    added = await ctx.store.customers.reference(user.id, new, ctx.clock.now(), user.email)
     if added:
         return Outcome.AUTO_REFERENCED
     if facts.referenced or new:  # `new` but nothing added: another tab referenced it meanwhile
@@ -68,7 +68,8 @@ def proof_limits(user_id: str, ip: str) -> list[throttling.Limit]:
 async def reference_with_proof(
     ctx: AppContext, user: UserRecord, ip: str, customer_code: str, number: str
 ) -> ProofResult:
-    """Check a proof and reference the user with the customer's default profile, recording
+    """Check a proof and reference the user with the profile the administrator chose (the
+    default one without administrator, `chosen_profile`), recording
     the accepted terms version (the caller has checked the box). While locked, even a right
     proof is refused: otherwise the lock would not slow guessing down."""
     now = ctx.clock.now()
@@ -77,14 +78,14 @@ async def reference_with_proof(
     if locked is not None:
         return ProofResult(ProofStatus.LOCKED, retry_after=retry_after)
     attempt = ProofAttempt.parse(customer_code, number)
-    target = await ctx.store.customers.proof_target(attempt) if attempt else None
+    target = await ctx.store.customers.proof_target(attempt, user.email) if attempt else None
     membership = None
     if attempt is not None and target is not None:
         proof = match_proof(attempt, target.customer.code, target.proofs)
-        membership = reference_by_proof(target.customer.code, target.default_profile_id, proof)
+        membership = reference_by_proof(target.customer.code, target.profile_id, proof)
     if membership is None:
         await throttling.fail(ctx.store, limits, now)
         return ProofResult(ProofStatus.WRONG)
-    await ctx.store.customers.reference(user.id, [membership], now)
+    await ctx.store.customers.reference(user.id, [membership], now, user.email)
     await ctx.store.throttle.clear(limits[0].key)
     return ProofResult(ProofStatus.REFERENCED, membership.customer_code)

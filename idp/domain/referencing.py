@@ -135,6 +135,7 @@ class NotificationCandidate:
     has_administrator: bool
     default_profile_id: str
     assigned_profile_id: str | None  # the administrator's choice for this email, if any
+    new_members_profile_id: str | None = None  # the administrator's profile for new members
 
 
 @dataclass(frozen=True, slots=True)
@@ -145,12 +146,29 @@ class NewMembership:
     terms_version: str | None = None
 
 
-def profile_for(candidate: NotificationCandidate) -> str:
+def chosen_profile(
+    *,
+    has_administrator: bool,
+    default_profile_id: str,
+    assigned_profile_id: str | None,
+    new_members_profile_id: str | None,
+) -> str:
     """Seed, étape 3: with an administrator, « le profil … défini par l'administrateur du
-    compte » (else the default); without one, « un profil par défaut »."""
-    if candidate.has_administrator and candidate.assigned_profile_id is not None:
-        return candidate.assigned_profile_id
-    return candidate.default_profile_id
+    compte »: the one given in advance to this email, else the *profil des nouveaux membres*
+    (else the default); without one, « un profil par défaut ». Choices left by a removed
+    administrator are ignored until a new one takes over."""
+    if not has_administrator:
+        return default_profile_id
+    return assigned_profile_id or new_members_profile_id or default_profile_id
+
+
+def profile_for(candidate: NotificationCandidate) -> str:
+    return chosen_profile(
+        has_administrator=candidate.has_administrator,
+        default_profile_id=candidate.default_profile_id,
+        assigned_profile_id=candidate.assigned_profile_id,
+        new_members_profile_id=candidate.new_members_profile_id,
+    )
 
 
 def reference_by_notification_email(
@@ -179,13 +197,14 @@ def reference_by_notification_email(
 
 
 def reference_by_proof(
-    customer_code: str, default_profile_id: str, proof: Proof | None
+    customer_code: str, profile_id: str, proof: Proof | None
 ) -> NewMembership | None:
-    """A matching proof references with the customer's default profile, recording the terms
-    version accepted with it; becoming administrator is a separate, explicit action (issue 5)."""
+    """A matching proof references with the profile `chosen_profile` gives (the default one
+    for a customer without administrator), recording the terms version accepted with it;
+    becoming administrator is a separate, explicit action (issue 5)."""
     if proof is None:
         return None
-    return NewMembership(customer_code, default_profile_id, Method.PROOF, TERMS_VERSION)
+    return NewMembership(customer_code, profile_id, Method.PROOF, TERMS_VERSION)
 
 
 # --- Administrators --------------------------------------------------------------------------

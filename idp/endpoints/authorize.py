@@ -100,6 +100,13 @@ def _consent_page(
     )
 
 
+async def _reference_silently(ctx: AppContext, signed_in: AuthenticatedUser) -> None:
+    """Seed, étape 3: « à la connexion, votre compte Sage ID va se référencer
+    automatiquement », whatever the client asked (issue 18); without the `referencing` scope
+    nothing is asked nor shown: the proof form is for clients that asked for it."""
+    await ensure_referenced(ctx, signed_in.user)
+
+
 async def authorize(request: Request) -> Response:
     ctx = context(request)
     decision: str | None = None
@@ -162,6 +169,8 @@ async def authorize(request: Request) -> Response:
             return RedirectResponse(reference_url(resume), status_code=303)
         if outcome is Outcome.AUTO_REFERENCED and "none" not in prompts:
             return RedirectResponse(congratulations_url(resume), status_code=303)
+    else:
+        await _reference_silently(ctx, signed_in)
     if decision is None:
         remembered = await ctx.store.consents.granted(signed_in.user.id, client.client_id)
         skip = client.first_party or (requested <= remembered and "consent" not in prompts)

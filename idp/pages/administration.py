@@ -23,6 +23,7 @@ from idp.pages.portal import (
     Portal,
     administrators_only,
     back,
+    entered_portal,
     portal_of,
     posted_form,
     render,
@@ -49,9 +50,9 @@ async def _administrator(request: Request) -> tuple[Portal, str] | Response:
 
 
 async def admin_index(request: Request) -> Response:
-    portal = await portal_of(request)
-    if portal is None:
-        return to_sign_in(request)
+    portal = await entered_portal(request)
+    if isinstance(portal, Response):
+        return portal
     administered = portal.administered
     if not administered:
         raise administrators_only()

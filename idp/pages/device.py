@@ -88,8 +88,10 @@ def _to_sign_in(request: Request, user_code: str) -> Response:
 async def _referencing_step(
     ctx: AppContext, session: SessionRecord, normalised: str, device: DeviceRequest
 ) -> Response | None:
-    """The same journey as the browser flow: referenced before approving (seed, étape 3)."""
+    """The same journey as the browser flow: referenced before approving (seed, étape 3);
+    automatically and silently for a client that did not ask `referencing` (issue 18)."""
     if REFERENCING not in device.scope.split():
+        await ensure_referenced(ctx, session.user)
         return None
     resume = "/device/confirm?" + urlencode({"user_code": format_user_code(normalised)})
     outcome = await ensure_referenced(ctx, session.user)

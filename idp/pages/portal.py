@@ -19,11 +19,13 @@ from babel.units import format_unit
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
+from idp.accounts.referencing import Outcome, ensure_referenced
 from idp.context import context
 from idp.domain.administration import is_administrator
 from idp.domain.referencing import Permission
 from idp.domain.submissions import CustomerAccess
 from idp.i18n import N_
+from idp.pages.referencing import congratulations_url
 from idp.store.records import UserRecord
 from idp.web.csrf import FIELD as CSRF_FIELD
 from idp.web.errors import PageError
@@ -97,11 +99,29 @@ async def portal_of(request: Request) -> Portal | None:
     return Portal(session.user, access)
 
 
+async def entered_portal(request: Request) -> Portal | Response:
+    """The portal's user, after the referencing step every entry runs (seed, étape 3: « à la
+    connexion, votre compte Sage ID va se référencer automatiquement »; issue 18): newly
+    referenced by a notification email, the user sees the congratulations page first, then
+    comes back here. Signed out: sign in, then back here."""
+    session = await current_session(request)
+    if session is None:
+        return to_sign_in(request)
+    ctx = context(request)
+    if await ensure_referenced(ctx, session.user) is Outcome.AUTO_REFERENCED:
+        return RedirectResponse(congratulations_url(_here(request)), status_code=303)
+    return Portal(session.user, await ctx.store.submissions.access_of(session.user.id))
+
+
+def _here(request: Request) -> str:
+    query = request.url.query
+    return request.url.path + (f"?{query}" if query else "")
+
+
 def to_sign_in(request: Request, back_to: str | None = None) -> Response:
     """Sign in, then come back here (a path on this provider: `safe_next` allows `/portal`)."""
     if back_to is None:
-        query = request.url.query
-        back_to = request.url.path + (f"?{query}" if query else "")
+        back_to = _here(request)
     return RedirectResponse("/signin?" + urlencode({"next": back_to}), status_code=303)
 
 

@@ -11,7 +11,7 @@ from starlette.responses import Response
 from idp.context import context
 from idp.domain.administration import is_administrator
 from idp.domain.referencing import normalise_identifier
-from idp.pages.portal import back, portal_of, posted_form, render, to_sign_in
+from idp.pages.portal import back, entered_portal, portal_of, posted_form, render, to_sign_in
 from idp.pages.referencing import reference_url
 from idp.store.customers import AdminOutcome
 from idp.web.forms import first
@@ -20,9 +20,9 @@ PROFILE = "/portal/profile"
 
 
 async def profile_page(request: Request) -> Response:
-    portal = await portal_of(request)
-    if portal is None:
-        return to_sign_in(request)
+    portal = await entered_portal(request)
+    if isinstance(portal, Response):
+        return portal
     accounts = [
         {
             "access": access,

@@ -12,7 +12,7 @@ from urllib.parse import parse_qs, urlencode, urlsplit
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
-from idp.accounts.referencing import ProofStatus, reference_with_proof
+from idp.accounts.referencing import Outcome, ProofStatus, ensure_referenced, reference_with_proof
 from idp.accounts.throttling import client_ip
 from idp.context import context
 from idp.domain.referencing import TERMS_VERSION
@@ -84,6 +84,9 @@ async def reference_page(request: Request) -> Response:
     session = await current_session(request)
     if session is None:
         return _to_sign_in(reference_url(following))
+    # A notification email references without the form (seed, étape 3; issue 18).
+    if await ensure_referenced(context(request), session.user) is Outcome.AUTO_REFERENCED:
+        return RedirectResponse(congratulations_url(following), status_code=303)
     return _render_form(request, following=following, email=session.user.email)
 
 

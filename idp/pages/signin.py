@@ -41,8 +41,16 @@ def _password_form(
 
 
 async def signin_page(request: Request) -> Response:
+    """One email entry (issue 18): an email the desktop assistant already asked for comes as
+    `login_hint` (OIDC Core §3.1.2.1) and opens straight on the password page of a known
+    Sage ID, or on the create page, filled in, for an unknown one."""
     journey = Journey.from_query(request)
-    return _email_form(request, journey, request.query_params.get("login_hint", ""))
+    hint = normalise_email(request.query_params.get("login_hint", ""))
+    if not is_plausible_email(hint):
+        return _email_form(request, journey, request.query_params.get("login_hint", ""))
+    if await context(request).store.users.by_email(hint) is None:
+        return signup_form(request, journey, email=hint)
+    return _password_form(request, journey, hint)
 
 
 async def signin_submit(request: Request) -> Response:

@@ -16,7 +16,7 @@ from idp.context import context
 from idp.domain.referencing import normalise_identifier
 from idp.domain.submissions import Cursor, ListFilter, SubmissionKind, Visibility, kind_of
 from idp.i18n import N_
-from idp.pages.portal import format_size, format_time, portal_of, render, to_sign_in
+from idp.pages.portal import entered_portal, format_size, format_time, render
 from idp.store.submissions import SubmissionRecord
 from idp.web.templating import request_locale
 
@@ -69,9 +69,9 @@ def _cursor(raw: str | None) -> Cursor | None:
 
 
 async def tracking_page(request: Request) -> Response:
-    portal = await portal_of(request)
-    if portal is None:
-        return to_sign_in(request)
+    portal = await entered_portal(request)
+    if isinstance(portal, Response):
+        return portal
     params = request.query_params
     code = normalise_identifier(params.get("customer", "")) or None
     kind = kind_of(params.get("kind", ""))

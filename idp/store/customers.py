@@ -26,6 +26,7 @@ from idp.domain.referencing import (
     ProofAttempt,
     ProofKind,
     check_profile,
+    chosen_profile,
     may_become_administrator,
     normalise_email,
     normalise_identifier,
@@ -92,6 +93,7 @@ class ProfileRecord:
     name: str
     permissions: tuple[str, ...]
     is_default: bool
+    is_new_members: bool = False
 
 
 @dataclass(frozen=True)
@@ -109,6 +111,18 @@ class ProofTarget:
     customer: CustomerRecord
     default_profile_id: str
     proofs: tuple[Proof, ...]
+    new_members_profile_id: str | None = None
+    assigned_profile_id: str | None = None  # given in advance to the email of the one trying
+
+    @property
+    def profile_id(self) -> str:
+        """The profile a member referenced by this proof gets (`chosen_profile`)."""
+        return chosen_profile(
+            has_administrator=self.customer.administrator_id is not None,
+            default_profile_id=self.default_profile_id,
+            assigned_profile_id=self.assigned_profile_id,
+            new_members_profile_id=self.new_members_profile_id,
+        )
 
 
 class AdminOutcome(StrEnum):
@@ -130,6 +144,7 @@ def _profile_from_row(row: Any) -> ProfileRecord:
         name=row.name,
         permissions=tuple(row.permissions),
         is_default=bool(row.is_default),
+        is_new_members=bool(row.is_new_members),
     )
 
 
@@ -181,19 +196,33 @@ class CustomerRepository:
 
     # -- Referencing ---------------------------------------------------------------------------
 
-    async def proof_target(self, attempt: ProofAttempt) -> ProofTarget | None:
+    async def proof_target(self, attempt: ProofAttempt, email: str = "") -> ProofTarget | None:
         """The customer of the attempt's code with its proofs of that number (one query);
-        None when there is no such customer. Whether it matches is `match_proof`'s to say."""
+        None when there is no such customer. Whether it matches is `match_proof`'s to say.
+        With the profiles that decide the new member's: for new members, and given in
+        advance to `email`."""
+        new_members = profiles.alias("new_members")
         query = (
             select(
                 customers.c.code,
                 customers.c.name,
                 customers.c.administrator_id,
                 profiles.c.id.label("default_profile_id"),
+                new_members.c.id.label("new_members_profile_id"),
+                assignments.c.profile_id.label("assigned_profile_id"),
                 proofs.c.kind,
                 proofs.c.value,
             )
             .join(profiles, (profiles.c.customer_code == customers.c.code) & profiles.c.is_default)
+            .outerjoin(
+                new_members,
+                (new_members.c.customer_code == customers.c.code) & new_members.c.is_new_members,
+            )
+            .outerjoin(
+                assignments,
+                (assignments.c.customer_code == customers.c.code)
+                & (assignments.c.email == normalise_email(email)),
+            )
             .outerjoin(
                 proofs,
                 (proofs.c.customer_code == customers.c.code) & (proofs.c.value == attempt.number),
@@ -209,21 +238,29 @@ class CustomerRepository:
             customer=CustomerRecord(first.code, first.name, first.administrator_id),
             default_profile_id=first.default_profile_id,
             proofs=tuple(Proof(ProofKind(r.kind), r.value) for r in rows if r.kind is not None),
+            new_members_profile_id=first.new_members_profile_id,
+            assigned_profile_id=first.assigned_profile_id,
         )
 
     async def referencing_facts(self, user_id: str, email: str) -> ReferencingFacts:
         """The customers the user is referenced to, and those whose submissions notified the
         email, with their default profile and the administrator's choice for this email."""
         address = normalise_email(email)
+        new_members = profiles.alias("new_members")
         candidates_query = (
             select(
                 notification_emails.c.customer_code,
                 customers.c.administrator_id,
                 profiles.c.id.label("default_profile_id"),
                 assignments.c.profile_id.label("assigned_profile_id"),
+                new_members.c.id.label("new_members_profile_id"),
             )
             .join(customers, customers.c.code == notification_emails.c.customer_code)
             .join(profiles, (profiles.c.customer_code == customers.c.code) & profiles.c.is_default)
+            .outerjoin(
+                new_members,
+                (new_members.c.customer_code == customers.c.code) & new_members.c.is_new_members,
+            )
             .outerjoin(
                 assignments,
                 (assignments.c.customer_code == customers.c.code)
@@ -245,14 +282,19 @@ class CustomerRepository:
                     has_administrator=r.administrator_id is not None,
                     default_profile_id=r.default_profile_id,
                     assigned_profile_id=r.assigned_profile_id,
+                    new_members_profile_id=r.new_members_profile_id,
                 )
                 for r in rows
             ),
         )
 
-    async def reference(self, user_id: str, new: Sequence[NewMembership], now: float) -> list[str]:
+    async def reference(
+        self, user_id: str, new: Sequence[NewMembership], now: float, email: str = ""
+    ) -> list[str]:
         """Create the memberships in one transaction; one that already exists is left as it
-        is (a double submission, or two tabs). Returns the customer codes newly referenced."""
+        is (a double submission, or two tabs). Returns the customer codes newly referenced.
+        A profile given in advance to `email` is used up by its owner's arrival: withdrawn
+        from the customer's list in the same transaction."""
         added: list[str] = []
         if not new:
             return added
@@ -272,6 +314,13 @@ class CustomerRepository:
                 )
                 if result.rowcount:
                     added.append(membership.customer_code)
+            if added and email:
+                await c.execute(
+                    assignments.delete().where(
+                        assignments.c.customer_code.in_(added),
+                        assignments.c.email == normalise_email(email),
+                    )
+                )
         return added
 
     async def accounts_of(self, user_id: str) -> list[Account]:

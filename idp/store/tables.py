@@ -219,6 +219,8 @@ class Profile(SQLModel, table=True):
     permissions: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
     is_default: bool = False
     created_at: float
+    # The administrator's *profil des nouveaux membres* (issue 18); none: the default profile.
+    is_new_members: bool = Field(default=False, sa_column_kwargs={"server_default": text("false")})
     __table_args__ = (
         UniqueConstraint("customer_code", "name", name="uq_profiles_name"),
         Index(
@@ -227,6 +229,13 @@ class Profile(SQLModel, table=True):
             unique=True,
             sqlite_where=text("is_default"),
             postgresql_where=text("is_default"),
+        ),
+        Index(
+            "uq_profiles_new_members",
+            "customer_code",
+            unique=True,
+            sqlite_where=text("is_new_members"),
+            postgresql_where=text("is_new_members"),
         ),
     )
 

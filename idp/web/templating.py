@@ -12,6 +12,7 @@ from starlette.responses import HTMLResponse
 
 from idp.i18n import SUPPORTED_LOCALES, negotiate_locale, translations
 from idp.web.csrf import Csrf
+from idp.web.profile_names import profile_name
 
 TEMPLATE_DIR = Path(__file__).parent.parent / "templates"
 
@@ -37,6 +38,9 @@ def _environment(locale: str) -> Environment:
         lstrip_blocks=True,
     )
     env.install_gettext_translations(translations(locale), newstyle=True)  # type: ignore[attr-defined]
+    # Built-in profiles in the page's language (issue 18): `{{ profile.name|profile_name }}`.
+    gettext = translations(locale).ugettext
+    env.filters["profile_name"] = lambda stored: profile_name(stored, gettext)
     return env
 
 

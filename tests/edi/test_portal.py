@@ -10,6 +10,7 @@ import uuid
 import httpx
 import pytest
 
+from idp.accounts.referencing import ensure_referenced
 from idp.clock import FrozenClock
 from idp.store.customers import memberships, notification_emails
 from idp.store.submissions import NewSubmission
@@ -20,7 +21,12 @@ from tests.support import csrf_of, sign_in
 
 
 async def _signed_in(http: httpx.AsyncClient, edi: Edi, user_id: str) -> None:
+    """Signed in, and past the automatic referencing the first portal page runs (Paul's
+    email also notified the pharmacy: he is referenced there too)."""
     await browser_signed_in(http, edi.ctx.store, user_id, edi.ctx.clock.now())
+    user = await edi.ctx.store.users.by_id(user_id)
+    assert user is not None
+    await ensure_referenced(edi.ctx, user)
 
 
 def _text(page: httpx.Response) -> str:
@@ -115,11 +121,17 @@ async def test_tracking_pages_through_older_submissions(
 async def test_profile_shows_accounts_and_offers_to_become_administrator(
     client: httpx.AsyncClient, edi: Edi
 ) -> None:
-    await _signed_in(client, edi, edi.paul)
+    await browser_signed_in(client, edi.ctx.store, edi.paul, edi.ctx.clock.now())
+    # Paul's email also notified the pharmacy's submissions: entering the portal references
+    # him there first, with the congratulations page (issue 18).
+    entry = await client.get("/portal/profile")
+    assert entry.status_code == 303
+    assert entry.headers["location"] == "/referenced?next=%2Fportal%2Fprofile"
     page = await client.get("/portal/profile")
     text = _text(page)
     assert "Paul Durand" in text and "paul.durand@example.com" in text
-    assert "Cabinet Comptable Durand" in text and "default" in text
+    assert "Cabinet Comptable Durand" in text and "Profil par défaut" in text
+    assert "Pharmacie du Marché" in text
     assert 'action="/portal/profile/administrator"' in page.text
     assert 'href="/reference?next=%2Fportal%2Fprofile"' in page.text
     assert 'href="/portal/admin"' not in page.text  # no Administration for non-administrators
@@ -131,8 +143,8 @@ async def test_profile_shows_accounts_and_offers_to_become_administrator(
     assert response.headers["location"] == "/portal/profile?done=administrator"
     customer = await edi.ctx.store.customers.by_code(CABINET)
     assert customer is not None and customer.administrator_id == edi.paul
-    [account] = await edi.ctx.store.customers.accounts_of(edi.paul)
-    assert account.profile == "administrator" and account.is_admin
+    accounts = {a.customer_code: a for a in await edi.ctx.store.customers.accounts_of(edi.paul)}
+    assert accounts[CABINET].profile == "administrator" and accounts[CABINET].is_admin
     after = await client.get("/portal/profile?done=administrator")
     assert 'href="/portal/admin"' in after.text and 'role="status"' in after.text
 

@@ -126,16 +126,17 @@ async def test_userinfo_refuses_bad_tokens(client: httpx.AsyncClient, seeded: Se
         assert response.json()["error"] == "invalid_token"
 
 
-async def test_login_hint_prefills_the_email(client: httpx.AsyncClient, seeded: Seeded) -> None:
+async def test_login_hint_of_an_unknown_email_opens_the_create_page(
+    client: httpx.AsyncClient, seeded: Seeded
+) -> None:
     _, challenge = pkce_pair()
     params = authorize_params(challenge=challenge, login_hint="jean@example.fr")
     response = await client.get("/authorize", params=params)
     assert response.status_code == 303
     page = await client.get(response.headers["location"])
+    # One email entry (issue 18): the email the application asked is not asked again.
     assert 'value="jean@example.fr"' in page.text
-    assert 'autocomplete="username"' in page.text
-    # Email first (issue "Sage ID accounts"): the password is asked on the next page.
-    assert 'type="password"' not in page.text
+    assert 'action="/signup"' in page.text and 'autocomplete="new-password"' in page.text
 
 
 async def test_prompt_none_without_session_answers_login_required(
