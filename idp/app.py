@@ -37,14 +37,26 @@ from idp.migrate import check_migrated
 from idp.oauth.access_tokens import AccessTokenValidator
 from idp.oauth.bridge import Bridge
 from idp.oauth.server import SageAuthorizationServer
-from idp.pages.account import account_page, signout
+from idp.pages.account import (
+    account_page,
+    disconnect_app,
+    email_confirm,
+    email_submit,
+    name_submit,
+    password_change,
+    signout,
+)
 from idp.pages.administration import (
     add_profile,
     admin_customer,
     admin_index,
     assign_profile,
     change_member_profile,
+    delete_profile,
     remove_member,
+    rename_profile,
+    set_new_members_profile,
+    withdraw_assignment,
 )
 from idp.pages.device import confirm_page, confirm_submit, device_page, device_submit
 from idp.pages.password_reset import (
@@ -188,6 +200,12 @@ def create_app(settings: Settings, clock: Clock | None = None) -> Starlette:
         Route("/password/reset/resend", reset_resend, methods=["POST"]),
         Route("/account", account_page, methods=["GET"]),
         Route("/signout", signout, methods=["POST"]),
+        # Issue 18: the account page's forms.
+        Route("/account/name", name_submit, methods=["POST"]),
+        Route("/account/password", password_change, methods=["POST"]),
+        Route("/account/email", email_submit, methods=["POST"]),
+        Route("/account/email/confirm", email_confirm, methods=["POST"]),
+        Route("/account/apps/disconnect", disconnect_app, methods=["POST"]),
         get_and_post("/reference", reference_page, reference_submit),
         Route("/referenced", congratulations_page, methods=["GET"]),
         Route("/terms", terms_page, methods=["GET"]),
@@ -204,6 +222,13 @@ def create_app(settings: Settings, clock: Clock | None = None) -> Starlette:
         Route("/portal/admin/{code}/members/remove", remove_member, methods=["POST"]),
         Route("/portal/admin/{code}/profiles", add_profile, methods=["POST"]),
         Route("/portal/admin/{code}/assignments", assign_profile, methods=["POST"]),
+        # Issue 18: the administrator's profiles.
+        Route(
+            "/portal/admin/{code}/new-members-profile", set_new_members_profile, methods=["POST"]
+        ),
+        Route("/portal/admin/{code}/profiles/rename", rename_profile, methods=["POST"]),
+        Route("/portal/admin/{code}/profiles/delete", delete_profile, methods=["POST"]),
+        Route("/portal/admin/{code}/assignments/withdraw", withdraw_assignment, methods=["POST"]),
         Mount("/static", StaticFiles(directory=TEMPLATE_DIR.parent / "static"), name="static"),
     ]
     app = Starlette(

@@ -42,10 +42,25 @@ class SendResult:
     retry_after: int = 0
 
 
-async def send_code(ctx: AppContext, user: UserRecord, purpose: Purpose, locale: str) -> SendResult:
+def code_subject(user_id: str, new_email: str | None = None) -> str:
+    """What a code is bound to: the user, and for an email change the new address too, so
+    the code confirms that address and no other (issue 18)."""
+    return user_id if new_email is None else f"{user_id}\n{new_email}"
+
+
+async def send_code(
+    ctx: AppContext,
+    user: UserRecord,
+    purpose: Purpose,
+    locale: str,
+    *,
+    new_email: str | None = None,
+) -> SendResult:
+    """Mail a code to the user, or for an email change to `new_email` (the address to prove)."""
     now = ctx.clock.now()
     code = generate_code()
-    code_hash = hash_code(ctx.keys.derive(KEY_PURPOSE), code, purpose=purpose, subject=user.id)
+    subject = code_subject(user.id, new_email)
+    code_hash = hash_code(ctx.keys.derive(KEY_PURPOSE), code, purpose=purpose, subject=subject)
     issued = await ctx.store.challenges.issue(
         user_id=user.id, purpose=purpose, code_hash=code_hash, now=now
     )
@@ -55,7 +70,7 @@ async def send_code(ctx: AppContext, user: UserRecord, purpose: Purpose, locale:
             status = SendStatus.HOURLY_LIMIT
         return SendResult(status, issued.verdict.retry_after)
     message = compose_code_mail(
-        to=user.email,
+        to=new_email or user.email,
         name=user.name,
         code=code,
         purpose=purpose,
@@ -108,7 +123,13 @@ _STATUS = {
 
 
 async def check_code(
-    ctx: AppContext, user_id: str, purpose: Purpose, typed: str, ip: str
+    ctx: AppContext,
+    user_id: str,
+    purpose: Purpose,
+    typed: str,
+    ip: str,
+    *,
+    new_email: str | None = None,
 ) -> CodeResult:
     now = ctx.clock.now()
     limits = [throttling.Limit(f"email-code:ip:{ip}", EMAIL_CODE_PER_IP)]
@@ -119,7 +140,8 @@ async def check_code(
     if challenge is None:
         return CodeResult(CodeStatus.NO_CODE)
     key = ctx.keys.derive(KEY_PURPOSE)
-    matches = verify_code(key, typed, challenge.code_hash, purpose=purpose, subject=user_id)
+    subject = code_subject(user_id, new_email)
+    matches = verify_code(key, typed, challenge.code_hash, purpose=purpose, subject=subject)
     judged = attempt(challenge.state, code_matches=matches, now=now)
     if judged.verdict in (Verdict.ACCEPTED, Verdict.WRONG_CODE):
         accepted = judged.verdict is Verdict.ACCEPTED

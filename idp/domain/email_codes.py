@@ -16,7 +16,8 @@ from dataclasses import dataclass, replace
 from enum import StrEnum
 from typing import Literal
 
-Purpose = Literal["verify", "reset"]
+# "email": a change of address, the code mailed to the new one (issue 18).
+Purpose = Literal["verify", "reset", "email"]
 
 # --- Rules, with their reason -------------------------------------------------------------
 # Six digits can be read on a phone and typed on the desktop; with MAX_ATTEMPTS guesses per

@@ -24,6 +24,13 @@ TERMS_VERSION: Final = "2026-01"
 # services comme précédemment »); the administrator's profile is moved to on becoming one.
 DEFAULT_PROFILE: Final = "default"
 ADMINISTRATOR_PROFILE: Final = "administrator"
+# Their stored names are identifiers (the claim's `profile`): never renamed nor deleted; pages
+# show them translated (`idp.web.profile_names`).
+BUILTIN_PROFILES: Final = frozenset({DEFAULT_PROFILE, ADMINISTRATOR_PROFILE})
+
+
+def is_builtin_profile(stored_name: str) -> bool:
+    return stored_name in BUILTIN_PROFILES
 
 
 class Permission(StrEnum):

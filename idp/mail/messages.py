@@ -42,6 +42,10 @@ def _texts(purpose: Purpose, locale: str, name: str | None, issuer: str) -> _Tex
         subject = _("Your Sage ID verification code: {code}")
         intro = _("Here is the verification code for your Sage ID:")
         action = _("Enter this code on the verification screen to validate your registration.")
+    elif purpose == "email":
+        subject = _("Your Sage ID email change code: {code}")
+        intro = _("Here is the code to confirm this address as the email of your Sage ID:")
+        action = _("Enter this code on your account page to change your email address.")
     else:
         subject = _("Your Sage ID password reset code: {code}")
         intro = _("Here is the code to reset the password of your Sage ID:")

@@ -7,6 +7,7 @@ email (applied when its owner is referenced automatically, seed étape 3).
 from __future__ import annotations
 
 import asyncio
+from collections import Counter
 
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
@@ -15,6 +16,7 @@ from idp.context import context
 from idp.domain.administration import MemberRefusal
 from idp.domain.referencing import (
     ALL_PERMISSIONS,
+    BUILTIN_PROFILES,
     looks_like_email,
     normalise_email,
     normalise_identifier,
@@ -30,6 +32,7 @@ from idp.pages.portal import (
     to_sign_in,
 )
 from idp.store.customers import ProfileExists
+from idp.store.members import ProfileRefusal
 from idp.web.forms import first
 
 ADMIN = "/portal/admin"
@@ -71,6 +74,9 @@ async def admin_customer(request: Request) -> Response:
         members = reads.create_task(store.members.members_of(code))
         profiles = reads.create_task(store.customers.profiles_of(code))
         assigned = reads.create_task(store.members.assignments_of(code))
+    every_profile = profiles.result()
+    default = next(p for p in every_profile if p.is_default)
+    counts = Counter(member.profile_id for member in members.result())
     return render(
         request,
         portal,
@@ -79,9 +85,13 @@ async def admin_customer(request: Request) -> Response:
         {
             "account": portal.access[code],
             "members": members.result(),
-            "profiles": profiles.result(),
+            "profiles": every_profile,
             "assignments": assigned.result(),
             "permissions": ALL_PERMISSIONS,
+            "default_profile": default,
+            "new_members_profile": next((p for p in every_profile if p.is_new_members), default),
+            "profile_members": counts,
+            "builtin_profiles": BUILTIN_PROFILES,
         },
     )
 
@@ -157,3 +167,72 @@ async def assign_profile(request: Request) -> Response:
     except ValueError:
         return back(_customer_url(code), error="no_such_profile")
     return back(_customer_url(code), done="assigned")
+
+
+# --- Profiles (issue 18) -----------------------------------------------------------------------
+# Audit (issue 14): each change below is an administrator's action on a customer account; its
+# audit event belongs right after the store call succeeds, with the actor, the customer code and
+# the profile or email concerned.
+
+
+def _after_profile_change(code: str, refusal: ProfileRefusal | None, done: str) -> Response:
+    if refusal is ProfileRefusal.NOT_ADMINISTRATOR:
+        raise administrators_only()
+    if refusal is not None:
+        return back(_customer_url(code), error=str(refusal))
+    return back(_customer_url(code), done=done)
+
+
+async def set_new_members_profile(request: Request) -> Response:
+    form = await posted_form(request)
+    found = await _administrator(request)
+    if isinstance(found, Response):
+        return found
+    portal, code = found
+    refusal = await context(request).store.profiles.set_new_members_profile(
+        code, actor_id=portal.user.id, profile_id=first(form, "profile_id")
+    )
+    return _after_profile_change(code, refusal, "new_members_profile")
+
+
+async def rename_profile(request: Request) -> Response:
+    form = await posted_form(request)
+    found = await _administrator(request)
+    if isinstance(found, Response):
+        return found
+    portal, code = found
+    refusal = await context(request).store.profiles.rename(
+        code,
+        actor_id=portal.user.id,
+        profile_id=first(form, "profile_id"),
+        name=first(form, "name"),
+    )
+    return _after_profile_change(code, refusal, "profile_renamed")
+
+
+async def delete_profile(request: Request) -> Response:
+    """Confirmed on the page (the form sits behind *Supprimer*, which says where the members
+    go); members move to the new members' profile."""
+    form = await posted_form(request)
+    found = await _administrator(request)
+    if isinstance(found, Response):
+        return found
+    portal, code = found
+    refusal = await context(request).store.profiles.delete(
+        code, actor_id=portal.user.id, profile_id=first(form, "profile_id")
+    )
+    return _after_profile_change(code, refusal, "profile_deleted")
+
+
+async def withdraw_assignment(request: Request) -> Response:
+    form = await posted_form(request)
+    found = await _administrator(request)
+    if isinstance(found, Response):
+        return found
+    portal, code = found
+    withdrawn = await context(request).store.profiles.withdraw_assignment(
+        code, actor_id=portal.user.id, email=first(form, "email")
+    )
+    if not withdrawn:
+        return back(_customer_url(code), error="no_such_assignment")
+    return back(_customer_url(code), done="assignment_withdrawn")

@@ -48,6 +48,13 @@ NOTICES: Final = {
     "member_removed": N_("The member was removed from the customer account."),
     "profile_added": N_("The profile was created."),
     "assigned": N_("The profile will be given to this email when its owner is referenced."),
+    # Issue 18: the administrator's profiles.
+    "new_members_profile": N_("New members will get this profile."),
+    "profile_renamed": N_("The profile was renamed."),
+    "profile_deleted": N_(
+        "The profile was deleted; its members now have the new members' profile."
+    ),
+    "assignment_withdrawn": N_("The profile given in advance was withdrawn."),
 }
 ERRORS: Final = {
     "taken": N_("This customer account already has an administrator."),
@@ -58,6 +65,8 @@ ERRORS: Final = {
     "profile_exists": N_("A profile with this name already exists."),
     "profile_invalid": N_("Give the profile a name of 1 to 100 characters and listed permissions."),
     "email_invalid": N_("Enter a valid email address, for example name@example.com."),
+    "builtin_profile": N_("The built-in profiles cannot be renamed or deleted."),
+    "no_such_assignment": N_("No profile is given in advance to this email any more."),
 }
 
 

@@ -5,12 +5,13 @@ from __future__ import annotations
 from idp.store.challenges import ChallengeRepository
 from idp.store.clients import ClientCache, ClientRepository
 from idp.store.codes import CodeRepository
+from idp.store.connected_apps import ConnectedAppRepository
 from idp.store.consents import ConsentRepository
 from idp.store.customers import CustomerRepository
 from idp.store.database import Database
 from idp.store.devices import DeviceRepository
 from idp.store.grants import GrantRepository
-from idp.store.members import MemberRepository
+from idp.store.members import MemberRepository, ProfileRepository
 from idp.store.sessions import SessionRepository
 from idp.store.submissions import SubmissionRepository
 from idp.store.throttle import ThrottleRepository
@@ -32,6 +33,8 @@ class Store:
         self.throttle = ThrottleRepository(self.db)
         self.customers = CustomerRepository(self.db)
         self.members = MemberRepository(self.db)
+        self.profiles = ProfileRepository(self.db)  # issue 18: administrators' changes
+        self.connected_apps = ConnectedAppRepository(self.db)  # issue 18: the account page
         self.submissions = SubmissionRepository(self.db)
 
     async def close(self) -> None:

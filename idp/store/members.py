@@ -7,12 +7,20 @@ customer's administrator (`idp.domain.administration`).
 from __future__ import annotations
 
 from dataclasses import dataclass
+from enum import StrEnum
+from typing import Any
 
 from sqlalchemy import delete, select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from idp.domain.administration import MemberRefusal, check_member_change
-from idp.domain.referencing import normalise_identifier
+from idp.domain.referencing import (
+    check_profile,
+    is_builtin_profile,
+    normalise_email,
+    normalise_identifier,
+)
 from idp.store.database import Database
 from idp.store.tables import (
     Customer,
@@ -164,3 +172,121 @@ class MemberRepository:
                 )
             )
         return None
+
+
+# --- Profiles as the administrator manages them (issue 18) ----------------------------------
+
+
+class ProfileRefusal(StrEnum):
+    NOT_ADMINISTRATOR = "not_administrator"
+    NO_SUCH_PROFILE = "no_such_profile"
+    BUILTIN = "builtin_profile"  # the built-in profiles keep their identifiers (the claim's)
+    EXISTS = "profile_exists"
+    INVALID = "profile_invalid"
+
+
+async def _is_administrator(c: AsyncConnection, code: str, actor_id: str) -> bool:
+    administrator = select(customers.c.administrator_id).where(customers.c.code == code)
+    return bool((await c.execute(administrator)).scalar_one_or_none() == actor_id)
+
+
+async def _profile(c: AsyncConnection, code: str, profile_id: str) -> Any:
+    query = select(profiles).where(profiles.c.id == profile_id, profiles.c.customer_code == code)
+    return (await c.execute(query)).first()
+
+
+class ProfileRepository:
+    """Each change checks, in its own transaction, that the actor administers the customer."""
+
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
+    async def set_new_members_profile(
+        self, code: str, *, actor_id: str, profile_id: str
+    ) -> ProfileRefusal | None:
+        """The *profil des nouveaux membres*: given to whoever is referenced from now on,
+        unless a profile was given in advance to their email (seed, étape 3)."""
+        code = normalise_identifier(code)
+        async with self.db.write() as c:
+            if not await _is_administrator(c, code, actor_id):
+                return ProfileRefusal.NOT_ADMINISTRATOR
+            if await _profile(c, code, profile_id) is None:
+                return ProfileRefusal.NO_SUCH_PROFILE
+            # Cleared first: at most one flagged profile per customer (a unique index).
+            await c.execute(
+                update(profiles)
+                .where(profiles.c.customer_code == code)
+                .values(is_new_members=False)
+            )
+            await c.execute(
+                update(profiles).where(profiles.c.id == profile_id).values(is_new_members=True)
+            )
+        return None
+
+    async def rename(
+        self, code: str, *, actor_id: str, profile_id: str, name: str
+    ) -> ProfileRefusal | None:
+        code = normalise_identifier(code)
+        try:
+            name, _ = check_profile(name, [])
+        except ValueError:
+            return ProfileRefusal.INVALID
+        try:
+            async with self.db.write() as c:
+                if not await _is_administrator(c, code, actor_id):
+                    return ProfileRefusal.NOT_ADMINISTRATOR
+                row = await _profile(c, code, profile_id)
+                if row is None:
+                    return ProfileRefusal.NO_SUCH_PROFILE
+                if is_builtin_profile(row.name):
+                    return ProfileRefusal.BUILTIN
+                await c.execute(
+                    update(profiles).where(profiles.c.id == profile_id).values(name=name)
+                )
+        except IntegrityError:
+            return ProfileRefusal.EXISTS
+        return None
+
+    async def delete(self, code: str, *, actor_id: str, profile_id: str) -> ProfileRefusal | None:
+        """Its members move to the new-members profile (the default one when the deleted
+        profile was it); the profiles given in advance with it are withdrawn."""
+        code = normalise_identifier(code)
+        async with self.db.write() as c:
+            if not await _is_administrator(c, code, actor_id):
+                return ProfileRefusal.NOT_ADMINISTRATOR
+            row = await _profile(c, code, profile_id)
+            if row is None:
+                return ProfileRefusal.NO_SUCH_PROFILE
+            if is_builtin_profile(row.name):
+                return ProfileRefusal.BUILTIN
+            heir = (
+                select(profiles.c.id)
+                .where(profiles.c.customer_code == code, profiles.c.id != profile_id)
+                .where(profiles.c.is_new_members | profiles.c.is_default)
+                .order_by(profiles.c.is_new_members.desc())
+                .limit(1)
+            )
+            heir_id = (await c.execute(heir)).scalar_one()
+            await c.execute(
+                update(memberships)
+                .where(memberships.c.profile_id == profile_id)
+                .values(profile_id=heir_id)
+            )
+            await c.execute(delete(assignments).where(assignments.c.profile_id == profile_id))
+            await c.execute(delete(profiles).where(profiles.c.id == profile_id))
+        return None
+
+    async def withdraw_assignment(self, code: str, *, actor_id: str, email: str) -> bool:
+        """Withdraw the profile given in advance to an email; False when there was none
+        (or the actor does not administer the customer)."""
+        code = normalise_identifier(code)
+        async with self.db.write() as c:
+            if not await _is_administrator(c, code, actor_id):
+                return False
+            removed = await c.execute(
+                delete(assignments).where(
+                    assignments.c.customer_code == code,
+                    assignments.c.email == normalise_email(email),
+                )
+            )
+        return bool(removed.rowcount)

@@ -93,6 +93,27 @@ class UserRepository:
                 .values(password_hash=password_hash, password_changed_at=now, email_verified=True)
             )
 
+    async def set_name(self, user_id: str, name: str) -> None:
+        async with self.db.write() as c:
+            await c.execute(update(users).where(users.c.id == user_id).values(name=name.strip()))
+
+    async def set_email(self, user_id: str, email: str) -> None:
+        """A new address, proved by the code mailed to it (issue 18); EmailTaken when another
+        Sage ID has it (checked again here: it may have been created meanwhile)."""
+        email = normalise_email(email)
+        try:
+            async with self.db.write() as c:
+                taken = select(users.c.id).where(users.c.email == email, users.c.id != user_id)
+                if (await c.execute(taken)).first():
+                    raise EmailTaken(email)
+                await c.execute(
+                    update(users)
+                    .where(users.c.id == user_id)
+                    .values(email=email, email_verified=True)
+                )
+        except IntegrityError as error:
+            raise EmailTaken(email) from error
+
     async def list(self) -> list[UserRecord]:
         async with self.db.read() as c:
             rows = (await c.execute(select(users).order_by(users.c.created_at))).all()

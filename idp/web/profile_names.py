@@ -19,7 +19,3 @@ BUILTIN_PROFILE_NAMES: Final = {
 def profile_name(stored: str, gettext: Callable[[str], str]) -> str:
     label = BUILTIN_PROFILE_NAMES.get(stored)
     return gettext(label) if label is not None else stored
-
-
-def is_builtin_profile(stored: str) -> bool:
-    return stored in BUILTIN_PROFILE_NAMES
