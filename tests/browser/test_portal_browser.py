@@ -87,11 +87,13 @@ def outside_the_browser_loop(work: Callable[[], Awaitable[T]]) -> T:
 
 
 def sign_in_on_the_page(page: Page) -> None:
-    """The provider's email-first sign-in, in French."""
+    """The provider's email-first sign-in, in French (straight on the password page when the
+    application gave the email as `login_hint`, issue 18)."""
     email = page.get_by_label("Adresse email")
     expect(email).to_be_visible()
-    email.fill(EMAIL)
-    page.get_by_role("button", name="Continuer").click()
+    if page.locator('form[action="/signin/password"]').count() == 0:
+        email.fill(EMAIL)
+        page.get_by_role("button", name="Continuer").click()
     page.get_by_label("Mot de passe", exact=True).fill(PASSWORD)
     page.get_by_role("button", name="Se connecter").click()
 
