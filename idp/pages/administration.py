@@ -128,6 +128,8 @@ async def remove_member(request: Request) -> Response:
     refusal = await context(request).store.members.remove(
         code, actor_id=portal.user.id, member_id=first(form, "member_id")
     )
+    # Audit (issue 14): "member removed" belongs here when `refusal` is None (actor, customer,
+    # member). Access ends at once: the portal and the API read memberships on every request.
     return _after(code, refusal, "member_removed")
 
 
