@@ -176,6 +176,11 @@ POSTGRES_MODULES = {
     "test_revocation.py",
     "test_device_flow.py",
     "test_api_submit.py",
+    # Issue 18: profiles, administration and the account page's store work.
+    "test_profiles.py",
+    "test_administration.py",
+    "test_account_page.py",
+    "test_referencing_everywhere.py",
 }
 
 
