@@ -170,6 +170,9 @@ async def test_an_unreferenced_portal_explains_the_two_cases_before_the_form(
     assert 'href="/reference?next=/portal"' in portal.text
     english = text_of(await client.get("/portal", headers={"Accept-Language": "en"}))
     assert "Two cases can arise" in english
+    profile = await client.get("/portal/profile")
+    assert "Deux cas de figure peuvent se présenter" in text_of(profile)
+    assert 'href="/reference?next=%2Fportal%2Fprofile"' in profile.text
 
 
 async def test_an_unverified_email_is_never_referenced_by_notification(
