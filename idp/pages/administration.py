@@ -11,6 +11,9 @@ import asyncio
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
+from idp import audit
+from idp.accounts.throttling import client_ip
+from idp.audit import Kind
 from idp.context import context
 from idp.domain.administration import MemberRefusal
 from idp.domain.referencing import (
@@ -99,12 +102,14 @@ async def change_member_profile(request: Request) -> Response:
     if isinstance(found, Response):
         return found
     portal, code = found
-    refusal = await context(request).store.members.change_profile(
-        code,
-        actor_id=portal.user.id,
-        member_id=first(form, "member_id"),
-        profile_id=first(form, "profile_id"),
+    ctx = context(request)
+    member_id, profile_id = first(form, "member_id"), first(form, "profile_id")
+    refusal = await ctx.store.members.change_profile(
+        code, actor_id=portal.user.id, member_id=member_id, profile_id=profile_id
     )
+    if refusal is None:
+        detail = {"customer_code": code, "profile_id": profile_id}
+        await _audited(request, Kind.PROFILE_CHANGED, portal.user.id, member_id, detail)
     return _after(code, refusal, "profile_changed")
 
 
@@ -114,10 +119,29 @@ async def remove_member(request: Request) -> Response:
     if isinstance(found, Response):
         return found
     portal, code = found
+    member_id = first(form, "member_id")
     refusal = await context(request).store.members.remove(
-        code, actor_id=portal.user.id, member_id=first(form, "member_id")
+        code, actor_id=portal.user.id, member_id=member_id
     )
+    if refusal is None:
+        detail = {"customer_code": code}
+        await _audited(request, Kind.MEMBER_REMOVED, portal.user.id, member_id, detail)
     return _after(code, refusal, "member_removed")
+
+
+async def _audited(
+    request: Request, kind: Kind, actor_id: str, member_id: str, detail: audit.Detail
+) -> None:
+    ctx = context(request)
+    await audit.record(
+        ctx.store,
+        kind,
+        at=ctx.clock.now(),
+        subject=member_id[:36],
+        actor=audit.user_actor(actor_id),
+        ip=client_ip(request),
+        detail=detail,
+    )
 
 
 async def add_profile(request: Request) -> Response:

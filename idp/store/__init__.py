@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from idp.store.audit import AuditRepository
 from idp.store.challenges import ChallengeRepository
 from idp.store.clients import ClientCache, ClientRepository
 from idp.store.codes import CodeRepository
@@ -33,6 +34,7 @@ class Store:
         self.customers = CustomerRepository(self.db)
         self.members = MemberRepository(self.db)
         self.submissions = SubmissionRepository(self.db)
+        self.audit = AuditRepository(self.db)
 
     async def close(self) -> None:
         await self.db.dispose()
