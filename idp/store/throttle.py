@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy import and_, case, delete, not_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
@@ -40,7 +41,7 @@ class ThrottleRepository:
         self.db = db
         self._insert = sqlite.insert if db.is_sqlite else postgresql.insert
 
-    def _reserve_statement(self, key: str, budget: Budget, now: float):  # type: ignore[no-untyped-def]
+    def _reserve_statement(self, key: str, budget: Budget, now: float) -> Any:
         t = tallies.c
         locked = and_(t.tries >= budget.max_failures, t.last_at + budget.lockout > now)
         fresh = t.run_start + budget.window <= now
