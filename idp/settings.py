@@ -55,6 +55,9 @@ class Retention:
     rotated_refresh_tokens: int = DAY
     # Grants that ended (revoked or past their 30 days), with their refresh tokens.
     ended_grants: int = 7 * DAY
+    # The audit trail: a year and a month of security events (refused sign-ins under attack
+    # add one row each; the trail must not grow without bound either).
+    audit_events: int = 400 * DAY
 
 
 @dataclass(frozen=True)

@@ -1,8 +1,8 @@
 """Deleting what has ended (`idp.retention` runs it): expired authorization codes, device
 codes, browser sessions and email codes; rotated refresh tokens once their reuse no longer
 needs detecting; grants that ended, with their refresh tokens; expired deny-list entries; old
-throttle tallies. Each kind is its own short transaction, so a purge never holds SQLite's
-write lock for long."""
+throttle tallies; audit events past their retention. Each kind is its own short transaction,
+so a purge never holds SQLite's write lock for long."""
 
 from __future__ import annotations
 
@@ -13,6 +13,7 @@ from idp.domain.throttle import LONGEST_HORIZON
 from idp.settings import Retention
 from idp.store.database import Database
 from idp.store.tables import (
+    AuditEvent,
     AuthorizationCode,
     BrowserSession,
     DeviceCode,
@@ -31,6 +32,7 @@ grants = Grant.__table__  # type: ignore[attr-defined]
 refresh_tokens = RefreshToken.__table__  # type: ignore[attr-defined]
 revoked = RevokedToken.__table__  # type: ignore[attr-defined]
 tallies = ThrottleTally.__table__  # type: ignore[attr-defined]
+audit = AuditEvent.__table__  # type: ignore[attr-defined]
 
 
 def _statements(now: float, keep: Retention) -> dict[str, object]:
@@ -57,6 +59,7 @@ def _statements(now: float, keep: Retention) -> dict[str, object]:
         "grants": delete(grants).where(grants.c.id.in_(ended_grants)),
         "revoked_tokens": delete(revoked).where(revoked.c.expires_at < now),
         "throttle_tallies": delete(tallies).where(tallies.c.last_at < now - LONGEST_HORIZON),
+        "audit_events": delete(audit).where(audit.c.at < now - keep.audit_events),
     }
 
 

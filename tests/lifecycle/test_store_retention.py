@@ -80,6 +80,7 @@ async def test_ended_grants_go_with_their_refresh_tokens(
     clock.advance(ctx.settings.retention.ended_grants + 1)
     counts = await purge_once(ctx.store, clock, ctx.settings.retention)
     assert counts["grants"] == 1 and counts["refresh_tokens"] == 1
+    assert counts["audit_events"] == 0  # the revocation and sign-ins are recent enough
     assert counts["throttle_tallies"] == 2  # ours, and the sign-ins' (refunded) one
     assert await rows(ctx, grants) == 1 and await rows(ctx, tallies) == 0
     assert (await refresh(client, live["refresh_token"])).status_code == 200
@@ -104,3 +105,16 @@ async def test_the_server_purges_by_itself(
         with anyio.fail_after(5):
             while await rows(ctx, codes):
                 await anyio.sleep(0.02)
+
+
+async def test_audit_events_are_kept_for_their_retention(
+    ctx: AppContext, clock: FrozenClock
+) -> None:
+    from idp import audit
+
+    await audit.record(ctx.store, audit.Kind.LOGOUT, at=clock.now(), subject="u")
+    keep = ctx.settings.retention
+    clock.advance(keep.audit_events - 1)
+    assert (await purge_once(ctx.store, clock, keep))["audit_events"] == 0
+    clock.advance(2)
+    assert (await purge_once(ctx.store, clock, keep))["audit_events"] == 1

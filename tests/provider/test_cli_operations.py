@@ -12,11 +12,14 @@ import sys
 import time
 from pathlib import Path
 
+import anyio
 import pytest
 from click.testing import CliRunner
 
 from idp.backup import integrity_check
 from idp.cli import _port_note, main
+from idp.domain.referencing import Method, NewMembership
+from idp.store import Store
 from tests.conftest import POSTGRES_URL
 
 README = Path(__file__).parents[2] / "README.md"
@@ -161,6 +164,11 @@ def test_every_administrator_change_is_in_the_audit_trail(
     csv = tmp_path / "customers.csv"
     csv.write_text("customer_code,kind,value\nC0000001,customer,Ana SARL\n")
     assert run(env, "customers", "import", str(csv))[0] == 0
+    anyio.run(_reference, env["DATABASE_URL"], "ana@example.com", "C0000001")
+    assert run(env, "customers", "set-admin", "C0000001", "ana@example.com")[0] == 0
+    published = [line.split()[0] for line in run(env, "keys", "list")[1].splitlines()]
+    code, out = run(env, "keys", "retire", published[-1])
+    assert code == 0, out
 
     code, out = run(env, "audit", "list", "--json")
     assert code == 0, out
@@ -172,13 +180,16 @@ def test_every_administrator_change_is_in_the_audit_trail(
         "admin.key_rotated",
         "admin.user_revoked",
         "admin.customers_imported",
+        "admin.administrator_set",
+        "admin.key_retired",
     ]
     assert {e["actor"] for e in events} == {"cli"}
-    assert events[-1]["subject_email"] == "ana@example.com"
+    assert events[-1]["subject_email"] == "ana@example.com"  # the oldest: user added
+    assert events[0]["detail"] == {"kid": published[-1]}
     assert "solide" not in out
 
     code, out = run(env, "audit", "list", "--user", "ana@example.com")
-    assert code == 0 and len(out.splitlines()) == 2
+    assert code == 0 and len(out.splitlines()) == 3
     assert "admin.user_revoked  success  subject=ana@example.com  actor=cli" in out
     tomorrow = time.strftime("%Y-%m-%d", time.gmtime(time.time() + 86_400))
     assert run(env, "audit", "list", "--since", tomorrow) == (0, "")
@@ -186,6 +197,18 @@ def test_every_administrator_change_is_in_the_audit_trail(
     assert code == 2 and "2026-12-01" in out
     code, out = run(env, "audit", "list", "--user", "nobody@example.com")
     assert code == 1 and out.strip() == "Error: no Sage ID uses nobody@example.com"
+
+
+async def _reference(database_url: str, email: str, code: str) -> None:
+    store = Store(database_url)
+    try:
+        user = await store.users.by_email(email)
+        assert user is not None
+        [profile] = [p for p in await store.customers.profiles_of(code) if p.name == "default"]
+        membership = NewMembership(code, profile.id, Method.PROOF)
+        await store.customers.reference(user.id, [membership], time.time())
+    finally:
+        await store.close()
 
 
 def test_serve_on_another_port_than_the_issuer_says_so() -> None:
