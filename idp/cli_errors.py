@@ -3,7 +3,9 @@ traceback (`OperatorGroup` wraps every `sageid-idp` command)."""
 
 from __future__ import annotations
 
+import os
 import socket
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -77,6 +79,11 @@ class OperatorGroup(click.Group):
             return super().invoke(ctx)
         except (click.ClickException, click.exceptions.Exit, click.Abort):
             raise
+        except BrokenPipeError:
+            # The reader went away (`sageid-idp audit list | head`): stop quietly, as Unix
+            # tools do, without a second error when Python flushes standard output at exit.
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+            raise click.exceptions.Exit(1) from None
         except Exception as error:
             message = explain(error, _settings())
             if message is None:
