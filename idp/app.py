@@ -78,6 +78,7 @@ from idp.pages.signup import signup_page, signup_submit
 from idp.pages.tracking import tracking_page
 from idp.pages.verify import verify_page, verify_resend, verify_submit
 from idp.passwords import Passwords
+from idp.retention import purge_periodically
 from idp.settings import Settings
 from idp.store import Store
 from idp.web.csrf import Csrf
@@ -166,6 +167,9 @@ def create_app(settings: Settings, clock: Clock | None = None) -> Starlette:
             tasks = [
                 asyncio.create_task(_watch_clients(ctx)),
                 asyncio.create_task(_checkpoint(ctx)),
+                asyncio.create_task(
+                    purge_periodically(ctx.store, ctx.clock, ctx.settings.retention)
+                ),
             ]
             try:
                 yield

@@ -8,11 +8,14 @@ import sys
 import time
 from collections.abc import Awaitable, Callable
 from pathlib import Path
-from typing import TypeVar
+from typing import Any, TypeVar
 
 import anyio
 import click
 
+from idp import audit
+from idp.audit import Kind
+from idp.cli_errors import OperatorGroup, safe_url
 from idp.keys import ALGORITHMS, KeyFile
 from idp.settings import Settings
 from idp.store import Store
@@ -43,7 +46,23 @@ def _with_store(work: Callable[[Store], Awaitable[T]]) -> T:
     return anyio.run(main)
 
 
-@click.group()
+async def _audited(store: Store, kind: Kind, **fields: Any) -> None:
+    """An administrator's change, in the audit trail (actor "cli")."""
+    await audit.record(store, kind, at=time.time(), actor=audit.CLI, **fields)
+
+
+def _audit_keys(kind: Kind, detail: audit.Detail) -> None:
+    """Keys live in files: the change is made even if the database can't record it."""
+    try:
+        _with_store(lambda store: _audited(store, kind, detail=detail))
+    except Exception as error:
+        from idp.cli_errors import explain
+
+        reason = explain(error, Settings.from_env()) or type(error).__name__
+        click.echo(f"warning: not in the audit trail: {reason}", err=True)
+
+
+@click.group(cls=OperatorGroup)
 @click.version_option(package_name="sageid")
 def main() -> None:
     """Sage ID provider: serve it and administer it."""
@@ -71,6 +90,8 @@ def serve(host: str, port: int, workers: int) -> None:
         raise click.ClickException(str(error)) from error
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
     click.echo(f"Sage ID provider on {settings.issuer} (listening on {host}:{port})")
+    if (note := _port_note(settings.issuer, port)) is not None:
+        click.echo(note, err=True)
     uvicorn.run(
         "idp.asgi:app_factory",
         factory=True,
@@ -83,6 +104,21 @@ def serve(host: str, port: int, workers: int) -> None:
     )
 
 
+def _port_note(issuer: str, port: int) -> str | None:
+    """Every URL the provider gives out is the issuer's: a different port is only right
+    behind a reverse proxy, so it is said at start-up."""
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(issuer)
+    issuer_port = parts.port or (443 if parts.scheme == "https" else 80)
+    if issuer_port == port:
+        return None
+    return (
+        f"note: SAGEID_ISSUER {issuer} is on port {issuer_port}, this server listens on {port}: "
+        "clients are sent to the issuer's port (right only behind a reverse proxy)"
+    )
+
+
 @main.group()
 def db() -> None:
     """Database schema."""
@@ -91,10 +127,18 @@ def db() -> None:
 @db.command()
 def upgrade() -> None:
     """Apply every pending migration."""
+    from idp.migrate import current_revision, revisions_between
     from idp.migrate import upgrade as run_upgrade
 
-    run_upgrade(_settings().database_url)
-    click.echo("database is up to date")
+    url = _settings().database_url
+    before = _with_store(lambda store: current_revision(store.db))
+    run_upgrade(url)
+    after = _with_store(lambda store: current_revision(store.db))
+    applied = revisions_between(url, before, after)
+    if applied:
+        click.echo(f"database {safe_url(url)}: applied {', '.join(applied)}; now at {after}")
+    else:
+        click.echo(f"database {safe_url(url)} is up to date (revision {after})")
 
 
 @main.group()
@@ -125,6 +169,8 @@ def keys_rotate() -> None:
     key_file.ensure()
     key_file.rotate()
     _print_keys(key_file)
+    signing = [info.kid for info in key_file.list() if info.signing]
+    _audit_keys(Kind.KEY_ROTATED, {"signing": " ".join(signing)})
 
 
 @keys.command("retire")
@@ -137,6 +183,7 @@ def keys_retire(kid: str) -> None:
     except (KeyError, ValueError) as error:
         raise click.ClickException(str(error).strip("'\"")) from error
     _print_keys(key_file)
+    _audit_keys(Kind.KEY_RETIRED, {"kid": kid})
 
 
 @main.group()
@@ -207,6 +254,8 @@ def clients_add(
             client_id=client_id,
             id_token_alg=id_token_alg,
         )
+        detail = {"name": name, "kind": kind, "grant_types": " ".join(grant_types)}
+        await _audited(store, Kind.CLIENT_ADDED, client_id=record.client_id, detail=detail)
         return record.client_id, secret
 
     new_id, secret = _with_store(add)
@@ -236,7 +285,14 @@ def clients_list() -> None:
 @click.argument("client_id")
 def clients_remove(client_id: str) -> None:
     """Remove a client and everything issued to it."""
-    if not _with_store(lambda store: store.clients.remove(client_id)):
+
+    async def remove(store: Store) -> bool:
+        removed = await store.clients.remove(client_id)
+        if removed:
+            await _audited(store, Kind.CLIENT_REMOVED, client_id=client_id[:64])
+        return bool(removed)
+
+    if not _with_store(remove):
         raise click.ClickException(f"no client {client_id}")
     click.echo(f"removed {client_id}")
 
@@ -278,6 +334,7 @@ def users_add(email: str, name: str, password_stdin: bool, verified: bool) -> No
             )
         except EmailTaken as error:
             raise click.ClickException(f"an account already uses {error}") from error
+        await _audited(store, Kind.USER_ADDED, subject=user.id, detail={"verified": verified})
         return user.id
 
     click.echo(f"user {_with_store(add)} created for {email.strip().casefold()}")
@@ -301,7 +358,9 @@ def users_revoke(email: str) -> None:
         user = await store.users.by_email(email)
         if user is None:
             raise click.ClickException(f"no account for {email}")
-        return await store.grants.revoke_for_user(user.id, time.time())
+        count = await store.grants.revoke_for_user(user.id, time.time())
+        await _audited(store, Kind.USER_REVOKED, subject=user.id, detail={"grants": count})
+        return count
 
     count = _with_store(revoke)
     click.echo(f"revoked {count} grant{'s' if count != 1 else ''} of {email.strip().casefold()}")
@@ -337,7 +396,20 @@ def customers_import(file: Path) -> None:
         text = read_customer_file(file)
     except UnreadableFile as error:
         raise click.ClickException(str(error)) from error
-    counts, errors = _with_store(lambda store: import_customer_file(store, text, time.time()))
+
+    async def run_import(store: Store) -> Any:
+        counts, errors = await import_customer_file(store, text, time.time())
+        if counts is not None:
+            detail = {
+                "file": file.name,
+                "customers_added": counts.customers_added,
+                "proofs_added": counts.proofs_added,
+                "notification_emails_added": counts.notification_emails_added,
+            }
+            await _audited(store, Kind.CUSTOMERS_IMPORTED, detail=detail)
+        return counts, errors
+
+    counts, errors = _with_store(run_import)
     if counts is None:
         for row_error in errors[:100]:
             click.echo(f"{file}: {row_error}", err=True)
@@ -375,7 +447,11 @@ def customers_set_admin(code: str, email: str) -> None:
         user = await store.users.by_email(email)
         if user is None:
             raise click.ClickException(f"no Sage ID uses {email}")
-        return await store.customers.become_administrator(code, user.id, time.time())
+        outcome = await store.customers.become_administrator(code, user.id, time.time())
+        if outcome is AdminOutcome.APPOINTED:
+            detail = {"customer_code": code}
+            await _audited(store, Kind.ADMINISTRATOR_SET, subject=user.id, detail=detail)
+        return outcome
 
     outcome = _with_store(appoint)
     refusals = {
@@ -397,3 +473,96 @@ def demo() -> None:
     settings = _settings()
     for line in _with_store(lambda store: load_demo(store, settings, time.time())):
         click.echo(line)
+
+
+# --- Operations (issue 14): purge, backup, the audit trail ------------------------------------
+
+
+@db.command("purge")
+def db_purge() -> None:
+    """Delete ended rows now (the server also does it every SAGEID_PURGE_INTERVAL seconds)."""
+    from idp.clock import SystemClock
+    from idp.retention import purge_once
+
+    settings = _settings()
+    counts = _with_store(lambda store: purge_once(store, SystemClock(), settings.retention))
+    click.echo("purged: " + ", ".join(f"{table} {n}" for table, n in counts.items()))
+
+
+@db.command("backup")
+@click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
+def db_backup(file: Path) -> None:
+    """Copy the SQLite database to FILE while the provider runs, and check the copy."""
+    from idp.backup import BackupError, backup_sqlite, sqlite_path
+
+    url = _settings().database_url
+    try:
+        source = sqlite_path(url)
+        if source is None:
+            raise BackupError(
+                f"{safe_url(url)} is PostgreSQL: back it up with pg_dump "
+                "(e.g. pg_dump --format=custom --file FILE DBNAME), restore with pg_restore"
+            )
+        size = backup_sqlite(source, file)
+    except BackupError as error:
+        raise click.ClickException(str(error)) from error
+    click.echo(f"backed up {source} to {file} ({size} bytes, integrity check ok)")
+
+
+@main.group("audit")
+def audit_group() -> None:
+    """The audit trail of security events."""
+
+
+def _since(value: str | None) -> float | None:
+    from datetime import UTC, datetime
+
+    if value is None:
+        return None
+    try:
+        moment = datetime.fromisoformat(value)
+    except ValueError as error:
+        raise click.BadParameter("use a date like 2026-12-01 or 2026-12-01T08:30") from error
+    return (moment if moment.tzinfo else moment.replace(tzinfo=UTC)).timestamp()
+
+
+@audit_group.command("list")
+@click.option("--user", "email", default=None, help="Only the events about this Sage ID.")
+@click.option("--since", default=None, help="From this date or time (UTC unless given).")
+@click.option("--limit", default=100, show_default=True, type=click.IntRange(1, 100_000))
+@click.option("--json", "as_json", is_flag=True, help="One JSON object a line.")
+def audit_list(email: str | None, since: str | None, limit: int, as_json: bool) -> None:
+    """The newest events first: time, kind, outcome, subject, actor, client, address."""
+    since_at = _since(since)
+
+    async def read(store: Store) -> tuple[list[Any], dict[str, str]]:
+        subject = None
+        if email is not None:
+            user = await store.users.by_email(email)
+            if user is None:
+                raise click.ClickException(f"no Sage ID uses {email}")
+            subject = user.id
+        events = await store.audit.list(subject=subject, since=since_at, limit=limit)
+        emails = {u.id: u.email for u in await store.users.list()}
+        return events, emails
+
+    events, emails = _with_store(read)
+    for event in events:
+        record = {**event.as_json(), "subject_email": emails.get(event.subject or "")}
+        if as_json:
+            click.echo(json.dumps(record, ensure_ascii=False, sort_keys=True))
+            continue
+        when = time.strftime("%Y-%m-%d %H:%M:%S", time.gmtime(event.at))
+        parts = [f"{when}Z", event.kind, event.outcome]
+        parts += [
+            f"{name}={value}"
+            for name, value in (
+                ("subject", record["subject_email"] or event.subject),
+                ("actor", event.actor),
+                ("client", event.client_id),
+                ("ip", event.ip),
+                *sorted(event.detail.items()),
+            )
+            if value is not None
+        ]
+        click.echo("  ".join(parts))

@@ -35,14 +35,26 @@ class NotMigrated(RuntimeError):
     pass
 
 
-async def check_migrated(db: Database) -> None:
-    """Refuse to serve a database whose schema is not at the newest revision."""
-
+async def current_revision(db: Database) -> str | None:
     def current(connection: Connection) -> str | None:
         return MigrationContext.configure(connection).get_current_revision()
 
     async with db.read() as connection:
-        revision = await connection.run_sync(current)
+        return await connection.run_sync(current)
+
+
+def revisions_between(database_url: str, before: str | None, after: str | None) -> list[str]:
+    """The revisions an upgrade from `before` to `after` applied, oldest first."""
+    if after is None or after == before:
+        return []
+    script = ScriptDirectory.from_config(alembic_config(database_url))
+    newest_first = script.iterate_revisions(after, before or "base")
+    return [r.revision for r in reversed(list(newest_first)) if r.revision != before]
+
+
+async def check_migrated(db: Database) -> None:
+    """Refuse to serve a database whose schema is not at the newest revision."""
+    revision = await current_revision(db)
     head = head_revision(db.url)
     if revision != head:
         raise NotMigrated(

@@ -41,6 +41,26 @@ class Lifetimes:
 
 
 @dataclass(frozen=True)
+class Retention:
+    """How long ended rows are kept before the periodic purge deletes them (`idp.retention`),
+    so the database stays flat in size however long the provider runs."""
+
+    # How often the server purges (and `sageid-idp db purge` does it once).
+    purge_interval: float = 600.0
+    # Expired codes, device codes and sessions: kept an hour, so a late replay still finds
+    # (and refuses) them and the logs can be matched with rows.
+    expired: int = 3600
+    # Rotated refresh tokens of a live grant: their reuse revokes the grant (RFC 9700
+    # §4.14.2) for this long; an older rotated token is simply unknown, hence refused too.
+    rotated_refresh_tokens: int = DAY
+    # Grants that ended (revoked or past their 30 days), with their refresh tokens.
+    ended_grants: int = 7 * DAY
+    # The audit trail: a year and a month of security events (refused sign-ins under attack
+    # add one row each; the trail must not grow without bound either).
+    audit_events: int = 400 * DAY
+
+
+@dataclass(frozen=True)
 class PasswordHashing:
     """argon2id at OWASP's recommended minimum (19 MiB, t=2, p=1)."""
 
@@ -82,6 +102,8 @@ class Settings:
     # Largest file accepted by the submissions API (issue 8: "configurable, default 20 MB");
     # enforced while the upload streams in, so a larger body is never read in full.
     submission_max_bytes: int = 20 * 1024 * 1024
+    # Purge of ended rows (issue 14).
+    retention: Retention = Retention()
 
     def __post_init__(self) -> None:
         parts = urlsplit(self.issuer)
@@ -153,6 +175,9 @@ class Settings:
             allowed_hosts=tuple(h for h in env.get("SAGEID_ALLOWED_HOSTS", "").split(",") if h),
             submission_max_bytes=int(
                 env.get("SAGEID_SUBMISSION_MAX_BYTES", str(defaults.submission_max_bytes))
+            ),
+            retention=Retention(
+                purge_interval=float(env.get("SAGEID_PURGE_INTERVAL", "600")),
             ),
         )
 

@@ -133,9 +133,20 @@ async def check_code(
 ) -> CodeResult:
     now = ctx.clock.now()
     limits = [throttling.Limit(f"email-code:ip:{ip}", EMAIL_CODE_PER_IP)]
-    locked, retry_after = await throttling.check(ctx.store, limits, now)
-    if locked:
-        return CodeResult(CodeStatus.LOCKED, retry_after=retry_after)
+    reservation = await throttling.reserve(ctx.store, limits, now)
+    if reservation.refused:
+        return CodeResult(CodeStatus.LOCKED, retry_after=reservation.retry_after)
+    result = await _judge(ctx, user_id, purpose, typed, now, new_email)
+    if result.status is not CodeStatus.WRONG_CODE:
+        await throttling.succeeded(ctx.store, limits)  # only wrong codes count per IP
+    return result
+
+
+async def _judge(
+    ctx: AppContext, user_id: str, purpose: Purpose, typed: str, now: float, new_email: str | None
+) -> CodeResult:
+    """The typed code against the challenge; each challenge counts its own wrong codes with a
+    conditional UPDATE, so it too holds at `MAX_ATTEMPTS` under parallel tries."""
     challenge = await ctx.store.challenges.current(user_id, purpose)
     if challenge is None:
         return CodeResult(CodeStatus.NO_CODE)
@@ -146,6 +157,4 @@ async def check_code(
     if judged.verdict in (Verdict.ACCEPTED, Verdict.WRONG_CODE):
         accepted = judged.verdict is Verdict.ACCEPTED
         judged = await ctx.store.challenges.record_attempt(challenge.id, accepted=accepted, now=now)
-    if judged.verdict is Verdict.WRONG_CODE:
-        await throttling.fail(ctx.store, limits, now)
     return CodeResult(_STATUS[judged.verdict], attempts_left=judged.attempts_left)

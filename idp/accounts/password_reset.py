@@ -3,12 +3,16 @@ and every browser session ended (a stolen password stops working everywhere)."""
 
 from __future__ import annotations
 
+from idp import audit
+from idp.audit import Kind
 from idp.context import AppContext
 
 from .sign_in import account_key
 
 
-async def set_new_password(ctx: AppContext, user_id: str, password: str) -> None:
+async def set_new_password(
+    ctx: AppContext, user_id: str, password: str, *, ip: str | None = None
+) -> None:
     password_hash = await ctx.passwords.hash(password)
     now = ctx.clock.now()
     await ctx.store.users.set_password(user_id, password_hash, now)
@@ -16,3 +20,11 @@ async def set_new_password(ctx: AppContext, user_id: str, password: str) -> None
     await ctx.store.sessions.end_for_user(user_id, now)
     # The lock protected the old password; the owner has just proved the mailbox.
     await ctx.store.throttle.clear(account_key(user_id))
+    await audit.record(
+        ctx.store,
+        Kind.PASSWORD_RESET,
+        at=now,
+        subject=user_id,
+        actor=audit.user_actor(user_id),
+        ip=ip,
+    )

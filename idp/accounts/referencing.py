@@ -8,8 +8,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import StrEnum
 
+from idp import audit
+from idp.audit import Kind
+from idp.audit import Outcome as AuditOutcome
 from idp.context import AppContext
 from idp.domain.referencing import (
+    Method,
     ProofAttempt,
     match_proof,
     reference_by_notification_email,
@@ -37,12 +41,34 @@ async def ensure_referenced(ctx: AppContext, user: UserRecord) -> Outcome:
     new = reference_by_notification_email(
         facts.candidates, email_verified=user.email_verified, already_referenced=facts.referenced
     )
-    added = await ctx.store.customers.reference(user.id, new, ctx.clock.now(), user.email)
+    now = ctx.clock.now()
+    added = await ctx.store.customers.reference(user.id, new, now, user.email)
+    await _referenced(ctx, user.id, added, str(Method.NOTIFICATION_EMAIL), now)
     if added:
         return Outcome.AUTO_REFERENCED
     if facts.referenced or new:  # `new` but nothing added: another tab referenced it meanwhile
         return Outcome.REFERENCED
     return Outcome.NEEDS_PROOF
+
+
+async def _referenced(
+    ctx: AppContext,
+    user_id: str,
+    customer_codes: list[str],
+    method: str,
+    now: float,
+    ip: str | None = None,
+) -> None:
+    for code in customer_codes:
+        await audit.record(
+            ctx.store,
+            Kind.REFERENCED,
+            at=now,
+            subject=user_id,
+            actor=audit.user_actor(user_id),
+            ip=ip,
+            detail={"customer_code": code, "method": method},
+        )
 
 
 class ProofStatus(StrEnum):
@@ -74,9 +100,10 @@ async def reference_with_proof(
     proof is refused: otherwise the lock would not slow guessing down."""
     now = ctx.clock.now()
     limits = proof_limits(user.id, ip)
-    locked, retry_after = await throttling.check(ctx.store, limits, now)
-    if locked is not None:
-        return ProofResult(ProofStatus.LOCKED, retry_after=retry_after)
+    reservation = await throttling.reserve(ctx.store, limits, now)
+    if reservation.refused is not None:
+        await _failed(ctx, user, ip, now, AuditOutcome.REFUSED, customer_code)
+        return ProofResult(ProofStatus.LOCKED, retry_after=reservation.retry_after)
     attempt = ProofAttempt.parse(customer_code, number)
     target = await ctx.store.customers.proof_target(attempt, user.email) if attempt else None
     membership = None
@@ -84,8 +111,26 @@ async def reference_with_proof(
         proof = match_proof(attempt, target.customer.code, target.proofs)
         membership = reference_by_proof(target.customer.code, target.profile_id, proof)
     if membership is None:
-        await throttling.fail(ctx.store, limits, now)
+        await _failed(ctx, user, ip, now, AuditOutcome.FAILURE, customer_code)
         return ProofResult(ProofStatus.WRONG)
-    await ctx.store.customers.reference(user.id, [membership], now, user.email)
+    added = await ctx.store.customers.reference(user.id, [membership], now, user.email)
+    await throttling.succeeded(ctx.store, limits[1:])
     await ctx.store.throttle.clear(limits[0].key)
+    await _referenced(ctx, user.id, added, str(membership.method), now, ip)
     return ProofResult(ProofStatus.REFERENCED, membership.customer_code)
+
+
+async def _failed(
+    ctx: AppContext, user: UserRecord, ip: str, now: float, outcome: AuditOutcome, typed_code: str
+) -> None:
+    # The typed customer code is kept (it is not secret: the invoice or serial number is).
+    await audit.record(
+        ctx.store,
+        Kind.REFERENCING_FAILED,
+        at=now,
+        subject=user.id,
+        actor=audit.user_actor(user.id),
+        ip=ip,
+        outcome=outcome,
+        detail={"customer_code": typed_code.strip()[:20]},
+    )

@@ -1,4 +1,8 @@
-"""Applying the throttle budgets of `idp.domain.throttle` to named keys in the store."""
+"""Applying the throttle budgets of `idp.domain.throttle` to named keys in the store.
+
+Every guessable secret goes through the same three steps: `reserve` the try under its keys
+(before evaluating anything: no hash is computed for a refused try), evaluate it, then
+`succeeded` (the try is refunded) or nothing (it stays counted as a failure)."""
 
 from __future__ import annotations
 
@@ -7,8 +11,9 @@ from dataclasses import dataclass
 
 from starlette.requests import Request
 
-from idp.domain.throttle import Budget, decide
+from idp.domain.throttle import Budget
 from idp.store import Store
+from idp.store.throttle import Refusal
 
 
 @dataclass(frozen=True)
@@ -17,24 +22,34 @@ class Limit:
     budget: Budget
 
 
+@dataclass(frozen=True)
+class Reservation:
+    """The outcome of `reserve`: `refused` is the limit that refused the try (nothing was
+    counted), otherwise `tries` holds the tries counted per key, this one included."""
+
+    refused: Limit | None = None
+    retry_after: float = 0.0
+    tries: dict[str, int] | None = None
+
+    def reached(self, limit: Limit) -> bool:
+        """This try, if it fails, is the one that locks `limit` (for the audit trail)."""
+        return self.tries is not None and self.tries.get(limit.key) == limit.budget.max_failures
+
+
 def client_ip(request: Request) -> str:
     # uvicorn runs without proxy headers (idp.cli serve): the peer address is the client's.
     return request.client.host if request.client else "unknown"
 
 
-async def check(store: Store, limits: Sequence[Limit], now: float) -> tuple[Limit | None, float]:
-    """The first limit that refuses a try now, with the seconds until it lifts."""
-    since = now - max(limit.budget.horizon for limit in limits)
-    failures = await store.throttle.recent_failures([limit.key for limit in limits], since)
-    for limit in limits:
-        decision = decide(limit.budget, failures[limit.key], now)
-        if not decision.allowed:
-            return limit, decision.retry_after
-    return None, 0.0
+async def reserve(store: Store, limits: Sequence[Limit], now: float) -> Reservation:
+    """Count one try under every limit at once, or refuse it without counting anything."""
+    outcome = await store.throttle.reserve([(limit.key, limit.budget) for limit in limits], now)
+    if isinstance(outcome, Refusal):
+        refused = next(limit for limit in limits if limit.key == outcome.key)
+        return Reservation(refused=refused, retry_after=outcome.retry_after)
+    return Reservation(tries=outcome)
 
 
-async def fail(store: Store, limits: Sequence[Limit], now: float) -> None:
-    horizon = max(limit.budget.horizon for limit in limits)
-    await store.throttle.record_failure(
-        [limit.key for limit in limits], now, forget_before=now - horizon
-    )
+async def succeeded(store: Store, limits: Sequence[Limit]) -> None:
+    """The reserved try was right: it does not count against these limits."""
+    await store.throttle.refund([limit.key for limit in limits])

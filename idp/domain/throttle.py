@@ -1,15 +1,22 @@
 """Failure throttling: one rule for every guessable secret (passwords, emailed codes, customer
-proofs, device user codes), keyed by whatever the caller counts failures against.
+proofs, device user codes, the second factors to come), keyed by whatever the caller counts
+tries against.
 
-Rule: when the latest failure closes a run of `max_failures` failures within `window`, the key
-is locked for `lockout` after that latest failure. A failure made after the lock lifts, while
-the run is still within the window, locks again at once. The store records failure times
-(in the database, so every worker sees them) and passes those newer than `Budget.horizon`.
+A try is *reserved* before the secret is evaluated (before any hashing), in the same database
+statement that checks the budget, so that parallel requests can't all pass the check before
+any of them is counted: of 100 simultaneous wrong passwords, exactly `max_failures` are
+evaluated. A try that turns out right is refunded (`refund`), so only failures stay counted.
+
+Per key the store keeps a `Tally`: the tries of the current run, when the run began, and the
+latest try. Rule (`reserve`): while a run holds `max_failures` tries or more, the key is locked
+for `lockout` after its latest try. Otherwise the try is counted, in the current run if it began
+less than `window` ago, or in a new run. A try after the lock lifts, while the run is still in
+its window, locks again at once. `idp.store.throttle` runs this rule as one SQL statement; its
+tests check it against this function.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import dataclass
 
 
@@ -17,35 +24,46 @@ from dataclasses import dataclass
 class Budget:
     max_failures: int
     window: float  # seconds in which max_failures trigger the lock
-    lockout: float  # seconds locked after the failure that triggered it
+    lockout: float  # seconds locked after the try that triggered it
 
     @property
     def horizon(self) -> float:
-        """How far back failures can still matter; older ones may be deleted."""
+        """How long after its latest try a tally can still matter; older ones may be deleted."""
         return self.window + self.lockout
 
 
 @dataclass(frozen=True, slots=True)
-class ThrottleDecision:
-    allowed: bool
-    retry_after: float  # seconds until allowed; 0.0 when allowed
+class Tally:
+    tries: int  # counted in the current run (reserved, not refunded)
+    run_start: float
+    last_at: float
 
 
-ALLOWED = ThrottleDecision(allowed=True, retry_after=0.0)
+def is_locked(budget: Budget, tally: Tally, now: float) -> bool:
+    return tally.tries >= budget.max_failures and now < tally.last_at + budget.lockout
 
 
-def decide(budget: Budget, failure_times: Sequence[float], now: float) -> ThrottleDecision:
-    """Whether one more try is allowed at `now`, given the recorded failure times."""
-    if not failure_times:
-        return ALLOWED
-    latest = max(failure_times)
-    locked_until = latest + budget.lockout
-    if now >= locked_until:
-        return ALLOWED
-    run = sum(1 for t in failure_times if latest - budget.window < t <= latest)
-    if run < budget.max_failures:
-        return ALLOWED
-    return ThrottleDecision(allowed=False, retry_after=locked_until - now)
+def retry_after(budget: Budget, tally: Tally | None, now: float) -> float:
+    """Seconds until a try is allowed again; 0.0 when it is allowed now."""
+    if tally is None or not is_locked(budget, tally, now):
+        return 0.0
+    return tally.last_at + budget.lockout - now
+
+
+def reserve(budget: Budget, tally: Tally | None, now: float) -> Tally | None:
+    """The tally with one more try counted, or None when the key is locked."""
+    if tally is None:
+        return Tally(tries=1, run_start=now, last_at=now)
+    if is_locked(budget, tally, now):
+        return None
+    if now >= tally.run_start + budget.window:
+        return Tally(tries=1, run_start=now, last_at=now)
+    return Tally(tries=tally.tries + 1, run_start=tally.run_start, last_at=now)
+
+
+def refund(tally: Tally) -> Tally:
+    """A reserved try that succeeded: it does not count against the budget."""
+    return Tally(tries=max(0, tally.tries - 1), run_start=tally.run_start, last_at=tally.last_at)
 
 
 _MINUTE = 60.0
@@ -68,3 +86,18 @@ CUSTOMER_PROOF_PER_IP = Budget(max_failures=5, window=_HOUR, lockout=_HOUR)
 # session, a few typos; per IP, enough for a shared office but far from brute force.
 DEVICE_USER_CODE_PER_SESSION = Budget(max_failures=5, window=15 * _MINUTE, lockout=15 * _MINUTE)
 DEVICE_USER_CODE_PER_IP = Budget(max_failures=20, window=15 * _MINUTE, lockout=15 * _MINUTE)
+
+
+# Every named budget, for retention: a tally older than the longest horizon can't matter.
+LONGEST_HORIZON = max(
+    budget.horizon
+    for budget in (
+        PASSWORD_PER_ACCOUNT,
+        PASSWORD_PER_IP,
+        EMAIL_CODE_PER_IP,
+        CUSTOMER_PROOF_PER_USER,
+        CUSTOMER_PROOF_PER_IP,
+        DEVICE_USER_CODE_PER_SESSION,
+        DEVICE_USER_CODE_PER_IP,
+    )
+)

@@ -87,5 +87,5 @@ async def logout(request: Request) -> Response:
         response = ctx.templates.render(
             request, "logout_done.html", {"not_redirected": not_redirected}, locale=locale
         )
-    await end_session(request, response)
+    await end_session(request, response, validated.client.client_id if validated.client else None)
     return response

@@ -90,6 +90,22 @@ def _html_body(t: _Texts, code: str, locale: str, subject: str) -> str:
 """
 
 
+# A display name in an address header: letters, digits, spaces and these only. Quoting is not
+# enough: an encoded word (`=?utf-8?q?...?=`) is decoded by readers into commas and `<...>`,
+# and a long quoted name is folded by the generator into pieces parsed as addresses.
+_NAME_PUNCTUATION = frozenset(" .-'\u2019")
+DISPLAY_NAME_MAX = 64
+
+
+def header_display_name(name: str | None) -> str | None:
+    """The user's name as it may appear in `To:` (a sign-up name must not add an address)."""
+    if not name:
+        return None
+    kept = "".join(c for c in name if c.isalnum() or c in _NAME_PUNCTUATION)
+    cleaned = " ".join(kept.split())[:DISPLAY_NAME_MAX].strip()
+    return cleaned or None
+
+
 def compose_code_mail(
     *,
     to: str,
@@ -110,7 +126,7 @@ def compose_code_mail(
     message = EmailMessage()
     message["Subject"] = subject
     message["From"] = sender
-    message["To"] = Address(display_name=display_name or "", addr_spec=to)
+    message["To"] = Address(display_name=header_display_name(name) or "", addr_spec=to)
     message["Date"] = formatdate(sent_at, usegmt=True)
     message["Message-ID"] = make_msgid(domain=urlsplit(issuer).hostname or "sageid.invalid")
     message["Auto-Submitted"] = "auto-generated"  # RFC 3834: no auto-replies, please

@@ -27,6 +27,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 from authlib.oauth2.rfc6749 import InvalidGrantError, grants
 
+from idp import audit
 from idp.oauth.bridge import Bridge
 from idp.oauth.grants import OriginalSignIn, SageOpenIDCode
 from idp.oauth.sealing import SealBroken, seal, unseal
@@ -99,6 +100,8 @@ class RefreshTokenGrant(grants.RefreshTokenGrant):  # type: ignore[misc]
         state = rotation.state
         if rotation.outcome is Outcome.REUSED and state is not None:
             log.warning("refresh token reused: grant %s revoked", state.grant.id)
+            if rotation.audited is not None:
+                audit.observe(rotation.audited)
         if state is None or rotation.outcome not in (Outcome.ROTATED, Outcome.REPLAYED):
             raise InvalidGrantError("The refresh token is invalid, expired or revoked.")
         self.request.subject = TokenSubject(state.user, state.grant.id, state.grant.auth_time)

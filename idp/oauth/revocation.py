@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 from authlib.oauth2 import rfc7009
 from authlib.oauth2.rfc6749 import InvalidRequestError
 
+from idp.audit import AuditEvent, Kind, client_actor, observe
 from idp.oauth.bridge import Bridge
 from idp.oauth.token_reader import AccessTokenReader, looks_like_jwt
 from idp.store.records import ClientRecord, sha256_hex
@@ -33,6 +34,7 @@ class RevocableToken:
     grant_id: str | None = None  # a refresh token: its grant goes
     jti: str | None = None  # an access token: its `jti` is denied until `expires_at`
     expires_at: float = 0.0
+    subject: str | None = None  # the user, for the audit trail
 
     def check_client(self, client: ClientRecord) -> bool:
         return self.client_id == client.client_id
@@ -60,16 +62,32 @@ class RevocationEndpoint(rfc7009.RevocationEndpoint):  # type: ignore[misc]
             claims = self.access_tokens.read(token_string)
             if claims is None:
                 return None  # not ours, or expired: nothing left to revoke
-            return RevocableToken(claims["client_id"], jti=claims["jti"], expires_at=claims["exp"])
+            return RevocableToken(
+                claims["client_id"],
+                jti=claims["jti"],
+                expires_at=claims["exp"],
+                subject=claims.get("sub") if claims.get("sub") != claims["client_id"] else None,
+            )
         state = Bridge.call(self.server.store.grants.refresh_token_state, sha256_hex(token_string))
         if state is None:
             return None
-        return RevocableToken(state.grant.client_id, grant_id=state.grant.id)
+        return RevocableToken(state.grant.client_id, grant_id=state.grant.id, subject=state.user.id)
 
     def revoke_token(self, token: RevocableToken, request: Any) -> None:
         grants = self.server.store.grants
         now = self.server.clock.now()
+        revoked = AuditEvent(
+            Kind.REVOCATION,
+            now,
+            subject=token.subject,
+            actor=client_actor(token.client_id),
+            client_id=token.client_id,
+            detail={"token": "refresh_token" if token.grant_id else "access_token"},
+        )
         if token.grant_id is not None:
-            Bridge.call(grants.revoke, token.grant_id, now)
+            Bridge.call(grants.revoke, token.grant_id, now, revoked)
         elif token.jti is not None:
-            Bridge.call(grants.deny_access_token, token.jti, token.expires_at, now)
+            Bridge.call(grants.deny_access_token, token.jti, token.expires_at, now, revoked)
+        else:
+            return
+        observe(revoked)

@@ -11,6 +11,7 @@ from typing import Final
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
+from idp import audit
 from idp.accounts.codes import CodeStatus, check_code, send_code
 from idp.accounts.referencing import Outcome, ensure_referenced
 from idp.accounts.sign_in import PasswordStatus, check_password
@@ -144,7 +145,7 @@ async def password_change(request: Request) -> Response:
         return await _render(request, user, errors=errors, status=400)
     await ctx.store.users.set_password(user.id, await ctx.passwords.hash(new), ctx.clock.now())
     await ctx.store.sessions.end_for_user(user.id, ctx.clock.now())
-    # Audit (issue 14): "password changed" belongs here (user, IP).
+    await _audited(request, audit.Kind.PASSWORD_CHANGED, user.id)
     response = _back("password")
     await start_session(request, response, user.id)
     return response
@@ -210,7 +211,7 @@ async def email_confirm(request: Request) -> Response:
     except EmailTaken:
         taken = Message(N_("Another Sage ID already uses this email address."))
         return _email_code_page(request, new_email, error=taken, status=409)
-    # Audit (issue 14): "email changed" belongs here (user, old and new address).
+    await _audited(request, audit.Kind.EMAIL_CHANGED, user.id)
     return _back("email")
 
 
@@ -219,8 +220,10 @@ async def disconnect_app(request: Request) -> Response:
     if user is None:
         return _to_sign_in()
     ctx = context(request)
-    await ctx.store.connected_apps.disconnect(user.id, first(form, "grant_id"), ctx.clock.now())
-    # Audit (issue 14): "application disconnected" belongs here (user, client).
+    grant_id = first(form, "grant_id")
+    await ctx.store.connected_apps.disconnect(user.id, grant_id, ctx.clock.now())
+    detail = {"grant_id": grant_id[:64], "via": "account page"}
+    await _audited(request, audit.Kind.REVOCATION, user.id, detail)
     return _back("disconnected")
 
 
@@ -231,3 +234,18 @@ async def signout(request: Request) -> Response:
     response = RedirectResponse("/account", status_code=303)
     await end_session(request, response)
     return response
+
+
+async def _audited(
+    request: Request, kind: audit.Kind, user_id: str, detail: audit.Detail | None = None
+) -> None:
+    ctx = context(request)
+    await audit.record(
+        ctx.store,
+        kind,
+        at=ctx.clock.now(),
+        subject=user_id,
+        actor=audit.user_actor(user_id),
+        ip=client_ip(request),
+        detail=detail,
+    )

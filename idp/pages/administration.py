@@ -12,6 +12,9 @@ from collections import Counter
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
+from idp import audit
+from idp.accounts.throttling import client_ip
+from idp.audit import Kind
 from idp.context import context
 from idp.domain.administration import MemberRefusal
 from idp.domain.referencing import (
@@ -110,12 +113,14 @@ async def change_member_profile(request: Request) -> Response:
     if isinstance(found, Response):
         return found
     portal, code = found
-    refusal = await context(request).store.members.change_profile(
-        code,
-        actor_id=portal.user.id,
-        member_id=first(form, "member_id"),
-        profile_id=first(form, "profile_id"),
+    ctx = context(request)
+    member_id, profile_id = first(form, "member_id"), first(form, "profile_id")
+    refusal = await ctx.store.members.change_profile(
+        code, actor_id=portal.user.id, member_id=member_id, profile_id=profile_id
     )
+    if refusal is None:
+        detail = {"customer_code": code, "profile_id": profile_id}
+        await _audited(request, Kind.PROFILE_CHANGED, portal.user.id, member_id, detail)
     return _after(code, refusal, "profile_changed")
 
 
@@ -125,12 +130,30 @@ async def remove_member(request: Request) -> Response:
     if isinstance(found, Response):
         return found
     portal, code = found
+    member_id = first(form, "member_id")
     refusal = await context(request).store.members.remove(
-        code, actor_id=portal.user.id, member_id=first(form, "member_id")
+        code, actor_id=portal.user.id, member_id=member_id
     )
-    # Audit (issue 14): "member removed" belongs here when `refusal` is None (actor, customer,
-    # member). Access ends at once: the portal and the API read memberships on every request.
+    # Access ends at once: the portal and the API read memberships on every request.
+    if refusal is None:
+        detail = {"customer_code": code}
+        await _audited(request, Kind.MEMBER_REMOVED, portal.user.id, member_id, detail)
     return _after(code, refusal, "member_removed")
+
+
+async def _audited(
+    request: Request, kind: Kind, actor_id: str, member_id: str, detail: audit.Detail
+) -> None:
+    ctx = context(request)
+    await audit.record(
+        ctx.store,
+        kind,
+        at=ctx.clock.now(),
+        subject=member_id[:36],
+        actor=audit.user_actor(actor_id),
+        ip=client_ip(request),
+        detail=detail,
+    )
 
 
 async def add_profile(request: Request) -> Response:
@@ -172,16 +195,25 @@ async def assign_profile(request: Request) -> Response:
 
 
 # --- Profiles (issue 18) -----------------------------------------------------------------------
-# Audit (issue 14): each change below is an administrator's action on a customer account; its
-# audit event belongs right after the store call succeeds, with the actor, the customer code and
-# the profile or email concerned.
+# Each change is audited (`Kind.PROFILES_EDITED`, detail: action) once the store accepted it.
 
 
-def _after_profile_change(code: str, refusal: ProfileRefusal | None, done: str) -> Response:
+async def _after_profile_change(
+    request: Request, actor_id: str, code: str, refusal: ProfileRefusal | None, done: str
+) -> Response:
     if refusal is ProfileRefusal.NOT_ADMINISTRATOR:
         raise administrators_only()
     if refusal is not None:
         return back(_customer_url(code), error=str(refusal))
+    ctx = context(request)
+    await audit.record(
+        ctx.store,
+        Kind.PROFILES_EDITED,
+        at=ctx.clock.now(),
+        actor=audit.user_actor(actor_id),
+        ip=client_ip(request),
+        detail={"customer_code": code, "action": done},
+    )
     return back(_customer_url(code), done=done)
 
 
@@ -194,7 +226,9 @@ async def set_new_members_profile(request: Request) -> Response:
     refusal = await context(request).store.profiles.set_new_members_profile(
         code, actor_id=portal.user.id, profile_id=first(form, "profile_id")
     )
-    return _after_profile_change(code, refusal, "new_members_profile")
+    return await _after_profile_change(
+        request, portal.user.id, code, refusal, "new_members_profile"
+    )
 
 
 async def rename_profile(request: Request) -> Response:
@@ -209,7 +243,7 @@ async def rename_profile(request: Request) -> Response:
         profile_id=first(form, "profile_id"),
         name=first(form, "name"),
     )
-    return _after_profile_change(code, refusal, "profile_renamed")
+    return await _after_profile_change(request, portal.user.id, code, refusal, "profile_renamed")
 
 
 async def delete_profile(request: Request) -> Response:
@@ -223,7 +257,7 @@ async def delete_profile(request: Request) -> Response:
     refusal = await context(request).store.profiles.delete(
         code, actor_id=portal.user.id, profile_id=first(form, "profile_id")
     )
-    return _after_profile_change(code, refusal, "profile_deleted")
+    return await _after_profile_change(request, portal.user.id, code, refusal, "profile_deleted")
 
 
 async def withdraw_assignment(request: Request) -> Response:
@@ -237,4 +271,4 @@ async def withdraw_assignment(request: Request) -> Response:
     )
     if not withdrawn:
         return back(_customer_url(code), error="no_such_assignment")
-    return back(_customer_url(code), done="assignment_withdrawn")
+    return await _after_profile_change(request, portal.user.id, code, None, "assignment_withdrawn")

@@ -14,7 +14,7 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
 from idp.accounts.referencing import Outcome, ensure_referenced
-from idp.accounts.throttling import Limit, check, client_ip, fail
+from idp.accounts.throttling import Limit, client_ip, reserve, succeeded
 from idp.context import AppContext, context
 from idp.domain.device import format_user_code, hash_user_code, normalise_user_code
 from idp.domain.throttle import DEVICE_USER_CODE_PER_IP, DEVICE_USER_CODE_PER_SESSION
@@ -65,17 +65,17 @@ async def _lookup(request: Request, typed: str) -> tuple[str, DeviceRequest] | R
     ctx = context(request)
     now = ctx.clock.now()
     limits = _limits(request, ctx)
-    refused, retry_after = await check(ctx.store, limits, now)
-    if refused is not None:
+    reservation = await reserve(ctx.store, limits, now)
+    if reservation.refused is not None:
         wait = Message(
             N_("Too many wrong codes. Try again in %(minutes)s minutes."),
-            {"minutes": minutes(retry_after)},
+            {"minutes": minutes(reservation.retry_after)},
         )
         return _entry_form(request, typed, wait, status=429)
     found = await _find(ctx, typed)
     if found is None:
-        await fail(ctx.store, limits, now)
         return _entry_form(request, typed, Message(INVALID), status=400)
+    await succeeded(ctx.store, limits)
     return found
 
 

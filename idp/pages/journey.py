@@ -45,6 +45,12 @@ class Journey:
         return cls(following, locale), form
 
     @property
+    def client_id(self) -> str | None:
+        """The client of the authorization request being resumed, if any (audit trail)."""
+        values = parse_qs(urlsplit(self.following).query).get("client_id")
+        return values[0][:64] if values else None
+
+    @property
     def query(self) -> str:
         """For links to the journey's other pages."""
         return urlencode({"next": self.following, "ui_locales": self.locale})

@@ -109,7 +109,7 @@ async def reset_submit(request: Request) -> Response:
     if result.status is not CodeStatus.ACCEPTED:
         status = 429 if result.status is CodeStatus.LOCKED else 400
         return _reset_form(request, journey, user, error=code_feedback(result), status=status)
-    await set_new_password(ctx, user.id, password)
+    await set_new_password(ctx, user.id, password, ip=client_ip(request))
     response = RedirectResponse(journey.following, status_code=303)
     await start_session(request, response, user.id)
     clear_pending(request, response)

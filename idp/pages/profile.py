@@ -8,15 +8,34 @@ from __future__ import annotations
 from starlette.requests import Request
 from starlette.responses import Response
 
-from idp.context import context
+from idp import audit
+from idp.accounts.throttling import client_ip
+from idp.audit import Kind
+from idp.context import AppContext, context
 from idp.domain.administration import is_administrator
 from idp.domain.referencing import normalise_identifier
-from idp.pages.portal import back, entered_portal, portal_of, posted_form, render, to_sign_in
+from idp.i18n import N_
+from idp.pages.portal import (
+    back,
+    entered_portal,
+    format_time,
+    portal_of,
+    posted_form,
+    render,
+    to_sign_in,
+)
 from idp.pages.referencing import reference_url
 from idp.store.customers import AdminOutcome
 from idp.web.forms import first
+from idp.web.templating import request_locale
 
 PROFILE = "/portal/profile"
+RECENT_SIGN_INS = 10  # the user's own sign-ins shown on *Profil*, from the audit trail
+SIGN_IN_OUTCOMES = {
+    "success": N_("Signed in"),
+    "failure": N_("Wrong password"),
+    "refused": N_("Refused: too many attempts"),
+}
 
 
 async def profile_page(request: Request) -> Response:
@@ -31,13 +50,33 @@ async def profile_page(request: Request) -> Response:
         }
         for access in portal.access.values()
     ]
+    ctx = context(request)
+    recent = await ctx.store.audit.list(
+        subject=portal.user.id, kinds=(str(Kind.SIGN_IN),), limit=RECENT_SIGN_INS
+    )
+    locale = request_locale(request)
+    sign_ins = [
+        {
+            "at": format_time(event.at, locale),
+            "client": _client_name(ctx, event.client_id),
+            "ip": event.ip or "",
+            "outcome": SIGN_IN_OUTCOMES.get(event.outcome, SIGN_IN_OUTCOMES["failure"]),
+            "failed": event.outcome != "success",
+        }
+        for event in recent
+    ]
     return render(
         request,
         portal,
         "portal_profile.html",
         "profile",
-        {"accounts": accounts, "reference_url": reference_url(PROFILE)},
+        {"accounts": accounts, "reference_url": reference_url(PROFILE), "sign_ins": sign_ins},
     )
+
+
+def _client_name(ctx: AppContext, client_id: str | None) -> str:
+    client = ctx.store.client_cache.get(client_id) if client_id else None
+    return client.name if client else ""
 
 
 async def become_administrator(request: Request) -> Response:
@@ -49,7 +88,18 @@ async def become_administrator(request: Request) -> Response:
         return to_sign_in(request, PROFILE)
     ctx = context(request)
     code = normalise_identifier(first(form, "customer_code"))
-    outcome = await ctx.store.customers.become_administrator(code, portal.user.id, ctx.clock.now())
+    now = ctx.clock.now()
+    outcome = await ctx.store.customers.become_administrator(code, portal.user.id, now)
+    if outcome is AdminOutcome.APPOINTED:
+        await audit.record(
+            ctx.store,
+            Kind.ADMINISTRATOR_GAINED,
+            at=now,
+            subject=portal.user.id,
+            actor=audit.user_actor(portal.user.id),
+            ip=client_ip(request),
+            detail={"customer_code": code},
+        )
     if outcome in (AdminOutcome.APPOINTED, AdminOutcome.ALREADY):
         return back(PROFILE, done="administrator")
     if outcome is AdminOutcome.TAKEN:

@@ -68,7 +68,7 @@ async def password_submit(request: Request) -> Response:
     journey, form = await Journey.from_form(request)
     email = normalise_email(first(form, "email"))
     result = await check_password(
-        context(request), email, first(form, "password"), client_ip(request)
+        context(request), email, first(form, "password"), client_ip(request), journey.client_id
     )
     if result.status is PasswordStatus.ACCOUNT_LOCKED:
         error = Message(

@@ -7,6 +7,9 @@ from __future__ import annotations
 from starlette.requests import Request
 from starlette.responses import Response
 
+from idp import audit
+from idp.accounts.throttling import client_ip
+from idp.audit import Kind
 from idp.context import context
 from idp.domain.email_address import is_plausible_email
 from idp.domain.password_policy import PasswordProblem, check_password
@@ -85,4 +88,13 @@ async def signup_submit(request: Request) -> Response:
         return signup_form(
             request, journey, email=email, name=name, errors={"email": [taken]}, status=409
         )
+    await audit.record(
+        ctx.store,
+        Kind.ACCOUNT_CREATED,
+        at=ctx.clock.now(),
+        subject=user.id,
+        actor=audit.user_actor(user.id),
+        client_id=journey.client_id,
+        ip=client_ip(request),
+    )
     return await start_verification(request, journey, user)

@@ -7,8 +7,10 @@ from __future__ import annotations
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
+from idp import audit
 from idp.accounts.codes import CodeStatus, SendResult, check_code, has_open_code, send_code
 from idp.accounts.throttling import client_ip
+from idp.audit import Kind
 from idp.context import context
 from idp.pages.feedback import Message, after_send, code_feedback
 from idp.pages.journey import Journey
@@ -75,6 +77,15 @@ async def verify_submit(request: Request) -> Response:
         status = 429 if result.status is CodeStatus.LOCKED else 400
         return _render(request, journey, user, error=code_feedback(result), status=status)
     await ctx.store.users.mark_verified(user.id)
+    await audit.record(
+        ctx.store,
+        Kind.EMAIL_VERIFIED,
+        at=ctx.clock.now(),
+        subject=user.id,
+        actor=audit.user_actor(user.id),
+        client_id=journey.client_id,
+        ip=client_ip(request),
+    )
     response = RedirectResponse(journey.following, status_code=303)
     await start_session(request, response, user.id)
     clear_pending(request, response)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from idp.store.audit import AuditRepository
 from idp.store.challenges import ChallengeRepository
 from idp.store.clients import ClientCache, ClientRepository
 from idp.store.codes import CodeRepository
@@ -36,6 +37,7 @@ class Store:
         self.profiles = ProfileRepository(self.db)  # issue 18: administrators' changes
         self.connected_apps = ConnectedAppRepository(self.db)  # issue 18: the account page
         self.submissions = SubmissionRepository(self.db)
+        self.audit = AuditRepository(self.db)
 
     async def close(self) -> None:
         await self.db.dispose()

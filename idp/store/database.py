@@ -24,6 +24,7 @@ to wait — any `read()`/`write()`, PostgreSQL, or the write lock held by anothe
 from __future__ import annotations
 
 import asyncio
+import os
 import sqlite3
 from collections import namedtuple
 from collections.abc import AsyncIterator, Callable, Iterator, Mapping
@@ -54,11 +55,19 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
 
 
+def _create_private(path: Path) -> None:
+    """Create the SQLite file readable by its owner only (it holds hashed secrets and personal
+    data); SQLite gives its -wal and -shm files the database file's permissions."""
+    if not path.exists():
+        os.close(os.open(path, os.O_CREAT | os.O_WRONLY, 0o600))
+
+
 def create_engine(url: str) -> AsyncEngine:
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
         if parsed.database and parsed.database != ":memory:":
             Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+            _create_private(Path(parsed.database))
         # No rollback-on-return: `Connection.close()` has already ended the transaction, and
         # each aiosqlite call is a thread hand-off (PERFORMANCE.md: the async layer is the cost).
         engine = create_async_engine(url, pool_size=8, max_overflow=0, pool_reset_on_return=None)

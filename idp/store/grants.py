@@ -17,6 +17,9 @@ from sqlalchemy import bindparam, exists, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.sql.elements import ColumnElement
 
+from idp.audit import AuditEvent, Kind, client_actor
+from idp.audit import Outcome as AuditOutcome
+from idp.store.audit import ADD_EVENT
 from idp.store.database import Database, Statements
 from idp.store.records import GrantRecord, UserRecord, user_from_row
 from idp.store.tables import Grant, RefreshToken, RevokedToken, User
@@ -87,6 +90,7 @@ class Outcome(Enum):
 class Rotation:
     outcome: Outcome
     state: RefreshTokenState | None = None
+    audited: AuditEvent | None = None  # written in the rotation transaction (reuse)
 
 
 @dataclass(frozen=True)
@@ -262,14 +266,27 @@ class GrantRepository:
             if state.successor and grace > 0 and now - state.rotated_at <= grace:
                 return Rotation(Outcome.REPLAYED, state)
             await c.execute(_REVOKE_GRANT, {"grant_id": state.grant.id, "revoked_now": now})
-            return Rotation(Outcome.REUSED, state)
+            reuse = AuditEvent(
+                Kind.REFRESH_TOKEN_REUSED,
+                now,
+                subject=state.user.id,
+                actor=client_actor(client_id),
+                client_id=client_id,
+                outcome=AuditOutcome.REFUSED,
+                detail={"grant_id": state.grant.id, "grant_revoked": True},
+            )
+            await c.execute(ADD_EVENT, reuse.row())
+            return Rotation(Outcome.REUSED, state, reuse)
 
     async def refresh_token_state(self, token_hash: str) -> RefreshTokenState | None:
         return _state_from_row(await self.db.first(_STATE, {"token_hash": token_hash}))
 
-    async def revoke(self, grant_id: str, now: float) -> None:
+    async def revoke(self, grant_id: str, now: float, audited: AuditEvent | None = None) -> None:
+        """Revoke a grant, and write `audited` (the fact) in the same transaction."""
         async with self.db.atomic() as c:
             await c.execute(_REVOKE_GRANT, {"grant_id": grant_id, "revoked_now": now})
+            if audited is not None:
+                await c.execute(ADD_EVENT, audited.row())
 
     async def revoke_for_user(
         self, user_id: str, now: float, *, client_id: str | None = None
@@ -283,7 +300,9 @@ class GrantRepository:
             result = await c.execute(query.values(revoked_at=now))
         return int(result.rowcount)
 
-    async def deny_access_token(self, jti: str, expires_at: float, now: float) -> None:
+    async def deny_access_token(
+        self, jti: str, expires_at: float, now: float, audited: AuditEvent | None = None
+    ) -> None:
         """Revoke one access token (RFC 7009) by its `jti`, kept until it would have expired;
         expired entries are purged on the way."""
         dialect = postgresql if not self.db.is_sqlite else sqlite
@@ -291,6 +310,8 @@ class GrantRepository:
         async with self.db.write() as c:
             await c.execute(add.on_conflict_do_nothing(index_elements=["jti"]))
             await c.execute(revoked_tokens.delete().where(revoked_tokens.c.expires_at <= now))
+            if audited is not None:
+                await c.execute(ADD_EVENT, audited.row())
 
     async def is_denied(self, jti: str) -> bool:
         """Whether an access token without a grant (client credentials) was revoked."""

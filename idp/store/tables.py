@@ -141,25 +141,33 @@ class EmailChallenge(SQLModel, table=True):
     __table_args__ = (Index("ix_email_challenges_user_purpose", "user_id", "purpose"),)
 
 
-class ThrottleEvent(SQLModel, table=True):
-    """One failed attempt (password, code, proof, user code) under a throttle key."""
+class ThrottleTally(SQLModel, table=True):
+    """The tries counted under one throttle key (`password:user:<id>`, `password:ip:<addr>`,
+    ...): `idp.domain.throttle.Tally`, updated by one conditional upsert per try."""
 
-    __tablename__ = "throttle_events"
-    id: int | None = Field(default=None, primary_key=True)
-    key: str = Field(max_length=200)
-    at: float
-    __table_args__ = (Index("ix_throttle_events_key_at", "key", "at"),)
+    __tablename__ = "throttle_tallies"
+    key: str = Field(primary_key=True, max_length=200)
+    tries: int
+    run_start: float
+    last_at: float = Field(index=True)
 
 
 class AuditEvent(SQLModel, table=True):
+    """One security fact (`idp.audit.record`): never a secret or a code."""
+
     __tablename__ = "audit_events"
     id: int | None = Field(default=None, primary_key=True)
     at: float = Field(index=True)
     kind: str = Field(max_length=60)
+    # The subject: the Sage ID the fact is about (kept if the account is deleted).
     user_id: str | None = Field(default=None, max_length=36)
     client_id: str | None = Field(default=None, max_length=64)
     ip: str | None = Field(default=None, max_length=64)
     detail: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    # Who did it: "user:<id>", "client:<id>", "cli" (an administrator's command), "system".
+    actor: str | None = Field(default=None, max_length=120)
+    outcome: str = Field(default="success", max_length=20)  # success | failure | refused
+    __table_args__ = (Index("ix_audit_events_user_at", "user_id", "at"),)
 
 
 # --- Referencing (issue 5; seed, étape 3) ------------------------------------------------------
@@ -290,7 +298,7 @@ __all__ = [
     "ProfileAssignment",
     "RefreshToken",
     "RevokedToken",
-    "ThrottleEvent",
+    "ThrottleTally",
     "User",
 ]
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 from starlette.requests import Request
 from starlette.responses import Response
 
+from idp import audit
+from idp.audit import Kind
 from idp.context import context
 from idp.store.records import SessionRecord
 
@@ -47,9 +49,23 @@ async def start_session(request: Request, response: Response, user_id: str) -> N
     )
 
 
-async def end_session(request: Request, response: Response) -> None:
+async def end_session(request: Request, response: Response, client_id: str | None = None) -> None:
+    """Sign out (the audit trail names the client of an RP-initiated logout)."""
     ctx = context(request)
     name = cookie_name(ctx.settings.secure_cookies)
     if session_id := request.cookies.get(name):
-        await ctx.store.sessions.end(session_id, ctx.clock.now())
+        session = await current_session(request)
+        now = ctx.clock.now()
+        await ctx.store.sessions.end(session_id, now)
+        if session is not None:
+            user_id = session.user.id
+            await audit.record(
+                ctx.store,
+                Kind.LOGOUT,
+                at=now,
+                subject=user_id,
+                actor=audit.user_actor(user_id),
+                client_id=client_id,
+                ip=request.client.host if request.client else None,
+            )
     response.delete_cookie(name, path="/", secure=ctx.settings.secure_cookies, httponly=True)

@@ -156,3 +156,20 @@ async def test_a_relay_that_is_down_is_reported(
         ctx.mailer = working
     assert page.status_code == 503
     assert "Nous n’avons pas pu envoyer le code." in page.text
+
+
+async def test_a_sign_up_name_cannot_add_a_recipient(
+    client: httpx.AsyncClient, seeded: Seeded, relay: tuple[Relay, int]
+) -> None:
+    """Through the sign-up page and a real SMTP relay: one envelope recipient, one address
+    in the delivered `To:`, the name still greeting the user in the body."""
+    collected, _ = relay
+    name = "Jean =?utf-8?q?=3Cevil=40example=2Ecom=3E=2C?= Dupont, evil@example.com"
+    page = await signup(client, name=name, ui_locales="en")
+    assert page.status_code == 200, page.text
+    assert collected.recipients == [[NEW_EMAIL]]
+    [message] = collected.messages
+    assert [a.addr_spec for a in message["To"].addresses] == [NEW_EMAIL]
+    assert "evil@example.com" not in str(message["To"])
+    plain, _ = _text(message)
+    assert plain.startswith("Hello Jean")

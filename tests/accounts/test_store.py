@@ -1,4 +1,4 @@
-"""The challenge and throttle repositories, on every database backend: single use under
+"""The challenge repository, on every database backend: single use under
 concurrency, resend rules in one transaction, pruning."""
 
 from __future__ import annotations
@@ -53,22 +53,3 @@ async def test_wrong_codes_count_up_to_the_limit(ctx: AppContext, seeded: Seeded
     assert [a.attempts_left for a in lefts] == [4, 3, 2, 1, 0, 0]
     late = await ctx.store.challenges.record_attempt(issued.challenge_id, accepted=True, now=now)
     assert late.verdict is Verdict.EXHAUSTED
-
-
-async def test_throttle_events_are_counted_per_key_and_pruned(ctx: AppContext) -> None:
-    throttle = ctx.store.throttle
-    await throttle.record_failure(["a", "b"], 100.0, forget_before=0.0)
-    await throttle.record_failure(["a"], 200.0, forget_before=0.0)
-    assert await throttle.recent_failures(["a", "b", "c"], 50.0) == {
-        "a": [100.0, 200.0],
-        "b": [100.0],
-        "c": [],
-    }
-    await throttle.record_failure(["a"], 300.0, forget_before=150.0)  # forgets a@100 only
-    assert (await throttle.recent_failures(["a", "b"], 0.0)) == {
-        "a": [200.0, 300.0],
-        "b": [100.0],
-    }
-    assert await throttle.prune(250.0) == 2
-    await throttle.clear("a")
-    assert await throttle.recent_failures(["a"], 0.0) == {"a": []}

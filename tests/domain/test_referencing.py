@@ -27,7 +27,14 @@ from idp.domain.referencing import (
     reference_by_proof,
     referencing_claim,
 )
-from idp.domain.throttle import CUSTOMER_PROOF_PER_IP, CUSTOMER_PROOF_PER_USER, Budget, decide
+from idp.domain.throttle import (
+    CUSTOMER_PROOF_PER_IP,
+    CUSTOMER_PROOF_PER_USER,
+    Budget,
+    Tally,
+    reserve,
+    retry_after,
+)
 
 BOULANGERIE = "C0001234"
 PROOFS = (
@@ -215,15 +222,15 @@ def test_the_claim_is_exactly_design_section_4() -> None:
 @pytest.mark.parametrize("budget", [CUSTOMER_PROOF_PER_USER, CUSTOMER_PROOF_PER_IP])
 def test_proof_guessing_is_held_to_five_failures_an_hour(budget: Budget) -> None:
     clock = FrozenClock()
-    failures: list[float] = []
-    for _ in range(4):
-        failures.append(clock.now())
+    tally: Tally | None = None
+    for _ in range(5):
+        tally = reserve(budget, tally, clock.now())
+        assert tally is not None
         clock.advance(60)
-        assert decide(budget, failures, clock.now()).allowed
-    failures.append(clock.now())
-    locked = decide(budget, failures, clock.now())
-    assert not locked.allowed and locked.retry_after == 3600.0
+    clock.advance(-60)
+    assert reserve(budget, tally, clock.now()) is None
+    assert retry_after(budget, tally, clock.now()) == 3600.0
     clock.advance(3599)
-    assert not decide(budget, failures, clock.now()).allowed
+    assert reserve(budget, tally, clock.now()) is None
     clock.advance(1)
-    assert decide(budget, failures, clock.now()).allowed
+    assert reserve(budget, tally, clock.now()) is not None

@@ -10,55 +10,90 @@ import pytest
 import idp.domain
 from idp.clock import FrozenClock
 from idp.domain import throttle
-from idp.domain.throttle import PASSWORD_PER_ACCOUNT, Budget, ThrottleDecision, decide
+from idp.domain.throttle import (
+    LONGEST_HORIZON,
+    PASSWORD_PER_ACCOUNT,
+    Budget,
+    Tally,
+    refund,
+    reserve,
+    retry_after,
+)
 
 FIVE_IN_15_MIN = Budget(max_failures=5, window=900.0, lockout=900.0)
 
 
+def tries(budget: Budget, times: Sequence[float]) -> tuple[Tally | None, list[bool]]:
+    """Reserve a try at each time; the final tally and which tries were allowed."""
+    tally: Tally | None = None
+    allowed = []
+    for now in times:
+        counted = reserve(budget, tally, now)
+        allowed.append(counted is not None)
+        tally = counted or tally
+    return tally, allowed
+
+
 @pytest.mark.parametrize(
-    ("failures", "now", "expected"),
+    ("times", "expected"),
     [
-        ((), 0.0, ThrottleDecision(True, 0.0)),
-        ((0.0, 1.0, 2.0, 3.0), 4.0, ThrottleDecision(True, 0.0)),
-        ((0.0, 1.0, 2.0, 3.0, 4.0), 4.0, ThrottleDecision(False, 900.0)),
-        ((0.0, 1.0, 2.0, 3.0, 4.0), 604.0, ThrottleDecision(False, 300.0)),
-        ((0.0, 1.0, 2.0, 3.0, 4.0), 904.0, ThrottleDecision(True, 0.0)),
-        ((4.0, 2.0, 0.0, 3.0, 1.0), 4.0, ThrottleDecision(False, 900.0)),
-        ((0.0, 200.0, 400.0, 600.0, 800.0), 800.0, ThrottleDecision(False, 900.0)),
-        # the oldest failure fell out of the window that ends at the latest one
-        ((0.0, 1000.0, 1100.0, 1200.0, 1300.0), 1300.0, ThrottleDecision(True, 0.0)),
-        ((0.0, 1.0, 2.0, 3.0, 4.0, 5.0, 6.0), 10.0, ThrottleDecision(False, 896.0)),
+        ((), []),
+        ((0.0, 1.0, 2.0, 3.0, 4.0), [True] * 5),
+        ((0.0, 1.0, 2.0, 3.0, 4.0, 5.0), [True] * 5 + [False]),
+        ((0.0, 1.0, 2.0, 3.0, 4.0, 604.0), [True] * 5 + [False]),
+        ((0.0, 1.0, 2.0, 3.0, 4.0, 904.0), [True] * 6),
+        ((0.0, 200.0, 400.0, 600.0, 800.0, 1000.0), [True] * 5 + [False]),
+        # the run began more than a window ago and never locked: a new run begins
+        ((0.0, 1000.0, 1100.0, 1200.0, 1300.0, 1400.0), [True] * 6),
     ],
 )
-def test_decide(failures: Sequence[float], now: float, expected: ThrottleDecision) -> None:
-    assert decide(FIVE_IN_15_MIN, failures, now) == expected
+def test_reserve(times: Sequence[float], expected: list[bool]) -> None:
+    assert tries(FIVE_IN_15_MIN, times)[1] == expected
 
 
-def test_a_failure_right_after_the_lock_locks_again_while_the_run_is_in_the_window() -> None:
+def test_the_lock_lasts_lockout_after_the_latest_try() -> None:
+    tally, _ = tries(FIVE_IN_15_MIN, [0.0, 1.0, 2.0, 3.0, 4.0])
+    assert retry_after(FIVE_IN_15_MIN, tally, 4.0) == 900.0
+    assert retry_after(FIVE_IN_15_MIN, tally, 604.0) == 300.0
+    assert retry_after(FIVE_IN_15_MIN, tally, 904.0) == 0.0
+    assert retry_after(FIVE_IN_15_MIN, None, 4.0) == 0.0
+
+
+def test_a_refunded_try_does_not_count() -> None:
+    tally, _ = tries(FIVE_IN_15_MIN, [0.0, 1.0, 2.0, 3.0, 4.0])
+    assert tally is not None
+    tally = refund(tally)
+    assert reserve(FIVE_IN_15_MIN, tally, 5.0) == Tally(tries=5, run_start=0.0, last_at=5.0)
+    assert refund(Tally(0, 0.0, 0.0)).tries == 0
+
+
+def test_a_try_right_after_the_lock_locks_again_while_the_run_is_in_the_window() -> None:
     budget = Budget(max_failures=3, window=3600.0, lockout=60.0)
     clock = FrozenClock(0.0)
-    failures = [0.0, 10.0, 20.0]
-    assert decide(budget, failures, clock.now()).retry_after == 80.0
+    tally, allowed = tries(budget, [0.0, 10.0, 20.0, 21.0])
+    assert allowed == [True, True, True, False]
+    assert retry_after(budget, tally, clock.now()) == 80.0
     clock.advance(80)
-    assert decide(budget, failures, clock.now()).allowed
-    clock.advance(10)
-    failures.append(clock.now())
-    assert decide(budget, failures, clock.now()) == ThrottleDecision(False, 60.0)
+    tally = reserve(budget, tally, clock.now())
+    assert tally is not None and tally.tries == 4
+    assert reserve(budget, tally, clock.now() + 10) is None
+    assert retry_after(budget, tally, clock.now() + 10) == 50.0
 
 
 def test_password_lock_is_fifteen_minutes_after_the_fifth_failure() -> None:
     clock = FrozenClock()
-    failures: list[float] = []
-    for _ in range(4):
-        failures.append(clock.now())
+    tally: Tally | None = None
+    for _ in range(5):
+        tally = reserve(PASSWORD_PER_ACCOUNT, tally, clock.now())
+        assert tally is not None
         clock.advance(30)
-        assert decide(PASSWORD_PER_ACCOUNT, failures, clock.now()).allowed
-    failures.append(clock.now())
-    assert decide(PASSWORD_PER_ACCOUNT, failures, clock.now()) == ThrottleDecision(False, 900.0)
+    clock.advance(-30)
+    assert reserve(PASSWORD_PER_ACCOUNT, tally, clock.now()) is None
+    assert retry_after(PASSWORD_PER_ACCOUNT, tally, clock.now()) == 900.0
     clock.advance(899)
-    assert not decide(PASSWORD_PER_ACCOUNT, failures, clock.now()).allowed
+    assert reserve(PASSWORD_PER_ACCOUNT, tally, clock.now()) is None
     clock.advance(1)
-    assert decide(PASSWORD_PER_ACCOUNT, failures, clock.now()).allowed
+    assert reserve(PASSWORD_PER_ACCOUNT, tally, clock.now()) is not None
 
 
 NAMED = {
@@ -87,13 +122,13 @@ def test_named_budgets_exist() -> None:
 @pytest.mark.parametrize("name", sorted(NAMED))
 def test_each_named_budget_locks_exactly_at_its_limit(name: str) -> None:
     budget = NAMED[name]
-    under = [float(i) for i in range(budget.max_failures - 1)]
-    at_limit = [*under, float(budget.max_failures)]
-    now = at_limit[-1]
-    assert decide(budget, under, now).allowed
-    assert decide(budget, at_limit, now) == ThrottleDecision(False, budget.lockout)
-    assert decide(budget, at_limit, now + budget.lockout).allowed
+    tally, allowed = tries(budget, [float(i) for i in range(budget.max_failures + 1)])
+    assert allowed == [True] * budget.max_failures + [False]
+    now = float(budget.max_failures)
+    assert retry_after(budget, tally, now) == budget.lockout - 1
+    assert reserve(budget, tally, now - 1 + budget.lockout) is not None
     assert budget.horizon == budget.window + budget.lockout
+    assert budget.horizon <= LONGEST_HORIZON
 
 
 def test_domain_modules_import_no_web_or_database_framework() -> None:
