@@ -47,6 +47,7 @@ from idp.pages.administration import (
     remove_member,
 )
 from idp.pages.device import confirm_page, confirm_submit, device_page, device_submit
+from idp.pages.legal import legal_page, privacy_page
 from idp.pages.password_reset import (
     forgot_page,
     forgot_submit,
@@ -191,6 +192,8 @@ def create_app(settings: Settings, clock: Clock | None = None) -> Starlette:
         get_and_post("/reference", reference_page, reference_submit),
         Route("/referenced", congratulations_page, methods=["GET"]),
         Route("/terms", terms_page, methods=["GET"]),
+        Route("/privacy", privacy_page, methods=["GET"]),
+        Route("/legal", legal_page, methods=["GET"]),
         # Sage EDI Online (issue 8): the submissions API and the portal.
         Route("/api/v1/openapi.json", openapi, methods=["GET"]),
         get_and_post("/api/v1/submissions", list_submissions, create_submission),
