@@ -12,9 +12,13 @@ from pathlib import Path
 import httpx
 import pytest
 from babel.messages.pofile import read_po
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import Response
 
 from idp.context import AppContext
 from idp.i18n import DOMAINS, LOCALE_DIR, french_spacing, gettext
+from idp.settings import Settings
 from idp.web.protocol_errors import BY_CODE, BY_PARAMETER, explain
 from idp.web.templating import TEMPLATE_DIR
 from tests.presentation.tour import Stop, anonymous_tour, authorize_url, signed_in_tour
@@ -228,3 +232,21 @@ def test_the_spacing_rule() -> None:
         "https://sage.example/a?b=1 à 10:30"
     )
     assert french_spacing(french_spacing("Prêt ?")) == "Prêt\u202f?"
+
+
+async def test_an_unexpected_error_is_told_in_french(
+    app: Starlette, settings: Settings, caplog: pytest.LogCaptureFixture
+) -> None:
+    async def broken(_request: Request) -> Response:
+        raise RuntimeError("an English internal message")
+
+    app.router.add_route("/broken", broken)
+    transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
+    async with httpx.AsyncClient(transport=transport, base_url=settings.issuer) as http:
+        page = await http.get("/broken")
+    assert page.status_code == 500
+    text = VisibleText.of(page.text)
+    assert "Une erreur est survenue de notre côté." in text, text
+    assert "English" not in text and "RuntimeError" not in text
+    [reference] = re.findall(r"Code de l’erreur\u00a0: ([0-9a-f]{12})", text)
+    assert reference in caplog.text  # the same reference as in the log
