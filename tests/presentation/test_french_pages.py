@@ -250,3 +250,12 @@ async def test_an_unexpected_error_is_told_in_french(
     assert "English" not in text and "RuntimeError" not in text
     [reference] = re.findall(r"Code de l’erreur\u00a0: ([0-9a-f]{12})", text)
     assert reference in caplog.text  # the same reference as in the log
+
+
+async def test_the_favicon_is_served(client: httpx.AsyncClient) -> None:
+    icon = await client.get("/static/favicon.svg")
+    assert icon.status_code == 200 and icon.headers["content-type"].startswith("image/svg+xml")
+    asked = await client.get("/favicon.ico")
+    assert asked.status_code == 301 and asked.headers["location"] == "/static/favicon.svg"
+    page = await client.get("/signin")
+    assert '<link rel="icon" href="/static/favicon.svg" type="image/svg+xml">' in page.text
