@@ -433,6 +433,22 @@ def test_fields_in_error_are_marked_and_described(site: LiveServer, fresh_page: 
     assert page.evaluate("document.activeElement.id") == "password"
 
 
+def test_a_wrong_proof_marks_both_fields(site: LiveServer, fresh_page: Page) -> None:
+    page = fresh_page
+    page.goto(site.url + "/signin?next=/reference")
+    _fill(page, {"Adresse email": EMAIL})
+    page.get_by_role("button", name="Continuer").click()
+    _fill(page, {"Mot de passe": PASSWORD})
+    page.get_by_role("button", name="Se connecter").click()
+    _fill(page, {"Code client Sage": "C0009999", "Numéro de facture ou numéro de série": "X"})
+    page.get_by_label("J’ai lu et j’accepte les conditions générales de vente.").check()
+    page.get_by_role("button", name="Valider").click()
+    for field_id in ("customer_code", "number"):
+        field = page.locator(f"#{field_id}")
+        assert field.get_attribute("aria-invalid") == "true", field_id
+        assert "error-summary" in (field.get_attribute("aria-describedby") or ""), field_id
+
+
 def test_the_error_is_focused_without_javascript(site: LiveServer, chromium: Browser) -> None:
     context = chromium.new_context(locale="fr-FR", java_script_enabled=False)
     try:
