@@ -59,6 +59,7 @@ from idp.pages.administration import (
     withdraw_assignment,
 )
 from idp.pages.device import confirm_page, confirm_submit, device_page, device_submit
+from idp.pages.legal import legal_page, privacy_page
 from idp.pages.password_reset import (
     forgot_page,
     forgot_submit,
@@ -154,6 +155,11 @@ async def _home(_request: object) -> Response:
     return RedirectResponse("/account", status_code=303)
 
 
+async def _favicon(_request: object) -> Response:
+    # Pages link their icon; this answers the browsers and tools that ask for it by this name.
+    return RedirectResponse("/static/favicon.svg", status_code=301)
+
+
 def create_app(settings: Settings, clock: Clock | None = None) -> Starlette:
     ctx = build_context(settings, clock)
 
@@ -213,6 +219,9 @@ def create_app(settings: Settings, clock: Clock | None = None) -> Starlette:
         get_and_post("/reference", reference_page, reference_submit),
         Route("/referenced", congratulations_page, methods=["GET"]),
         Route("/terms", terms_page, methods=["GET"]),
+        Route("/privacy", privacy_page, methods=["GET"]),
+        Route("/legal", legal_page, methods=["GET"]),
+        Route("/favicon.ico", _favicon, methods=["GET"]),
         # Sage EDI Online (issue 8): the submissions API and the portal.
         Route("/api/v1/openapi.json", openapi, methods=["GET"]),
         get_and_post("/api/v1/submissions", list_submissions, create_submission),

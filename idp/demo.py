@@ -50,7 +50,7 @@ async def load_demo(store: Store, settings: Settings, now: float) -> list[str]:
     clients = [
         dict(
             client_id=DESKTOP_CLIENT_ID,
-            name="Sage / Ciel direct (desktop)",
+            name="Sage / Ciel direct",
             public=True,
             redirect_uris=["http://127.0.0.1/callback"],
             post_logout_redirect_uris=["http://127.0.0.1/signed-out"],
@@ -62,7 +62,7 @@ async def load_demo(store: Store, settings: Settings, now: float) -> list[str]:
         ),
         dict(
             client_id=PARTNER_CLIENT_ID,
-            name="Partner Payroll (third party demo)",
+            name="Paie Partenaire (application tierce de démonstration)",
             public=False,
             secret=PARTNER_SECRET,
             redirect_uris=["http://127.0.0.1:9000/callback"],
@@ -73,7 +73,7 @@ async def load_demo(store: Store, settings: Settings, now: float) -> list[str]:
         ),
         dict(
             client_id=SERVICE_CLIENT_ID,
-            name="EDI batch service (client credentials demo)",
+            name="Service EDI par lots (démonstration)",
             public=False,
             secret=SERVICE_SECRET,
             redirect_uris=[],

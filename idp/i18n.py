@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import functools
 import io
+import re
 from pathlib import Path
 
 from babel.messages.mofile import write_mo
@@ -19,6 +20,31 @@ SUPPORTED_LOCALES = ("fr", "en")
 DEFAULT_LOCALE = "fr"
 DOMAINS = ("messages", "mail")
 LOCALE_DIR = Path(__file__).parent / "locales"
+
+# French typography (Lexique des règles typographiques de l'Imprimerie nationale): a thin
+# no-break space before « ; ! ? », a no-break space before « : » and inside « », so that no
+# line of a French page or mail starts with one of them.
+NO_BREAK_SPACE = "\u00a0"
+NARROW_NO_BREAK_SPACE = "\u202f"
+_BEFORE_COLON = re.compile(r"[ \u00a0\u202f]+:")
+_BEFORE_HIGH_PUNCTUATION = re.compile(r"[ \u00a0\u202f]+([;!?])")
+_AFTER_OPENING_QUOTE = re.compile(r"«[ \u00a0\u202f]*")
+_BEFORE_CLOSING_QUOTE = re.compile(r"[ \u00a0\u202f]*»")
+
+
+def french_spacing(text: str) -> str:
+    """The spaces French typography wants, made unbreakable. The space before « : ; ! ? »
+    must already be written (a colon without one may be a URL or a time); guillemets get
+    theirs whether written or not."""
+    text = _BEFORE_COLON.sub(NO_BREAK_SPACE + ":", text)
+    text = _BEFORE_HIGH_PUNCTUATION.sub(NARROW_NO_BREAK_SPACE + r"\1", text)
+    text = _AFTER_OPENING_QUOTE.sub("«" + NO_BREAK_SPACE, text)
+    return _BEFORE_CLOSING_QUOTE.sub(NO_BREAK_SPACE + "»", text)
+
+
+# The rule each locale's translations go through when its catalogs are loaded: one place for
+# every page and mail.
+TYPOGRAPHY = {"fr": french_spacing}
 
 
 @functools.cache
@@ -31,6 +57,12 @@ def translations(locale: str) -> Translations:
             continue
         with path.open("rb") as f:
             catalog = read_po(f, locale=locale, domain=domain)
+        if rule := TYPOGRAPHY.get(locale):
+            for message in catalog:
+                if isinstance(message.string, str):
+                    message.string = rule(message.string)
+                elif message.string:
+                    message.string = tuple(rule(form) for form in message.string)
         buffer = io.BytesIO()
         write_mo(buffer, catalog)
         buffer.seek(0)

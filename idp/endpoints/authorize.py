@@ -32,6 +32,7 @@ from idp.store.records import SessionRecord
 from idp.web.csrf import FIELD as CSRF_FIELD
 from idp.web.errors import PageError
 from idp.web.forms import first, read_form
+from idp.web.protocol_errors import explain
 from idp.web.sessions import current_session
 from shared.scopes import REFERENCING, SCOPE_CLAIMS
 
@@ -40,14 +41,14 @@ MAX_AGE = re.compile(r"[0-9]{1,10}")
 
 
 def _invalid_request_page(error: OAuth2Error) -> PageError:
-    return PageError(
+    return PageError.protocol(
         400,
         N_("This sign-in request is not valid"),
         N_(
             "The application that sent you here made a request we cannot accept. Go back to "
             "the application and try again; if it keeps happening, contact its publisher."
         ),
-        f"{error.error}: {error.get_error_description() or ''}".strip(),
+        explain(error.error, error.get_error_description()),
     )
 
 

@@ -22,21 +22,24 @@ from idp.oauth.requests import ParsedOAuth2Request, duplicated
 from idp.web.csrf import FIELD as CSRF_FIELD
 from idp.web.errors import PageError
 from idp.web.forms import first, read_form
+from idp.web.protocol_errors import explain
 from idp.web.sessions import current_session, end_session
 from idp.web.templating import request_locale
 
 CONFIRM_FIELD = "confirm"
 
 
-def _invalid_logout_page(detail: str) -> PageError:
-    return PageError(
+def _invalid_logout_page(error: str, description: str) -> PageError:
+    # Past the repeated parameters, Authlib's descriptions are about the `id_token_hint`.
+    bad_hint = N_("The proof of sign-in sent by the application is not valid.")
+    return PageError.protocol(
         400,
         N_("This sign-out request is not valid"),
         N_(
             "The application that sent you here made a sign-out request we cannot accept. "
             "You are still signed in to Sage ID."
         ),
-        detail,
+        explain(error, description, otherwise=bad_hint),
     )
 
 
@@ -52,7 +55,7 @@ async def logout(request: Request) -> Response:
     else:
         items = list(request.query_params.multi_items())
     if repeated := duplicated(items):
-        raise _invalid_logout_page(f"invalid_request: Repeated parameter: {repeated[0]}.")
+        raise _invalid_logout_page("invalid_request", f"Repeated parameter: {repeated[0]}.")
     params = dict(items)
     locale = request_locale(request, params.get("ui_locales"))
 
@@ -66,9 +69,7 @@ async def logout(request: Request) -> Response:
             ctx.server.validate_endpoint_request, "end_session", oauth_request
         )
     except OAuth2Error as error:
-        raise _invalid_logout_page(
-            f"{error.error}: {error.get_error_description() or ''}".strip()
-        ) from error
+        raise _invalid_logout_page(error.error, error.get_error_description() or "") from error
 
     if not confirmed and needs_confirmation(validated, session.user.id if session else None):
         client = validated.client

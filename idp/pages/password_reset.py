@@ -108,7 +108,8 @@ async def reset_submit(request: Request) -> Response:
     result = await check_code(ctx, user.id, "reset", code, client_ip(request))
     if result.status is not CodeStatus.ACCEPTED:
         status = 429 if result.status is CodeStatus.LOCKED else 400
-        return _reset_form(request, journey, user, error=code_feedback(result), status=status)
+        wrong = {"code": [code_feedback(result)]}  # under the field it is about
+        return _reset_form(request, journey, user, errors=wrong, status=status)
     await set_new_password(ctx, user.id, password, ip=client_ip(request))
     response = RedirectResponse(journey.following, status_code=303)
     await start_session(request, response, user.id)

@@ -29,6 +29,7 @@ WRONG_PROOF = N_(
 )
 LOCKED = N_("Too many unsuccessful attempts. Try again in %(minutes)s minutes.")
 TERMS_REQUIRED = N_("Please accept the terms of sale to continue.")
+INVALID_FIELDS = {WRONG_PROOF: ("customer_code", "number"), TERMS_REQUIRED: ("accept_terms",)}
 
 
 def reference_url(following: str) -> str:
@@ -72,6 +73,8 @@ def _render_form(
             "values": values or {},
             "error": error,
             "error_args": error_args or {},
+            # The fields the error is about, marked `aria-invalid`.
+            "invalid": INVALID_FIELDS.get(error or "", ()),
             "terms_version": TERMS_VERSION,
         },
         status=status,

@@ -21,6 +21,7 @@ from idp.store.users import EmailTaken, normalise_email
 from idp.web.forms import first
 
 NAME_MAX_LENGTH = 200  # the users.name column
+FIELDS = ("email", "name", "password", "confirmation")
 
 Errors = dict[str, list[Message]]
 
@@ -59,7 +60,8 @@ def _check(email: str, name: str, password: str, confirmation: str) -> Errors:
         errors["name"] = [Message(N_("Enter your name."))]
     elif len(name) > NAME_MAX_LENGTH:
         errors["name"] = [Message(N_("Use at most 200 characters."))]
-    return errors
+    # In the form's order: the error summary lists them so.
+    return {field: errors[field] for field in FIELDS if field in errors}
 
 
 async def signup_page(request: Request) -> Response:

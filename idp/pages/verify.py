@@ -27,6 +27,7 @@ def _render(
     *,
     sent: SendResult | None = None,
     error: Message | None = None,
+    code_error: Message | None = None,
     status: int = 200,
     first_mail: bool = False,
 ) -> Response:
@@ -34,6 +35,7 @@ def _render(
     values = {
         "email": user.email,
         "error": error or shown.error,
+        "errors": {"code": [code_error]} if code_error else {},
         "notice": shown.notice,
         "mail_failed": shown.mail_failed,
     }
@@ -75,7 +77,7 @@ async def verify_submit(request: Request) -> Response:
     result = await check_code(ctx, user.id, "verify", first(form, "code"), client_ip(request))
     if result.status is not CodeStatus.ACCEPTED:
         status = 429 if result.status is CodeStatus.LOCKED else 400
-        return _render(request, journey, user, error=code_feedback(result), status=status)
+        return _render(request, journey, user, code_error=code_feedback(result), status=status)
     await ctx.store.users.mark_verified(user.id)
     await audit.record(
         ctx.store,

@@ -21,6 +21,7 @@ from idp.api.problems import API_ROOT, Problem, problem_response
 from idp.i18n import N_
 from idp.web.csrf import CsrfError
 from idp.web.forms import BadForm
+from idp.web.protocol_errors import ProtocolErrorText
 
 log = logging.getLogger("sageid.errors")
 
@@ -42,14 +43,31 @@ def oauth_error(
 
 
 class PageError(Exception):
-    """A page-level refusal with a message id (translated when rendered)."""
+    """A page-level refusal: a title and a message (message ids, translated when rendered),
+    maybe a `reason` (a message id too: what exactly was wrong), and a `code` shown as is on a
+    detail line (an RFC 6749 error code, a request reference): never an English sentence."""
 
-    def __init__(self, status: int, title: str, message: str, detail: str | None = None) -> None:
+    def __init__(
+        self,
+        status: int,
+        title: str,
+        message: str,
+        code: str | None = None,
+        *,
+        reason: str | None = None,
+    ) -> None:
         super().__init__(message)
         self.status = status
         self.title = title
         self.message = message
-        self.detail = detail
+        self.code = code
+        self.reason = reason
+
+    @classmethod
+    def protocol(
+        cls, status: int, title: str, message: str, explained: ProtocolErrorText
+    ) -> PageError:
+        return cls(status, title, message, explained.code, reason=explained.reason)
 
 
 def _wants_json(request: Request) -> bool:
@@ -62,7 +80,12 @@ def error_page(request: Request, error: PageError) -> Response:
     return context(request).templates.render(
         request,
         "error.html",
-        {"title": error.title, "message": error.message, "detail": error.detail},
+        {
+            "title": error.title,
+            "message": error.message,
+            "reason": error.reason,
+            "code": error.code,
+        },
         status=error.status,
     )
 
@@ -88,7 +111,7 @@ async def bad_form_handler(request: Request, exc: Exception) -> Response:
         return oauth_error("invalid_request", str(exc))
     return error_page(
         request,
-        PageError(400, N_("Invalid request"), N_("The form could not be read."), str(exc)),
+        PageError(400, N_("Invalid request"), N_("The form could not be read."), reason=str(exc)),
     )
 
 
@@ -106,6 +129,23 @@ async def csrf_handler(request: Request, exc: Exception) -> Response:
     )
 
 
+# Title and message of a page answering an HTTP error status (the title is not said twice).
+PAGE_STATUSES = {
+    400: (
+        N_("Request refused"),
+        N_("This request cannot be accepted. Go back to the previous page and try again."),
+    ),
+    404: (
+        N_("Page not found"),
+        N_("This address leads nowhere: the link may be mistyped or out of date."),
+    ),
+    405: (
+        N_("Method not allowed"),
+        N_("This page cannot be used this way. Go back to the previous page and try again."),
+    ),
+}
+
+
 async def http_exception_handler(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, HTTPException)
     if request.url.path.startswith(API_ROOT):
@@ -116,9 +156,8 @@ async def http_exception_handler(request: Request, exc: Exception) -> Response:
     if _wants_json(request):
         code = "invalid_request" if exc.status_code < 500 else "server_error"
         return oauth_error(code, str(exc.detail), exc.status_code, headers)
-    titles = {404: N_("Page not found"), 405: N_("Method not allowed")}
-    title = titles.get(exc.status_code, N_("Request refused"))
-    page = error_page(request, PageError(exc.status_code, title, title))
+    title, message = PAGE_STATUSES.get(exc.status_code, PAGE_STATUSES[400])
+    page = error_page(request, PageError(exc.status_code, title, message))
     page.headers.update(headers)
     return page
 
@@ -144,7 +183,7 @@ async def unexpected_error_handler(request: Request, exc: Exception) -> Response
             500,
             N_("Something went wrong"),
             N_("Something went wrong on our side. Please try again in a moment."),
-            f"request {request_id}",
+            request_id,
         ),
     )
 

@@ -6,6 +6,8 @@ from urllib.parse import parse_qsl
 
 from starlette.requests import Request
 
+from idp.i18n import N_
+
 MAX_FORM_BYTES = 64 * 1024
 MAX_FIELDS = 100
 FORM_TYPE = "application/x-www-form-urlencoded"
@@ -18,12 +20,12 @@ class BadForm(Exception):
 async def read_form(request: Request) -> list[tuple[str, str]]:
     content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
     if content_type != FORM_TYPE:
-        raise BadForm(f"the body must be {FORM_TYPE}")
+        raise BadForm(N_("The form was not sent as a web form."))
     body = bytearray()
     async for chunk in request.stream():
         body += chunk
         if len(body) > MAX_FORM_BYTES:
-            raise BadForm("the body is too large")
+            raise BadForm(N_("The form is too large."))
     try:
         return parse_qsl(
             bytes(body).decode("utf-8"),
@@ -32,7 +34,7 @@ async def read_form(request: Request) -> list[tuple[str, str]]:
             errors="strict",
         )
     except (UnicodeDecodeError, ValueError) as error:
-        raise BadForm("the body is not a valid form") from error
+        raise BadForm(N_("The form is not valid text.")) from error
 
 
 def first(items: list[tuple[str, str]], name: str, default: str = "") -> str:

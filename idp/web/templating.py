@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
@@ -10,7 +12,7 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 from starlette.requests import Request
 from starlette.responses import HTMLResponse
 
-from idp.i18n import SUPPORTED_LOCALES, negotiate_locale, translations
+from idp.i18n import SUPPORTED_LOCALES, TYPOGRAPHY, negotiate_locale, translations
 from idp.web.csrf import Csrf
 from idp.web.profile_names import profile_name
 
@@ -41,7 +43,14 @@ def _environment(locale: str) -> Environment:
     # Built-in profiles in the page's language (issue 18): `{{ profile.name|profile_name }}`.
     gettext = translations(locale).ugettext
     env.filters["profile_name"] = lambda stored: profile_name(stored, gettext)
+    env.globals["punctuation"] = functools.partial(_punctuation, TYPOGRAPHY.get(locale))
     return env
+
+
+def _punctuation(rule: Callable[[str], str] | None, mark: str) -> str:
+    """A mark written in a template, beside data rather than in a catalog sentence
+    (`{{ name }}{{ punctuation(":") }}`), spaced as the catalog's are."""
+    return rule(" " + mark) if rule else mark
 
 
 def request_locale(request: Request, ui_locales: str | None = None) -> str:

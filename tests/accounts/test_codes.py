@@ -9,6 +9,7 @@ import pytest
 
 from idp.clock import FrozenClock
 from idp.context import AppContext
+from idp.i18n import french_spacing
 from idp.mail import MailDeliveryError, Mailer
 from tests.accounts.helpers import (
     NEW_EMAIL,
@@ -36,9 +37,9 @@ async def test_five_wrong_codes_kill_the_code_until_a_new_one_is_sent(
     for left in (4, 3, 2, 1):
         answer = await enter_code(client, page, wrong(code))
         assert answer.status_code == 400
-        assert f"Ce code est incorrect. Essais restants : {left}." in answer.text
+        assert french_spacing(f"Ce code est incorrect. Essais restants : {left}.") in answer.text
     fifth = await enter_code(client, page, wrong(code))
-    assert "Trop de codes erronés : ce code ne fonctionne plus." in fifth.text
+    assert french_spacing("Trop de codes erronés : ce code ne fonctionne plus.") in fifth.text
     late = await enter_code(client, page, code)  # the right code, too late
     assert late.status_code == 400 and "Demandez un nouveau code." in late.text
     assert not await _verified(ctx)

@@ -9,6 +9,7 @@ import pytest
 
 from idp.clock import FrozenClock
 from idp.context import AppContext
+from idp.i18n import french_spacing
 from tests.accounts.helpers import forms, submit
 from tests.support import (
     EMAIL,
@@ -39,7 +40,7 @@ async def test_a_known_email_in_any_case_asks_for_the_password(
     assert 'action="/signin/password"' in page.text
     assert f'value="{EMAIL}"' in page.text and "readonly" in page.text
     assert 'autocomplete="current-password"' in page.text
-    assert "Mot de passe oublié ?" in page.text
+    assert french_spacing("Mot de passe oublié ?") in page.text
 
 
 async def test_an_unknown_email_goes_on_to_create_a_sage_id(

@@ -153,7 +153,9 @@ def test_a_forgotten_password_is_replaced_with_a_mailed_code(
     page.get_by_label("Nouveau mot de passe").fill("trop court")
     page.get_by_label("Confirmation du mot de passe").fill("trop court")
     page.get_by_role("button", name="Changer mon mot de passe").click()
-    expect(page.get_by_text("Utilisez au moins 12 caractères.")).to_be_visible()
+    expect(
+        page.locator("#password-errors").get_by_text("Utilisez au moins 12 caractères.")
+    ).to_be_visible()
     screenshots(page, "reset-weak-password")
 
     page.get_by_label("Nouveau mot de passe").fill(CHANGED_PASSWORD)

@@ -309,7 +309,7 @@ async def test_defining_profiles_and_assigning_them_in_advance(
     [assignment] = await edi.ctx.store.members.assignments_of(CABINET)
     assert (assignment.email, assignment.profile) == ("nouvelle@example.com", "Banque seulement")
     page = _text(await client.get(admin))
-    assert "nouvelle@example.com: <strong>Banque seulement</strong>" in page
+    assert "nouvelle@example.com : <strong>Banque seulement</strong>" in page  # French spacing
     invalid = await _post(
         client, admin, f"{admin}/assignments", email="nouvelle", profile_id=banking.id
     )

@@ -52,7 +52,7 @@ async def submit(
 
 
 def alert(page: httpx.Response) -> str:
-    found = re.search(r'<div class="error" role="alert">(.*?)</div>', page.text, re.S)
+    found = re.search(r'<div class="error"[^>]* role="alert"[^>]*>(.*?)</div>', page.text, re.S)
     assert found, page.text
     return html.unescape(found.group(1))
 
