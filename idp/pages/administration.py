@@ -11,6 +11,7 @@ import asyncio
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
+from idp.accounts.sessions_ended import user_signed_out_everywhere
 from idp.context import context
 from idp.domain.administration import MemberRefusal
 from idp.domain.referencing import (
@@ -114,9 +115,13 @@ async def remove_member(request: Request) -> Response:
     if isinstance(found, Response):
         return found
     portal, code = found
-    refusal = await context(request).store.members.remove(
-        code, actor_id=portal.user.id, member_id=first(form, "member_id")
-    )
+    ctx = context(request)
+    member_id = first(form, "member_id")
+    refusal = await ctx.store.members.remove(code, actor_id=portal.user.id, member_id=member_id)
+    if refusal is None:
+        # Their tokens say they belong to this customer: every sign-in of theirs ends, and
+        # the clients are told (Back-Channel Logout).
+        await user_signed_out_everywhere(ctx, member_id, ctx.clock.now())
     return _after(code, refusal, "member_removed")
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from starlette.requests import Request
 from starlette.responses import Response
 
+from idp.accounts.sessions_ended import sessions_ended
 from idp.context import context
 from idp.store.records import SessionRecord
 
@@ -32,8 +33,9 @@ async def start_session(request: Request, response: Response, user_id: str) -> N
     ctx = context(request)
     name = cookie_name(ctx.settings.secure_cookies)
     now = ctx.clock.now()
-    if previous := request.cookies.get(name):
-        await ctx.store.sessions.end(previous, now)
+    previous = request.cookies.get(name)
+    if previous and (sid := await ctx.store.sessions.end(previous, now)):
+        await sessions_ended(ctx, [sid], now)
     lifetime = ctx.settings.lifetimes.browser_session
     session_id = await ctx.store.sessions.create(user_id, now=now, lifetime=lifetime)
     response.set_cookie(
@@ -51,5 +53,7 @@ async def end_session(request: Request, response: Response) -> None:
     ctx = context(request)
     name = cookie_name(ctx.settings.secure_cookies)
     if session_id := request.cookies.get(name):
-        await ctx.store.sessions.end(session_id, ctx.clock.now())
+        now = ctx.clock.now()
+        if sid := await ctx.store.sessions.end(session_id, now):
+            await sessions_ended(ctx, [sid], now)
     response.delete_cookie(name, path="/", secure=ctx.settings.secure_cookies, httponly=True)
