@@ -163,9 +163,13 @@ async def authorize(request: Request) -> Response:
             return ctx.server.error_redirect(error).to_response()  # type: ignore[no-any-return]
         raise _invalid_request_page(error) from error
 
+    mode = response_mode(params)
+    if mode == "form_post" and not grant.redirect_uri.startswith(("http://", "https://")):
+        mode = "query"  # refused just below: a form can only post to a web address
+
     def answer(result: OAuthResult) -> Response:
         """The response in the requested mode: a redirect, or a form posted (form_post)."""
-        if response_mode(params) == "form_post" and result.location:
+        if mode == "form_post" and result.location:
             return form_post(request, ctx, result.location, grant.redirect_uri)
         return result.to_response()
 
@@ -178,7 +182,7 @@ async def authorize(request: Request) -> Response:
     for check in (check_request_objects, check_response_mode, check_prompt):
         if refused := check(params):
             return refuse(refused)
-    if response_mode(params) == "form_post" and not grant.redirect_uri.startswith("http"):
+    if response_mode(params) != mode:
         return refuse(InvalidRequestError("'form_post' needs an http or https redirect URI."))
     claims_request, refused = check_claims_request(params, grant.client)
     if refused:

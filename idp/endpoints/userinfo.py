@@ -49,7 +49,7 @@ async def _authorization(request: Request) -> str | None:
     if not tokens:
         return header
     if header is not None or len(tokens) > 1:
-        raise InvalidRequestError("Send the access token one way only (RFC 6750 §2).")
+        raise InvalidRequestError("Send the access token one way only (RFC 6750, section 2).")
     return f"Bearer {tokens[0]}"
 
 
@@ -70,6 +70,8 @@ def _not_for_userinfo(ctx: AppContext, token: str, now: float) -> bool:
 def _bearer_error(error: OAuth2Error) -> Response:
     headers = dict(error.get_headers())
     headers.pop("Content-Type", None)
+    # RFC 6750 §3: every refusal of a token carries the challenge, a 403 too.
+    headers.setdefault("WWW-Authenticate", f'{REALM}, error="{error.error}"')
     return oauth_error(
         error.error, error.get_error_description() or error.error, error.status_code, headers
     )
