@@ -22,24 +22,23 @@ EXPOSE_HEADERS = b"WWW-Authenticate, DPoP-Nonce"
 MAX_AGE = b"600"
 
 
-def _origin(scope: Scope) -> bytes | None:
-    for name, value in scope["headers"]:
-        if name == b"origin":
-            return bytes(value)
-    return None
-
-
 class Cors:
     def __init__(self, app: ASGIApp, origins: Callable[[], frozenset[str]]) -> None:
         self.app = app
         self.origins = origins
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        methods = CORS_PATHS.get(scope["path"]) if scope["type"] == "http" else None
-        origin = _origin(scope) if methods else None
-        if methods is None or origin is None:
-            await self.app(scope, receive, send)
-            return
+        # The hot paths come through here: no call, no allocation unless `Origin` is present.
+        if scope["type"] == "http" and (methods := CORS_PATHS.get(scope["path"])):
+            for name, value in scope["headers"]:
+                if name == b"origin":
+                    await self._cors(scope, receive, send, bytes(value), methods)
+                    return
+        await self.app(scope, receive, send)
+
+    async def _cors(
+        self, scope: Scope, receive: Receive, send: Send, origin: bytes, methods: str
+    ) -> None:
         allowed = origin.decode("latin-1") in self.origins()
         if scope["method"] == "OPTIONS":
             await self._preflight(send, origin if allowed else None, methods)
