@@ -1,7 +1,9 @@
 """`GET/POST /authorize` (RFC 6749 §4.1, OIDC Core §3.1.2), as ordered checks:
 
 1. the request is validated by Authlib; an error is redirected to the client only once its
-   redirect URI was validated, otherwise shown as a page (RFC 6749 §4.1.2.1);
+   redirect URI was validated, otherwise shown as a page (RFC 6749 §4.1.2.1); then the checks
+   Authlib leaves to us (`idp.oauth.authorization_checks`: request objects, `response_mode`,
+   `prompt`, `claims`, `id_token_hint`), answered in the requested response mode;
 2. sign-in: `prompt=login`, `max_age` or no session send the user to sign in (or answer
    `login_required` to `prompt=none`);
 3. consent: first-party clients and remembered decisions skip it, `prompt=consent` forces it;
@@ -163,9 +165,9 @@ async def authorize(request: Request) -> Response:
             return ctx.server.error_redirect(error).to_response()  # type: ignore[no-any-return]
         raise _invalid_request_page(error) from error
 
-    mode = response_mode(params)
-    if mode == "form_post" and not grant.redirect_uri.startswith(("http://", "https://")):
-        mode = "query"  # refused just below: a form can only post to a web address
+    # A form can only post to a web address: form_post to another is refused in the query.
+    web_redirect = grant.redirect_uri.startswith(("http://", "https://"))
+    mode = response_mode(params) if web_redirect else "query"
 
     def answer(result: OAuthResult) -> Response:
         """The response in the requested mode: a redirect, or a form posted (form_post)."""
@@ -182,7 +184,7 @@ async def authorize(request: Request) -> Response:
     for check in (check_request_objects, check_response_mode, check_prompt):
         if refused := check(params):
             return refuse(refused)
-    if response_mode(params) != mode:
+    if response_mode(params) == "form_post" and not web_redirect:
         return refuse(InvalidRequestError("'form_post' needs an http or https redirect URI."))
     claims_request, refused = check_claims_request(params, grant.client)
     if refused:

@@ -144,3 +144,32 @@ async def test_every_id_token_claim_is_advertised(
     assert set(issued) <= set(metadata["claims_supported"]), set(issued) - set(
         metadata["claims_supported"]
     )
+
+
+async def test_claims_asked_by_name_are_shown_on_the_consent_page(
+    client: httpx.AsyncClient, seeded: Seeded
+) -> None:
+    """A third party asking `email` by name, without the `email` scope, gets it only with the
+    user's consent to what that scope releases."""
+    from tests.support import PARTNER_ID, PARTNER_REDIRECT
+
+    assert (await sign_in(client)).status_code == 303
+    _, challenge = pkce_pair()
+    params = authorize_params(
+        client_id=PARTNER_ID,
+        redirect_uri=PARTNER_REDIRECT,
+        scope="openid",
+        challenge=challenge,
+        claims=json.dumps({"userinfo": {"email": None}}),
+    )
+    page = await client.get("/authorize", params=params)
+    assert page.status_code == 200 and 'name="decision"' in page.text
+    plain = await client.get(
+        "/authorize",
+        params=authorize_params(
+            client_id=PARTNER_ID, redirect_uri=PARTNER_REDIRECT, scope="openid", challenge=challenge
+        ),
+    )
+    email_line = "voir votre adresse email"  # the `email` scope, in French
+    assert email_line in page.text, page.text
+    assert email_line not in plain.text
