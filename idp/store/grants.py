@@ -308,7 +308,7 @@ class GrantRepository:
             grants.c.sid.in_(sids),
             grants.c.revoked_at.is_(None),
             # Scopes are space-separated names: `offline_access` cannot be part of another.
-            ~grants.c.scope.contains(OFFLINE_ACCESS),
+            ~grants.c.scope.contains(OFFLINE_ACCESS, autoescape=True),
         )
         async with self.db.write() as c:
             rows = (await c.execute(signed_in)).all()
