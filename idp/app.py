@@ -35,6 +35,7 @@ from idp.keys import KeyFile, KeyRing
 from idp.mail.factory import build_mailer
 from idp.migrate import check_migrated
 from idp.oauth.access_tokens import AccessTokenValidator
+from idp.oauth.backchannel import BackchannelLogout
 from idp.oauth.bridge import Bridge
 from idp.oauth.server import SageAuthorizationServer
 from idp.pages.account import (
@@ -82,6 +83,7 @@ from idp.passwords import Passwords
 from idp.retention import purge_periodically
 from idp.settings import Settings
 from idp.store import Store
+from idp.web.cors import Cors
 from idp.web.csrf import Csrf
 from idp.web.errors import EXCEPTION_HANDLERS
 from idp.web.prebuilt import CachedDocument, PrebuiltDocuments
@@ -115,6 +117,7 @@ def build_context(settings: Settings, clock: Clock | None = None) -> AppContext:
         api_validator=AccessTokenValidator(settings.issuer, settings.url(EDI_AUDIENCE_PATH), keys),
         discovery=CachedDocument(metadata, '"' + hashlib.sha256(metadata).hexdigest()[:32] + '"'),
         jwks=CachedDocument(keys.jwks_bytes, keys.jwks_etag),
+        backchannel=BackchannelLogout(settings.issuer, keys, store.client_cache.get, clock.now),
     )
 
 
@@ -184,6 +187,7 @@ def create_app(settings: Settings, clock: Clock | None = None) -> Starlette:
                     task.cancel()
                     with contextlib.suppress(asyncio.CancelledError):
                         await task
+                await ctx.backchannel.aclose()
         finally:
             await ctx.store.close()
 
@@ -253,6 +257,7 @@ def create_app(settings: Settings, clock: Clock | None = None) -> Starlette:
                 allowed_hosts=settings.trusted_hosts,
             ),
             Middleware(TrustedHostMiddleware, allowed_hosts=settings.trusted_hosts),
+            Middleware(Cors, origins=ctx.store.client_cache.web_origins),
         ],
         exception_handlers=EXCEPTION_HANDLERS,  # type: ignore[arg-type]
         lifespan=lifespan,

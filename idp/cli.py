@@ -208,6 +208,22 @@ def clients() -> None:
     show_default=True,
     help="How its ID tokens are signed (ES256: smaller and ~7x cheaper to sign).",
 )
+@click.option(
+    "--backchannel-logout-uri",
+    default=None,
+    help="Where logout tokens are posted when a user's session ends (Back-Channel Logout).",
+)
+@click.option(
+    "--backchannel-logout-session-required",
+    is_flag=True,
+    help="The client needs `sid` in logout tokens.",
+)
+@click.option(
+    "--web-origin",
+    "web_origins",
+    multiple=True,
+    help="A browser origin allowed by CORS at token, userinfo, revocation, device endpoints.",
+)
 @click.option("--json", "as_json", is_flag=True)
 def clients_add(
     name: str,
@@ -219,10 +235,18 @@ def clients_add(
     first_party: bool,
     client_id: str | None,
     id_token_alg: str,
+    backchannel_logout_uri: str | None,
+    backchannel_logout_session_required: bool,
+    web_origins: tuple[str, ...],
     as_json: bool,
 ) -> None:
     """Register a client; prints its client_id and, once, its secret."""
-    from idp.domain.client_registration import RegistrationError, check_registration
+    from idp.domain.client_registration import (
+        RegistrationError,
+        check_backchannel_logout_uri,
+        check_registration,
+        check_web_origin,
+    )
 
     if kind is None:
         raise click.UsageError("say --public or --confidential")
@@ -236,6 +260,10 @@ def clients_add(
             scope=scope,
             known_scopes=ALL_SCOPES,
         )
+        if backchannel_logout_uri is not None:
+            check_backchannel_logout_uri(backchannel_logout_uri)
+        for origin in web_origins:
+            check_web_origin(origin)
     except RegistrationError as error:
         raise click.UsageError(str(error)) from error
 
@@ -253,6 +281,9 @@ def clients_add(
             now=time.time(),
             client_id=client_id,
             id_token_alg=id_token_alg,
+            backchannel_logout_uri=backchannel_logout_uri,
+            backchannel_logout_session_required=backchannel_logout_session_required,
+            web_origins=web_origins,
         )
         detail = {"name": name, "kind": kind, "grant_types": " ".join(grant_types)}
         await _audited(store, Kind.CLIENT_ADDED, client_id=record.client_id, detail=detail)
@@ -279,6 +310,10 @@ def clients_list() -> None:
         click.echo(f"    ID tokens: {client.id_token_signed_response_alg}")
         for uri in client.redirect_uris:
             click.echo(f"    redirect: {uri}")
+        if client.backchannel_logout_uri:
+            click.echo(f"    back-channel logout: {client.backchannel_logout_uri}")
+        for origin in client.web_origins:
+            click.echo(f"    web origin: {origin}")
 
 
 @clients.command("remove")
@@ -352,14 +387,31 @@ def users_list() -> None:
 @click.argument("email")
 def users_revoke(email: str) -> None:
     """Revoke every grant of an account: its refresh tokens stop working at once, its access
-    tokens at userinfo and introspection (they expire within minutes elsewhere)."""
+    tokens at userinfo and introspection (they expire within minutes elsewhere); its browser
+    sessions end, and clients with a back-channel logout URI are sent a logout token."""
 
     async def revoke(store: Store) -> int:
+        from idp.keys import KeyRing
+        from idp.oauth.backchannel import BackchannelLogout, LogoutNotice
+
         user = await store.users.by_email(email)
         if user is None:
             raise click.ClickException(f"no account for {email}")
-        count = await store.grants.revoke_for_user(user.id, time.time())
+        now = time.time()
+        signed_in = await store.grants.live_sign_ins(user.id, now)
+        count = await store.grants.revoke_for_user(user.id, now)
+        sids = await store.sessions.end_for_user(user.id, now)
+        await store.grants.end_with_sessions(sids, now)
         await _audited(store, Kind.USER_REVOKED, subject=user.id, detail={"grants": count})
+        # Back-Channel Logout: the clients learn it now, from this process.
+        settings = _settings()
+        await store.client_cache.refresh()
+        backchannel = BackchannelLogout(
+            settings.issuer, KeyRing.from_dir(settings.key_dir), store.client_cache.get, time.time
+        )
+        await backchannel.deliver(LogoutNotice(c, user.id, sid) for c, sid in signed_in)
+        if backchannel.failures:
+            click.echo(f"{backchannel.failures} back-channel logout(s) failed", err=True)
         return count
 
     count = _with_store(revoke)

@@ -10,6 +10,7 @@ from idp.clock import Clock
 from idp.keys import KeyRing
 from idp.mail import Mailer
 from idp.oauth.access_tokens import AccessTokenValidator
+from idp.oauth.backchannel import BackchannelLogout
 from idp.oauth.bridge import Bridge
 from idp.oauth.server import SageAuthorizationServer
 from idp.passwords import Passwords
@@ -36,6 +37,7 @@ class AppContext:
     mailer: Mailer
     discovery: CachedDocument
     jwks: CachedDocument
+    backchannel: BackchannelLogout  # issue 15: logout tokens to clients
 
 
 def context(request: Request) -> AppContext:

@@ -6,6 +6,8 @@ from __future__ import annotations
 from typing import Any
 
 from idp.i18n import SUPPORTED_LOCALES
+from idp.oauth.authorization_checks import PROMPT_VALUES as SUPPORTED_PROMPTS
+from idp.oauth.authorization_checks import RESPONSE_MODES
 from idp.oauth.server import SageAuthorizationServer
 from idp.settings import Settings
 from shared.scopes import ALL_SCOPES, SCOPE_CLAIMS
@@ -18,11 +20,11 @@ OPTIONAL_ENDPOINTS = {
     "device_authorization": ("device_authorization_endpoint", "/device_authorization"),
 }
 CLIENT_AUTH_METHODS = ["client_secret_basic", "client_secret_post", "none"]
-PROMPT_VALUES = ["none", "login", "consent", "create"]
+PROMPT_VALUES = list(SUPPORTED_PROMPTS)
 
 
 def provider_metadata(settings: Settings, server: SageAuthorizationServer) -> dict[str, Any]:
-    claims = ["sub", "iss", "aud", "exp", "iat", "auth_time", "nonce", "at_hash"]
+    claims = ["sub", "iss", "aud", "exp", "iat", "auth_time", "nonce", "at_hash", "amr", "sid"]
     claims += [claim for names in SCOPE_CLAIMS.values() for claim in names]
     metadata: dict[str, Any] = {
         "issuer": settings.issuer,
@@ -32,7 +34,7 @@ def provider_metadata(settings: Settings, server: SageAuthorizationServer) -> di
         "jwks_uri": settings.url("/jwks.json"),
         "scopes_supported": list(ALL_SCOPES),
         "response_types_supported": ["code"],
-        "response_modes_supported": ["query"],
+        "response_modes_supported": list(RESPONSE_MODES),
         "grant_types_supported": server.grant_types,
         "subject_types_supported": ["public"],
         "id_token_signing_alg_values_supported": ["RS256", "ES256"],
@@ -40,13 +42,16 @@ def provider_metadata(settings: Settings, server: SageAuthorizationServer) -> di
         "token_endpoint_auth_methods_supported": CLIENT_AUTH_METHODS,
         "code_challenge_methods_supported": ["S256"],
         "claims_supported": claims,
-        "claims_parameter_supported": False,
+        "claims_parameter_supported": True,
         "request_parameter_supported": False,
         "request_uri_parameter_supported": False,
         "ui_locales_supported": list(SUPPORTED_LOCALES),
         "claims_locales_supported": list(SUPPORTED_LOCALES),
         "prompt_values_supported": PROMPT_VALUES,
         "authorization_response_iss_parameter_supported": True,
+        # OpenID Connect Back-Channel Logout 1.0 (`idp.oauth.backchannel`).
+        "backchannel_logout_supported": True,
+        "backchannel_logout_session_supported": True,
     }
     for name, (key, path) in OPTIONAL_ENDPOINTS.items():
         if name in server._endpoints:

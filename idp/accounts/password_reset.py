@@ -7,6 +7,7 @@ from idp import audit
 from idp.audit import Kind
 from idp.context import AppContext
 
+from .sessions_ended import user_signed_out_everywhere
 from .sign_in import account_key
 
 
@@ -16,8 +17,7 @@ async def set_new_password(
     password_hash = await ctx.passwords.hash(password)
     now = ctx.clock.now()
     await ctx.store.users.set_password(user_id, password_hash, now)
-    await ctx.store.grants.revoke_for_user(user_id, now)
-    await ctx.store.sessions.end_for_user(user_id, now)
+    await user_signed_out_everywhere(ctx, user_id, now)
     # The lock protected the old password; the owner has just proved the mailbox.
     await ctx.store.throttle.clear(account_key(user_id))
     await audit.record(

@@ -48,3 +48,23 @@ def check_registration(
         raise RegistrationError("authorization_code needs at least one --redirect-uri")
     for uri in [*redirect_uris, *logout_uris]:
         check_redirect_uri(uri)
+
+
+def check_web_origin(origin: str) -> None:
+    """A CORS origin (RFC 6454): scheme, host and port only; https, or http on loopback."""
+    parts = urlsplit(origin)
+    if parts.path or parts.query or parts.fragment or not parts.hostname:
+        raise RegistrationError(f"a web origin is scheme://host[:port], nothing more: {origin}")
+    loopback = parts.hostname in ("127.0.0.1", "::1", "localhost")
+    if parts.scheme != "https" and not (parts.scheme == "http" and loopback):
+        raise RegistrationError(f"web origins must be https (or loopback http): {origin}")
+
+
+def check_backchannel_logout_uri(uri: str) -> None:
+    """Back-Channel Logout §2.2: an absolute URI, no fragment; https, or http on loopback."""
+    parts = urlsplit(uri)
+    loopback = parts.hostname in ("127.0.0.1", "::1", "localhost")
+    if parts.fragment or "#" in uri or not parts.hostname:
+        raise RegistrationError(f"not a usable back-channel logout URI: {uri}")
+    if parts.scheme != "https" and not (parts.scheme == "http" and loopback):
+        raise RegistrationError(f"a back-channel logout URI must be https: {uri}")

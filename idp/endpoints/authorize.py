@@ -1,7 +1,9 @@
 """`GET/POST /authorize` (RFC 6749 §4.1, OIDC Core §3.1.2), as ordered checks:
 
 1. the request is validated by Authlib; an error is redirected to the client only once its
-   redirect URI was validated, otherwise shown as a page (RFC 6749 §4.1.2.1);
+   redirect URI was validated, otherwise shown as a page (RFC 6749 §4.1.2.1); then the checks
+   Authlib leaves to us (`idp.oauth.authorization_checks`: request objects, `response_mode`,
+   `prompt`, `claims`, `id_token_hint`), answered in the requested response mode;
 2. sign-in: `prompt=login`, `max_age` or no session send the user to sign in (or answer
    `login_required` to `prompt=none`);
 3. consent: first-party clients and remembered decisions skip it, `prompt=consent` forces it;
@@ -24,13 +26,24 @@ from starlette.responses import RedirectResponse, Response
 
 from idp.accounts.referencing import Outcome, ensure_referenced
 from idp.context import AppContext, context
+from idp.domain.claims_request import scopes_for
 from idp.i18n import N_
+from idp.oauth.authorization_checks import (
+    check_claims_request,
+    check_prompt,
+    check_request_objects,
+    check_response_mode,
+    response_mode,
+    verify_id_token_hint,
+)
 from idp.oauth.grants import AuthenticatedUser
 from idp.oauth.requests import ParsedOAuth2Request, duplicated
+from idp.oauth.server import OAuthResult
 from idp.pages.referencing import congratulations_url, reference_url
 from idp.store.records import SessionRecord
 from idp.web.csrf import FIELD as CSRF_FIELD
 from idp.web.errors import PageError
+from idp.web.form_post import form_post
 from idp.web.forms import first, read_form
 from idp.web.protocol_errors import explain
 from idp.web.sessions import current_session
@@ -85,10 +98,15 @@ def _sign_in_redirect(items: list[tuple[str, str]]) -> Response:
 
 
 def _consent_page(
-    request: Request, ctx: AppContext, grant: object, items: list[tuple[str, str]]
+    request: Request,
+    ctx: AppContext,
+    grant: object,
+    items: list[tuple[str, str]],
+    requested: set[str],
 ) -> Response:
     client = grant.client  # type: ignore[attr-defined]
     scopes = grant.request.scope.split()  # type: ignore[attr-defined]
+    scopes += sorted(requested - set(scopes))  # the scopes of claims asked for by name
     return ctx.templates.render(
         request,
         "consent.html",
@@ -106,6 +124,16 @@ async def _reference_silently(ctx: AppContext, signed_in: AuthenticatedUser) -> 
     automatiquement », whatever the client asked (issue 18); without the `referencing` scope
     nothing is asked nor shown: the proof form is for clients that asked for it."""
     await ensure_referenced(ctx, signed_in.user)
+
+
+async def _sign_in_as_hinted(ctx: AppContext, items: list[tuple[str, str]], sub: str) -> Response:
+    """The sign-in page pre-filled for the user an `id_token_hint` names; the request resumes
+    without the hint, which has served (whoever signs in then gets the code)."""
+    user = await ctx.store.users.by_id(sub)
+    following = [(k, v) for k, v in items if k not in ("id_token_hint", "login_hint")]
+    if user is not None:
+        following.append(("login_hint", user.email))
+    return _sign_in_redirect(following)
 
 
 async def authorize(request: Request) -> Response:
@@ -136,7 +164,7 @@ async def authorize(request: Request) -> Response:
     needs_sign_in = max_age_valid and _needs_sign_in(session, prompts, max_age, now)
     signed_in = None
     if session is not None and not needs_sign_in:
-        signed_in = AuthenticatedUser(session.user, session.auth_time)
+        signed_in = AuthenticatedUser(session.user, session.auth_time, session.sid)
 
     try:
         grant = await ctx.bridge.run(ctx.server.get_consent_grant, oauth_request, signed_in)
@@ -145,10 +173,39 @@ async def authorize(request: Request) -> Response:
             return ctx.server.error_redirect(error).to_response()  # type: ignore[no-any-return]
         raise _invalid_request_page(error) from error
 
+    # A form can only post to a web address: form_post to another is refused in the query.
+    web_redirect = grant.redirect_uri.startswith(("http://", "https://"))
+    mode = response_mode(params) if web_redirect else "query"
+
+    def answer(result: OAuthResult) -> Response:
+        """The response in the requested mode: a redirect, or a form posted (form_post)."""
+        if mode == "form_post" and result.location:
+            return form_post(request, ctx, result.location, grant.redirect_uri)
+        return result.to_response()
+
     def refuse(error: OAuth2Error) -> Response:
         error.redirect_uri = grant.redirect_uri
         error.state = params.get("state")
-        return ctx.server.error_redirect(error).to_response()  # type: ignore[no-any-return]
+        return answer(ctx.server.error_redirect(error))
+
+    # Issue 15: the front-channel checks, one named step each (see authorization_checks).
+    for check in (check_request_objects, check_response_mode, check_prompt):
+        if refused := check(params):
+            return refuse(refused)
+    if response_mode(params) == "form_post" and not web_redirect:
+        return refuse(InvalidRequestError("'form_post' needs an http or https redirect URI."))
+    claims_request, refused = check_claims_request(params, grant.client)
+    if refused:
+        return refuse(refused)
+    oauth_request.requested_claims = claims_request
+    hint, refused = verify_id_token_hint(ctx.server, params)
+    if refused:
+        return refuse(refused)
+    if hint is not None and (signed_in is None or signed_in.user.id != hint["sub"]):
+        # OIDC Core §3.1.2.1: another user is hinted than the signed-in one.
+        if "none" in prompts:
+            return refuse(LoginRequiredError())
+        return await _sign_in_as_hinted(ctx, items, str(hint["sub"]))
 
     if not max_age_valid:
         return refuse(InvalidRequestError("'max_age' must be a non-negative integer."))
@@ -159,6 +216,8 @@ async def authorize(request: Request) -> Response:
 
     client = grant.client
     requested = set(grant.request.scope.split())
+    if claims_request is not None:  # claims asked by name need consent to their scopes too
+        requested |= scopes_for(claims_request.all)
     if REFERENCING in requested:
         # Seed, étape 3: a Sage ID asked for by a `referencing` client is referenced first,
         # automatically by its notification email, or by proof.
@@ -174,11 +233,11 @@ async def authorize(request: Request) -> Response:
         await _reference_silently(ctx, signed_in)
     if decision is None:
         remembered = await ctx.store.consents.granted(signed_in.user.id, client.client_id)
-        skip = client.first_party or (requested <= remembered and "consent" not in prompts)
-        if not skip:
+        skip = client.first_party or requested <= remembered
+        if "consent" in prompts or not skip:  # prompt=consent: every client, first-party too
             if "none" in prompts:
                 return refuse(ConsentRequiredError())
-            return _consent_page(request, ctx, grant, items)
+            return _consent_page(request, ctx, grant, items, requested)
     elif decision == "allow":
         await ctx.store.consents.remember(signed_in.user.id, client.client_id, requested, now)
     else:
@@ -187,4 +246,4 @@ async def authorize(request: Request) -> Response:
     result = await ctx.bridge.run(
         ctx.server.create_authorization_response, oauth_request, signed_in, grant
     )
-    return result.to_response()  # type: ignore[no-any-return]
+    return answer(result)

@@ -45,7 +45,7 @@ async def token(request: Request) -> Response:
             "invalid_client",
             "Malformed HTTP Basic credentials.",
             401,
-            {"WWW-Authenticate": 'Basic realm="token"'},
+            {"WWW-Authenticate": 'Basic realm="sageid"'},
         )
 
     def respond() -> OAuthResult:

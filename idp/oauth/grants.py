@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import uuid
+from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from authlib.oauth2.rfc6749 import grants
 from authlib.oidc.core import OpenIDCode
 
+from idp.domain.claims_request import released, scopes_for
 from idp.oauth.bridge import Bridge
 from idp.oauth.claims import user_claims
 from idp.oauth.tokens import TokenSubject
@@ -18,13 +20,18 @@ from shared.scopes import OFFLINE_ACCESS, REFERENCING
 if TYPE_CHECKING:
     from idp.oauth.server import SageAuthorizationServer
 
+# The subject of the ID token being encoded: Authlib's `generate_user_info` gets only the user
+# and scope (a context variable is per thread and per task, so requests never share it).
+_SUBJECT: ContextVar[TokenSubject | None] = ContextVar("id_token_subject", default=None)
+
 
 class AuthenticatedUser:
     """The signed-in user handed to Authlib at the authorization endpoint."""
 
-    def __init__(self, user: UserRecord, auth_time: float) -> None:
+    def __init__(self, user: UserRecord, auth_time: float, sid: str | None = None) -> None:
         self.user = user
         self.auth_time = auth_time
+        self.sid = sid
 
     def get_user_id(self) -> str:
         return self.user.id
@@ -109,6 +116,8 @@ class AuthorizationCodeGrant(IssuesToSubject, grants.AuthorizationCodeGrant):  #
             code_challenge_method=data["code_challenge_method"],
             auth_time=signed_in.auth_time,
             expires_at=now + self.server.settings.lifetimes.authorization_code,
+            sid=signed_in.sid,
+            claims=getattr(request, "requested_claims", None),
         )
         Bridge.call(self.server.store.codes.save, code, record)
 
@@ -117,8 +126,15 @@ class AuthorizationCodeGrant(IssuesToSubject, grants.AuthorizationCodeGrant):  #
         found = Bridge.call(self.server.store.codes.consume, code, client.client_id, now)
         if found is None:
             return None
-        record, user = found
-        self.request.subject = TokenSubject(user, record.grant_id, record.auth_time)
+        record, user, session_expires_at = found
+        self.request.subject = TokenSubject(
+            user,
+            record.grant_id,
+            record.auth_time,
+            sid=record.sid,
+            claims=record.claims,
+            session_expires_at=session_expires_at,
+        )
         return record
 
     def delete_authorization_code(self, authorization_code: Any) -> None:
@@ -160,12 +176,33 @@ class SageOpenIDCode(OpenIDCode):  # type: ignore[misc]
             "exp": now + self.server.settings.lifetimes.id_token,
         }
 
+    def encode_id_token(self, token: dict[str, Any], request: Any) -> Any:
+        """Authlib's, with `sid` (Back-Channel Logout §2.4) when the grant came from a browser
+        session, and the claims the `claims` parameter asked for (OIDC Core §5.5)."""
+        subject = getattr(request, "subject", None)
+        reset = _SUBJECT.set(subject if isinstance(subject, TokenSubject) else None)
+        try:
+            return super().encode_id_token(token, request)
+        finally:
+            _SUBJECT.reset(reset)
+
+    def get_compatible_claims(self, request: Any) -> dict[str, Any]:
+        claims: dict[str, Any] = super().get_compatible_claims(request)
+        subject = _SUBJECT.get()
+        if subject is not None and subject.sid:
+            claims["sid"] = subject.sid
+        return claims
+
     def generate_user_info(self, user: UserRecord, scope: str) -> dict[str, Any]:
         scopes = set(scope.split())
+        subject = _SUBJECT.get()
+        extra = subject.claims.id_token if subject and subject.claims else frozenset()
+        wanted = scopes | scopes_for(extra)
         # The customer accounts cost a store read: only when the claim was asked for.
         accounts = (
             Bridge.call(self.server.store.customers.accounts_of, user.id)
-            if REFERENCING in scopes
+            if REFERENCING in wanted
             else None
         )
-        return user_claims(user, scopes, accounts)
+        claims = user_claims(user, wanted, accounts)
+        return released(claims, scopes, extra) if extra else claims

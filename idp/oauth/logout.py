@@ -36,9 +36,13 @@ REVOKE_GRANTS = "revoke_grants"
 
 def needs_confirmation(request: EndSessionRequest, signed_in_user_id: str | None) -> bool:
     """Ask before signing the browser out unless a valid `id_token_hint` names the signed-in
-    user: a bare logout link could be planted by anyone (§6, denial of service)."""
+    user: a bare logout link could be planted by anyone (§6, denial of service). A third-party
+    client's request is always confirmed; first-party clients may skip it."""
     if signed_in_user_id is None:
         return False  # no browser session to end
+    client: ClientRecord | None = request.client
+    if client is not None and not client.first_party:
+        return True  # a third party's logout link: the user confirms before leaving (issue 15)
     claims = request.id_token_claims
     return claims is None or claims.get("sub") != signed_in_user_id
 

@@ -44,6 +44,11 @@ log = logging.getLogger("sageid.refresh")
 PAIR_MEMBERS = ("token_type", "access_token", "expires_in", "refresh_token", "scope")
 
 
+def _subject(state: RefreshTokenState) -> TokenSubject:
+    grant = state.grant
+    return TokenSubject(state.user, grant.id, grant.auth_time, sid=grant.sid, claims=grant.claims)
+
+
 @dataclass(frozen=True)
 class PresentedRefreshToken:
     """The token as presented; what it stands for is read in the rotation transaction."""
@@ -104,7 +109,7 @@ class RefreshTokenGrant(grants.RefreshTokenGrant):  # type: ignore[misc]
                 audit.observe(rotation.audited)
         if state is None or rotation.outcome not in (Outcome.ROTATED, Outcome.REPLAYED):
             raise InvalidGrantError("The refresh token is invalid, expired or revoked.")
-        self.request.subject = TokenSubject(state.user, state.grant.id, state.grant.auth_time)
+        self.request.subject = _subject(state)
         if rotation.outcome is Outcome.REPLAYED:
             assert state.successor is not None
             try:
@@ -128,7 +133,7 @@ class RefreshTokenGrant(grants.RefreshTokenGrant):  # type: ignore[misc]
         event loop: plain computation, no I/O). Raises `invalid_scope` for a widened scope,
         and then nothing is written."""
         super()._validate_token_scope(state)
-        subject = TokenSubject(state.user, state.grant.id, state.grant.auth_time)
+        subject = _subject(state)
         token: dict[str, Any] = super().issue_token(subject, state)
         self._token = token
         pair = {key: token[key] for key in PAIR_MEMBERS if key in token}

@@ -10,7 +10,11 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
-from authlib.oauth2.rfc6749 import AuthorizationServer
+from authlib.oauth2.rfc6749 import (
+    AuthorizationServer,
+    InvalidClientError,
+    InvalidRequestError,
+)
 from authlib.oauth2.rfc9207 import IssuerParameter
 from starlette.responses import Response
 
@@ -29,7 +33,7 @@ from idp.oauth.tokens import AccessTokenGenerator, TokenSubject
 from idp.settings import Settings
 from idp.store import Store
 from idp.store.records import ClientRecord, GrantRecord, sha256_hex
-from shared.scopes import ALL_SCOPES
+from shared.scopes import ALL_SCOPES, OFFLINE_ACCESS
 
 # One encoder for every response: `json.dumps` with options builds a new one per call.
 COMPACT_JSON = json.JSONEncoder(separators=(",", ":"))
@@ -61,6 +65,27 @@ class OAuthResult:
             for name, value in self.headers
         ]
         return response
+
+
+class ClientAuthenticationFailed(InvalidClientError):  # type: ignore[misc]
+    """`invalid_client` without Authlib's Python list of methods, and with the `realm` of the
+    `Basic` challenge (RFC 7617 §2 makes it required)."""
+
+    def __init__(self, status_code: int) -> None:
+        super().__init__(
+            status_code=status_code,
+            description="Client authentication failed: unknown client, wrong secret, or an "
+            "authentication method this client is not registered for.",
+        )
+
+    def get_headers(self) -> list[tuple[str, str]]:
+        headers: list[tuple[str, str]] = super().get_headers()
+        return [
+            (name, value.replace("Basic ", 'Basic realm="sageid", ', 1))
+            if name == "WWW-Authenticate"
+            else (name, value)
+            for name, value in headers
+        ]
 
 
 class Issuer(IssuerParameter):  # type: ignore[misc]
@@ -97,6 +122,20 @@ class SageAuthorizationServer(AuthorizationServer):  # type: ignore[misc]
         """What discovery advertises: computed from the registered grants."""
         return [cls.GRANT_TYPE for cls, _ in self._token_grants]
 
+    def authenticate_client(self, request: Any, methods: list[str], endpoint: str = "token") -> Any:
+        """Authlib's, refusing two authentication methods at once (RFC 6749 §2.3: a client MUST
+        NOT use more than one), and saying a failure in plain words, with a `realm`."""
+        if request.form.get("client_secret") and str(
+            request.headers.get("authorization", "")
+        ).lower().startswith("basic "):
+            raise InvalidRequestError(
+                "The client authenticated twice (HTTP Basic and client_secret): use one method."
+            )
+        try:
+            return super().authenticate_client(request, methods, endpoint)
+        except InvalidClientError as error:
+            raise ClientAuthenticationFailed(error.status_code) from error
+
     def query_client(self, client_id: str) -> ClientRecord | None:
         return self.store.client_cache.get(client_id)
 
@@ -105,14 +144,22 @@ class SageAuthorizationServer(AuthorizationServer):  # type: ignore[misc]
         if not isinstance(subject, TokenSubject):
             return  # client credentials: the JWT is self-contained, nothing to write
         now = self.clock.now()
+        scope = token.get("scope", "")
+        expires_at = subject.auth_time + self.settings.lifetimes.refresh_token
+        if subject.session_expires_at is not None and OFFLINE_ACCESS not in scope.split():
+            # OIDC Core §11: without `offline_access` the grant ends with its browser session
+            # (at its expiry here; logout and password reset revoke it sooner).
+            expires_at = min(expires_at, subject.session_expires_at)
         grant = GrantRecord(
             id=subject.grant_id,
             user_id=subject.user.id,
             client_id=request.client.client_id,
-            scope=token.get("scope", ""),
+            scope=scope,
             auth_time=subject.auth_time,
-            expires_at=subject.auth_time + self.settings.lifetimes.refresh_token,
+            expires_at=expires_at,
             revoked_at=None,
+            sid=subject.sid,
+            claims=subject.claims,
         )
         refresh = token.get("refresh_token")
         Bridge.call(

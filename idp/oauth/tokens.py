@@ -16,6 +16,7 @@ from authlib.oauth2.rfc9068 import JWTBearerTokenGenerator
 from joserfc.jws import JWSRegistry
 from joserfc.util import json_b64encode, urlsafe_b64encode
 
+from idp.domain.claims_request import RequestedClaims
 from idp.keys import KeyRing
 from idp.settings import Settings
 from idp.store.records import ClientRecord, UserRecord
@@ -24,6 +25,9 @@ from shared.scopes import EDI, OPENID
 # A private claim linking an access token to its grant, so revoking the grant (logout, refresh
 # token reuse, code replay) deactivates the token at userinfo, introspection and the API.
 GRANT_CLAIM = "grant_id"
+# Claims asked for userinfo by name (the `claims` parameter), carried by the token itself so
+# that userinfo stays one store read; only present when the parameter was used.
+USERINFO_CLAIMS_CLAIM = "userinfo_claims"
 
 
 @dataclass(frozen=True)
@@ -31,6 +35,10 @@ class TokenSubject:
     user: UserRecord
     grant_id: str
     auth_time: float
+    sid: str | None = None  # the browser session signed in (OIDC `sid`), if any
+    claims: RequestedClaims | None = None  # the `claims` request parameter (OIDC Core §5.5)
+    # A grant without `offline_access` ends with its browser session (issue 15).
+    session_expires_at: float | None = None
 
     def get_user_id(self) -> str:
         return self.user.id
@@ -105,4 +113,11 @@ class AccessTokenGenerator(JWTBearerTokenGenerator):  # type: ignore[misc]
     def get_extra_claims(
         self, client: Any, grant_type: str, user: Any, scope: str
     ) -> dict[str, Any]:
-        return {GRANT_CLAIM: user.grant_id} if isinstance(user, TokenSubject) else {}
+        if not isinstance(user, TokenSubject):
+            return {}
+        if user.claims is not None and user.claims.userinfo:
+            return {
+                GRANT_CLAIM: user.grant_id,
+                USERINFO_CLAIMS_CLAIM: sorted(user.claims.userinfo),
+            }
+        return {GRANT_CLAIM: user.grant_id}

@@ -13,6 +13,7 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
 from idp import audit
+from idp.accounts.sessions_ended import user_signed_out_everywhere
 from idp.accounts.throttling import client_ip
 from idp.audit import Kind
 from idp.context import context
@@ -130,14 +131,16 @@ async def remove_member(request: Request) -> Response:
     if isinstance(found, Response):
         return found
     portal, code = found
+    ctx = context(request)
     member_id = first(form, "member_id")
-    refusal = await context(request).store.members.remove(
-        code, actor_id=portal.user.id, member_id=member_id
-    )
+    refusal = await ctx.store.members.remove(code, actor_id=portal.user.id, member_id=member_id)
     # Access ends at once: the portal and the API read memberships on every request.
     if refusal is None:
         detail = {"customer_code": code}
         await _audited(request, Kind.MEMBER_REMOVED, portal.user.id, member_id, detail)
+        # Their tokens say they belong to this customer: every sign-in of theirs ends, and
+        # the clients are told (Back-Channel Logout).
+        await user_signed_out_everywhere(ctx, member_id, ctx.clock.now())
     return _after(code, refusal, "member_removed")
 
 

@@ -33,6 +33,9 @@ class ClientRepository:
         auth_method: str = "client_secret_basic",
         secret: str | None = None,
         id_token_alg: str = "RS256",
+        backchannel_logout_uri: str | None = None,
+        backchannel_logout_session_required: bool = False,
+        web_origins: Sequence[str] = (),
     ) -> tuple[ClientRecord, str | None]:
         """Register a client; returns it and, for a confidential client, its secret (shown
         once: only its hash is kept). ID tokens are RS256 unless the client registers ES256
@@ -49,6 +52,9 @@ class ClientRepository:
             "scope": scope,
             "first_party": first_party,
             "id_token_signed_response_alg": id_token_alg,
+            "backchannel_logout_uri": backchannel_logout_uri,
+            "backchannel_logout_session_required": backchannel_logout_session_required,
+            "web_origins": list(web_origins),
             "created_at": now,
             "updated_at": now,
         }
@@ -86,12 +92,18 @@ class ClientCache:
         self.repository = repository
         self._clients: dict[str, ClientRecord] = {}
         self._fingerprint: tuple[int, float] | None = None
+        self._web_origins: frozenset[str] = frozenset()
 
     def get(self, client_id: str) -> ClientRecord | None:
         return self._clients.get(client_id)
+
+    def web_origins(self) -> frozenset[str]:
+        """Every origin a client registered for CORS (`clients add --web-origin`)."""
+        return self._web_origins
 
     async def refresh(self) -> None:
         fingerprint = await self.repository.fingerprint()
         if fingerprint != self._fingerprint:
             self._clients = {c.client_id: c for c in await self.repository.all()}
+            self._web_origins = frozenset(o for c in self._clients.values() for o in c.web_origins)
             self._fingerprint = fingerprint

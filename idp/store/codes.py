@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import and_, insert, select, update
 
+from idp.domain.claims_request import RequestedClaims
 from idp.store.database import Database
 from idp.store.records import AuthorizationCodeRecord, UserRecord, sha256_hex, user_from_row
-from idp.store.tables import AuthorizationCode, Grant, User
+from idp.store.tables import AuthorizationCode, BrowserSession, Grant, User
 
 codes = AuthorizationCode.__table__  # type: ignore[attr-defined]
 grants = Grant.__table__  # type: ignore[attr-defined]
 users = User.__table__  # type: ignore[attr-defined]
+sessions = BrowserSession.__table__  # type: ignore[attr-defined]
 
 
 class CodeRepository:
@@ -32,15 +34,18 @@ class CodeRepository:
                     code_challenge_method=record.code_challenge_method,
                     auth_time=record.auth_time,
                     expires_at=record.expires_at,
+                    sid=record.sid,
+                    claims=record.claims.to_json() if record.claims else None,
                 )
             )
 
     async def consume(
         self, code: str, client_id: str, now: float
-    ) -> tuple[AuthorizationCodeRecord, UserRecord] | None:
-        """Mark the code used and return it with its user, in one transaction; None when it is
-        unknown, expired, issued to another client, or already used. A second use revokes the
-        grant the first use created (RFC 6749 §4.1.2)."""
+    ) -> tuple[AuthorizationCodeRecord, UserRecord, float | None] | None:
+        """Mark the code used and return it with its user and when its browser session ends
+        (or ended), in one transaction; None when it is unknown, expired, issued to another
+        client, or already used. A second use revokes the grant the first use created (RFC
+        6749 §4.1.2)."""
         code_hash = sha256_hex(code)
         async with self.db.write() as c:
             row = (
@@ -72,7 +77,19 @@ class CodeRepository:
                 return None
             if row.expires_at <= now:
                 return None
-            user = (await c.execute(select(users).where(users.c.id == row.user_id))).first()
+            user = (
+                await c.execute(
+                    select(
+                        users,
+                        sessions.c.expires_at.label("session_expires_at"),
+                        sessions.c.ended_at.label("session_ended_at"),
+                    )
+                    .outerjoin(
+                        sessions, and_(sessions.c.sid == row.sid, sessions.c.sid.is_not(None))
+                    )
+                    .where(users.c.id == row.user_id)
+                )
+            ).first()
         if user is None:
             return None
         record = AuthorizationCodeRecord(
@@ -86,5 +103,10 @@ class CodeRepository:
             code_challenge_method=row.code_challenge_method,
             auth_time=row.auth_time,
             expires_at=row.expires_at,
+            sid=row.sid,
+            claims=RequestedClaims.from_json(row.claims),
         )
-        return record, user_from_row(user)
+        session_ends = user.session_ended_at or user.session_expires_at
+        if row.sid is not None and session_ends is None:
+            session_ends = now  # a session that no longer exists
+        return record, user_from_row(user), session_ends

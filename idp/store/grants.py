@@ -19,10 +19,12 @@ from sqlalchemy.sql.elements import ColumnElement
 
 from idp.audit import AuditEvent, Kind, client_actor
 from idp.audit import Outcome as AuditOutcome
+from idp.domain.claims_request import RequestedClaims
 from idp.store.audit import ADD_EVENT
 from idp.store.database import Database, Statements
 from idp.store.records import GrantRecord, UserRecord, user_from_row
 from idp.store.tables import Grant, RefreshToken, RevokedToken, User
+from shared.scopes import OFFLINE_ACCESS
 
 grants = Grant.__table__  # type: ignore[attr-defined]
 refresh_tokens = RefreshToken.__table__  # type: ignore[attr-defined]
@@ -49,6 +51,8 @@ def grant_from_row(row: object) -> GrantRecord:
         auth_time=row.auth_time,  # type: ignore[attr-defined]
         expires_at=row.expires_at,  # type: ignore[attr-defined]
         revoked_at=row.revoked_at,  # type: ignore[attr-defined]
+        sid=row.sid,  # type: ignore[attr-defined]
+        claims=RequestedClaims.from_json(row.claims),  # type: ignore[attr-defined]
     )
 
 
@@ -119,6 +123,8 @@ _STATE = (
         grants.c.auth_time,
         grants.c.expires_at,
         grants.c.revoked_at,
+        grants.c.sid,
+        grants.c.claims.label("grant_claims"),
         users,
     )
     .join(grants, grants.c.id == refresh_tokens.c.grant_id)
@@ -164,6 +170,8 @@ def _state_from_row(row: Any) -> RefreshTokenState | None:
         auth_time=row.auth_time,
         expires_at=row.expires_at,
         revoked_at=row.revoked_at,
+        sid=row.sid,
+        claims=RequestedClaims.from_json(row.grant_claims),
     )
     return RefreshTokenState(
         token_hash=row.token_hash,
@@ -199,6 +207,8 @@ class GrantRepository:
                     created_at=now,
                     expires_at=grant.expires_at,
                     revoked_at=None,
+                    sid=grant.sid,
+                    claims=grant.claims.to_json() if grant.claims else None,
                 )
             )
             if refresh_token_hash is not None:
@@ -299,6 +309,44 @@ class GrantRepository:
         async with self.db.write() as c:
             result = await c.execute(query.values(revoked_at=now))
         return int(result.rowcount)
+
+    async def end_with_sessions(self, sids: list[str], now: float) -> list[tuple[str, str, str]]:
+        """Browser sessions ended (OIDC Core §11): their grants without `offline_access` are
+        revoked, and every client they signed into (`client_id`, `user_id`, `sid`) is returned,
+        to be told (back-channel logout)."""
+        if not sids:
+            return []
+        signed_in = (
+            select(grants.c.client_id, grants.c.user_id, grants.c.sid)
+            .where(grants.c.sid.in_(sids), grants.c.revoked_at.is_(None))
+            .distinct()
+        )
+        bound = update(grants).where(
+            grants.c.sid.in_(sids),
+            grants.c.revoked_at.is_(None),
+            # Scopes are space-separated names: `offline_access` cannot be part of another.
+            ~grants.c.scope.contains(OFFLINE_ACCESS, autoescape=True),
+        )
+        async with self.db.write() as c:
+            rows = (await c.execute(signed_in)).all()
+            await c.execute(bound.values(revoked_at=now))
+        return [(r.client_id, r.user_id, r.sid) for r in rows]
+
+    async def live_sign_ins(self, user_id: str, now: float) -> list[tuple[str, str | None]]:
+        """The clients (`client_id`, `sid`) a user has live grants with: who to tell when an
+        administrator or a password reset ends them all."""
+        query = (
+            select(grants.c.client_id, grants.c.sid)
+            .where(
+                grants.c.user_id == user_id,
+                grants.c.revoked_at.is_(None),
+                grants.c.expires_at > now,
+            )
+            .distinct()
+        )
+        async with self.db.read() as c:
+            rows = (await c.execute(query)).all()
+        return [(r.client_id, r.sid) for r in rows]
 
     async def deny_access_token(
         self, jti: str, expires_at: float, now: float, audited: AuditEvent | None = None

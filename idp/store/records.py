@@ -9,6 +9,7 @@ import hmac
 from dataclasses import dataclass, field
 from typing import Any
 
+from idp.domain.claims_request import RequestedClaims
 from idp.domain.redirects import redirect_uri_matches
 from shared.scopes import DEVICE_CODE_GRANT
 
@@ -45,6 +46,9 @@ class ClientRecord:
     first_party: bool
     id_token_signed_response_alg: str = "RS256"
     secret_hash: str | None = field(default=None, repr=False)
+    backchannel_logout_uri: str | None = None
+    backchannel_logout_session_required: bool = False
+    web_origins: tuple[str, ...] = ()
 
     @property
     def is_public(self) -> bool:
@@ -106,6 +110,8 @@ class AuthorizationCodeRecord:
     code_challenge_method: str
     auth_time: float
     expires_at: float
+    sid: str | None = None
+    claims: RequestedClaims | None = None
 
     def get_redirect_uri(self) -> str:
         return self.redirect_uri
@@ -135,6 +141,8 @@ class GrantRecord:
     auth_time: float
     expires_at: float
     revoked_at: float | None
+    sid: str | None = None
+    claims: RequestedClaims | None = None
 
 
 @dataclass(frozen=True)
@@ -144,6 +152,7 @@ class SessionRecord:
     user: UserRecord
     auth_time: float
     expires_at: float
+    sid: str | None = None  # the public session id (OIDC `sid`)
 
 
 def client_from_row(row: Any) -> ClientRecord:
@@ -158,6 +167,11 @@ def client_from_row(row: Any) -> ClientRecord:
         first_party=bool(row.first_party),
         id_token_signed_response_alg=row.id_token_signed_response_alg,
         secret_hash=row.secret_hash,
+        backchannel_logout_uri=getattr(row, "backchannel_logout_uri", None),
+        backchannel_logout_session_required=bool(
+            getattr(row, "backchannel_logout_session_required", False)
+        ),
+        web_origins=tuple(getattr(row, "web_origins", None) or ()),
     )
 
 

@@ -25,6 +25,7 @@ class SessionRepository:
             await c.execute(
                 insert(sessions).values(
                     id_hash=sha256_hex(session_id),
+                    sid=secrets.token_urlsafe(16),
                     user_id=user_id,
                     auth_time=now,
                     created_at=now,
@@ -35,7 +36,7 @@ class SessionRepository:
 
     async def get(self, session_id: str, now: float) -> SessionRecord | None:
         query = (
-            select(users, sessions.c.auth_time, sessions.c.expires_at)
+            select(users, sessions.c.auth_time, sessions.c.expires_at, sessions.c.sid)
             .join(sessions, sessions.c.user_id == users.c.id)
             .where(
                 sessions.c.id_hash == sha256_hex(session_id),
@@ -48,20 +49,32 @@ class SessionRepository:
         if row is None:
             return None
         return SessionRecord(
-            user=user_from_row(row), auth_time=row.auth_time, expires_at=row.expires_at
+            user=user_from_row(row), auth_time=row.auth_time, expires_at=row.expires_at, sid=row.sid
         )
 
-    async def end(self, session_id: str, now: float) -> None:
+    async def end(self, session_id: str, now: float) -> str | None:
+        """End a session; its `sid` if it was live (to end what hangs off it)."""
         async with self.db.write() as c:
-            await c.execute(
-                update(sessions)
-                .where(sessions.c.id_hash == sha256_hex(session_id), sessions.c.ended_at.is_(None))
-                .values(ended_at=now)
-            )
+            row = (
+                await c.execute(
+                    update(sessions)
+                    .where(
+                        sessions.c.id_hash == sha256_hex(session_id),
+                        sessions.c.ended_at.is_(None),
+                    )
+                    .values(ended_at=now)
+                    .returning(sessions.c.sid, sessions.c.expires_at)
+                )
+            ).first()
+        return row.sid if row is not None and row.expires_at > now else None
 
-    async def end_for_user(self, user_id: str, now: float, *, keep: str | None = None) -> None:
+    async def end_for_user(self, user_id: str, now: float, *, keep: str | None = None) -> list[str]:
+        """End every session of a user (but `keep`); the `sid`s of those that were live."""
         query = update(sessions).where(sessions.c.user_id == user_id, sessions.c.ended_at.is_(None))
         if keep is not None:
             query = query.where(sessions.c.id_hash != sha256_hex(keep))
         async with self.db.write() as c:
-            await c.execute(query.values(ended_at=now))
+            rows = await c.execute(
+                query.values(ended_at=now).returning(sessions.c.sid, sessions.c.expires_at)
+            )
+            return [r.sid for r in rows if r.sid and r.expires_at > now]

@@ -41,6 +41,10 @@ class Client(SQLModel, table=True):
     id_token_signed_response_alg: str = Field(default="RS256", max_length=10)
     created_at: float
     updated_at: float
+    # OpenID Connect Back-Channel Logout 1.0 and CORS (issue 15).
+    backchannel_logout_uri: str | None = Field(default=None, max_length=2000)
+    backchannel_logout_session_required: bool = False
+    web_origins: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
 
 
 class AuthorizationCode(SQLModel, table=True):
@@ -58,6 +62,8 @@ class AuthorizationCode(SQLModel, table=True):
     auth_time: float
     expires_at: float
     consumed_at: float | None = None
+    sid: str | None = Field(default=None, max_length=64)  # the browser session signed in
+    claims: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON, nullable=True))
 
 
 class Grant(SQLModel, table=True):
@@ -72,6 +78,10 @@ class Grant(SQLModel, table=True):
     created_at: float
     expires_at: float  # auth_time + 30 days, never extended
     revoked_at: float | None = None
+    # The browser session it came from: without `offline_access` the grant ends with it.
+    sid: str | None = Field(default=None, index=True, max_length=64)
+    # The `claims` request parameter (OIDC Core §5.5): names for `id_token` and `userinfo`.
+    claims: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON, nullable=True))
 
 
 class RefreshToken(SQLModel, table=True):
@@ -110,6 +120,8 @@ class BrowserSession(SQLModel, table=True):
     created_at: float
     expires_at: float
     ended_at: float | None = None
+    # The public session id (OIDC `sid`, in ID tokens and logout tokens); never the cookie.
+    sid: str | None = Field(default=None, unique=True, index=True, max_length=64)
 
 
 class DeviceCode(SQLModel, table=True):

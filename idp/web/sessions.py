@@ -6,6 +6,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from idp import audit
+from idp.accounts.sessions_ended import sessions_ended
 from idp.audit import Kind
 from idp.context import context
 from idp.store.records import SessionRecord
@@ -34,8 +35,9 @@ async def start_session(request: Request, response: Response, user_id: str) -> N
     ctx = context(request)
     name = cookie_name(ctx.settings.secure_cookies)
     now = ctx.clock.now()
-    if previous := request.cookies.get(name):
-        await ctx.store.sessions.end(previous, now)
+    previous = request.cookies.get(name)
+    if previous and (sid := await ctx.store.sessions.end(previous, now)):
+        await sessions_ended(ctx, [sid], now)
     lifetime = ctx.settings.lifetimes.browser_session
     session_id = await ctx.store.sessions.create(user_id, now=now, lifetime=lifetime)
     response.set_cookie(
@@ -56,7 +58,8 @@ async def end_session(request: Request, response: Response, client_id: str | Non
     if session_id := request.cookies.get(name):
         session = await current_session(request)
         now = ctx.clock.now()
-        await ctx.store.sessions.end(session_id, now)
+        if sid := await ctx.store.sessions.end(session_id, now):
+            await sessions_ended(ctx, [sid], now)
         if session is not None:
             user_id = session.user.id
             await audit.record(

@@ -314,3 +314,40 @@ async def test_defining_profiles_and_assigning_them_in_advance(
         client, admin, f"{admin}/assignments", email="nouvelle", profile_id=banking.id
     )
     assert invalid.headers["location"] == f"{admin}?error=email_invalid"
+
+
+async def test_removing_a_member_ends_their_sign_ins(
+    client: httpx.AsyncClient, edi: Edi, paul_administers: str
+) -> None:
+    """Issue 15: their tokens name the customer account, so every grant and browser session
+    of theirs ends (and clients with a back-channel logout URI are told)."""
+    from idp.store.grants import grants
+    from idp.store.records import GrantRecord
+    from idp.store.sessions import sessions
+
+    now = edi.ctx.clock.now()
+    grant = GrantRecord(
+        id=str(uuid.uuid4()),
+        user_id=edi.lea,
+        client_id="desktop-test",
+        scope="openid offline_access referencing",
+        auth_time=now,
+        expires_at=now + 3600,
+        revoked_at=None,
+    )
+    await edi.ctx.store.grants.create(grant, refresh_token_hash=None, now=now)
+    await edi.ctx.store.sessions.create(edi.lea, now=now, lifetime=3600)
+    admin = paul_administers
+    response = await _post(client, admin, f"{admin}/members/remove", member_id=edi.lea)
+    assert response.headers["location"] == f"{admin}?done=member_removed"
+    async with edi.ctx.store.db.read() as c:
+        revoked = (await c.execute(grants.select().where(grants.c.id == grant.id))).one()
+        live = (
+            await c.execute(
+                sessions.select().where(
+                    sessions.c.user_id == edi.lea, sessions.c.ended_at.is_(None)
+                )
+            )
+        ).all()
+    assert revoked.revoked_at is not None
+    assert live == []

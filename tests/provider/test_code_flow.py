@@ -118,12 +118,24 @@ async def test_userinfo_releases_claims_by_scope(client: httpx.AsyncClient, seed
 
 
 async def test_userinfo_refuses_bad_tokens(client: httpx.AsyncClient, seeded: Seeded) -> None:
-    for header in [None, "Basic abc", "Bearer", "Bearer not-a-jwt", "Bearer a.b.c"]:
-        headers = {"Authorization": header} if header else {}
-        response = await client.get("/userinfo", headers=headers)
+    for header in ["Bearer not-a-jwt", "Bearer a.b.c"]:
+        response = await client.get("/userinfo", headers={"Authorization": header})
         assert response.status_code == 401, header
         assert response.headers["www-authenticate"].startswith("Bearer")
         assert response.json()["error"] == "invalid_token"
+
+
+async def test_userinfo_without_a_token_gets_a_bare_challenge(
+    client: httpx.AsyncClient, seeded: Seeded
+) -> None:
+    """RFC 6750 §3.1: no token at all, no error code."""
+    for header in [None, "Basic abc", "Bearer"]:
+        headers = {"Authorization": header} if header else {}
+        response = await client.get("/userinfo", headers=headers)
+        assert response.status_code == 401, header
+        assert response.headers["www-authenticate"] == 'Bearer realm="userinfo"'
+        assert "error" not in response.headers["www-authenticate"]
+        assert response.content == b""
 
 
 async def test_login_hint_of_an_unknown_email_opens_the_create_page(
