@@ -76,8 +76,7 @@ def _sign_in(page: Page, server: LiveServer, app: FormPostApp, challenge: str) -
         "login_hint": EMAIL,
         "ui_locales": "en",
     }
-    page.goto(f"{server.url}/authorize?{urlencode(params)}")
-    page.get_by_role("button", name="Continue").click()
+    page.goto(f"{server.url}/authorize?{urlencode(params)}")  # login_hint: the password page
     page.get_by_label("Password").fill(PASSWORD)
     page.get_by_role("button", name="Sign in").click()
 
