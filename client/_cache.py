@@ -52,7 +52,8 @@ class TokenCache:
     Reads need no lock (writes are atomic renames). Writes, and any read-refresh-write
     sequence (see `locked`), hold an OS file lock shared by all processes of the user.
     `protection` defaults to `select_protection`: the OS keyring, else the explicit
-    fallbacks (`SAGEID_CACHE_PASSPHRASE`, `insecure_storage`), else `KeyringUnavailable`.
+    fallbacks (`SAGEID_CACHE_PASSPHRASE`, `insecure_storage`), else `KeyringUnavailable`;
+    `warn_fallback=False` keeps a fallback out of the warnings (said once elsewhere).
     """
 
     def __init__(
@@ -66,12 +67,14 @@ class TokenCache:
         keyring_timeout: float = DEFAULT_KEYRING_TIMEOUT,
         clock: Clock | None = None,
         lock_timeout: float = 60.0,
+        warn_fallback: bool = True,
     ) -> None:
         self.directory = directory if directory is not None else default_cache_directory()
         self.path = self.directory / CACHE_FILE_NAME
         self.clock: Clock = clock if clock is not None else SystemClock()
         self._protection = protection
         self._selection = (insecure_storage, passphrase, environ, keyring_timeout)
+        self._warn_fallback = warn_fallback
         self._lock = filelock.FileLock(
             self.directory / LOCK_FILE_NAME, timeout=lock_timeout, mode=0o600
         )
@@ -87,6 +90,7 @@ class TokenCache:
                 passphrase=passphrase,
                 environ=environ,
                 keyring_timeout=timeout,
+                warn=self._warn_fallback,
             )
         return self._protection
 
@@ -176,6 +180,16 @@ class TokenCache:
             return self._read_all()
         except CacheCorrupted:
             return []  # Already moved aside and logged; the write starts a fresh file.
+
+    def delete(self) -> bool:
+        """Delete the cache file, whatever protects it (even a key no longer at hand);
+        return whether there was one. Its keyring entry, if any, is left for the next file."""
+        with self.locked():
+            try:
+                self.path.unlink()
+            except FileNotFoundError:
+                return False
+            return True
 
     def store(self, entry: CacheEntry) -> None:
         """Insert or replace the entry for its issuer + client + account."""

@@ -41,11 +41,13 @@ def select_protection(
     passphrase: str | None = None,
     environ: Mapping[str, str] | None = None,
     keyring_timeout: float = DEFAULT_KEYRING_TIMEOUT,
+    warn: bool = True,
 ) -> CacheProtection:
     """Choose the keyring if it answers; otherwise only an explicit fallback, said loudly.
 
     Order: OS keyring → passphrase (`passphrase`, else `SAGEID_CACHE_PASSPHRASE` from
     `environ`, default `os.environ`) → plaintext if `insecure_storage` → `KeyringUnavailable`.
+    A fallback is logged as a warning unless `warn` is false (the CLI says it once, at login).
     """
     protection = KeyringProtection(username, timeout=keyring_timeout)
     reason = protection.probe()
@@ -53,16 +55,17 @@ def select_protection(
         return protection
     if passphrase is None:
         passphrase = (os.environ if environ is None else environ).get(PASSPHRASE_ENV) or None
+    log = logger.warning if warn else logger.debug
     if passphrase is not None:
-        logger.warning(
+        log(
             "No usable OS keyring (%s): the token cache is encrypted with a key derived from %s.",
             reason,
             PASSPHRASE_ENV,
         )
         return PassphraseProtection(passphrase)
     if insecure_storage:
-        logger.warning(
-            "WARNING: no usable OS keyring (%s) and insecure storage was requested: "
+        log(
+            "No usable OS keyring (%s) and insecure storage was requested: "
             "tokens will be stored UNENCRYPTED on disk. Anyone who can read your files can "
             "act as you for up to 30 days.",
             reason,

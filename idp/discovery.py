@@ -47,6 +47,9 @@ def provider_metadata(settings: Settings, server: SageAuthorizationServer) -> di
         "claims_locales_supported": list(SUPPORTED_LOCALES),
         "prompt_values_supported": PROMPT_VALUES,
         "authorization_response_iss_parameter_supported": True,
+        # Not a registered name: how long a sign-in lasts (refresh tokens end this many
+        # seconds after the sign-in, never extended), so clients can tell their users.
+        "refresh_token_lifetime": settings.lifetimes.refresh_token,
     }
     for name, (key, path) in OPTIONAL_ENDPOINTS.items():
         if name in server._endpoints:

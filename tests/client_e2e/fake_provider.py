@@ -119,6 +119,7 @@ class FakeProvider:
                 "revocation_endpoint": f"{base}/revoke",
                 "end_session_endpoint": f"{base}/logout",
                 "authorization_response_iss_parameter_supported": True,
+                "refresh_token_lifetime": 30 * 86_400,
             },
         )
 
