@@ -19,6 +19,7 @@ from ._clock import Clock
 from ._entry import CacheEntry
 from ._exceptions import IdTokenError, OAuthError, SageIDError, SignInRequired
 from ._http import Backoff, retry_unsent
+from ._i18n import _
 from ._tokens import TokenResponse, refresh_token_grant, request_token
 
 if TYPE_CHECKING:
@@ -115,7 +116,7 @@ class Session:
             refresh_token = entry.usable_refresh_token(now)
             if refresh_token is None:
                 self._forget(entry)
-                raise SignInRequired("the sign-in has expired (30 days); please sign in again")
+                raise SignInRequired(_("the sign-in has expired; please sign in again"))
             try:
                 response = retry_unsent(
                     lambda: self._refresh(refresh_token), self._backoff, self._sleep
@@ -125,7 +126,7 @@ class Session:
                     raise
                 self._forget(entry)
                 raise SignInRequired(
-                    "the provider ended this sign-in; please sign in again"
+                    _("the provider ended this sign-in; please sign in again")
                 ) from error
             refreshed = entry.refreshed(response, self._refreshed_claims(entry, response))
             self.cache.store(refreshed)
@@ -141,7 +142,7 @@ class Session:
             refresh_token = entry.usable_refresh_token(self.cache.clock.now())
             if refresh_token is None:
                 self._forget(entry)
-                raise SignInRequired("the sign-in has expired; please sign in again")
+                raise SignInRequired(_("the sign-in has expired; please sign in again"))
             try:
                 response = refresh(refresh_token)
             except OAuthError as error:
@@ -149,7 +150,7 @@ class Session:
                     raise
                 self._forget(entry)
                 raise SignInRequired(
-                    "the provider ended this sign-in; please sign in again"
+                    _("the provider ended this sign-in; please sign in again")
                 ) from error
             if response.refresh_token:
                 self.cache.store(replace(entry, refresh_token=response.refresh_token))

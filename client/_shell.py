@@ -96,6 +96,7 @@ class App:
         self._out: Console | None = None
         self._err: Console | None = None
         set_language(messages_language(runtime.environ))
+        ctx.call_on_close(lambda: set_language("en"))  # The library's default, after us.
 
     @property
     def options(self) -> dict[str, Any]:
