@@ -17,7 +17,14 @@ from typing import TYPE_CHECKING, Any
 from ._cache import TokenCache
 from ._clock import Clock
 from ._entry import CacheEntry
-from ._exceptions import IdTokenError, OAuthError, SageIDError, SignInRequired
+from ._exceptions import (
+    IdTokenError,
+    OAuthError,
+    SageIDError,
+    SignInExpired,
+    SignInRequired,
+    SignInRevoked,
+)
 from ._http import Backoff, retry_unsent
 from ._i18n import _
 from ._tokens import TokenResponse, refresh_token_grant, request_token
@@ -116,7 +123,7 @@ class Session:
             refresh_token = entry.usable_refresh_token(now)
             if refresh_token is None:
                 self._forget(entry)
-                raise SignInRequired(_("the sign-in has expired; please sign in again"))
+                raise SignInExpired(_("the sign-in has expired; please sign in again"))
             try:
                 response = retry_unsent(
                     lambda: self._refresh(refresh_token), self._backoff, self._sleep
@@ -125,7 +132,7 @@ class Session:
                 if error.error != "invalid_grant":
                     raise
                 self._forget(entry)
-                raise SignInRequired(
+                raise SignInRevoked(
                     _("the provider ended this sign-in; please sign in again")
                 ) from error
             refreshed = entry.refreshed(response, self._refreshed_claims(entry, response))
@@ -142,14 +149,14 @@ class Session:
             refresh_token = entry.usable_refresh_token(self.cache.clock.now())
             if refresh_token is None:
                 self._forget(entry)
-                raise SignInRequired(_("the sign-in has expired; please sign in again"))
+                raise SignInExpired(_("the sign-in has expired; please sign in again"))
             try:
                 response = refresh(refresh_token)
             except OAuthError as error:
                 if error.error != "invalid_grant":
                     raise
                 self._forget(entry)
-                raise SignInRequired(
+                raise SignInRevoked(
                     _("the provider ended this sign-in; please sign in again")
                 ) from error
             if response.refresh_token:
