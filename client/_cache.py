@@ -11,14 +11,12 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, Final
 
-import filelock
 import platformdirs
 
 from ._clock import Clock, SystemClock
 from ._entry import CacheEntry
 from ._exceptions import CacheCorrupted, CacheError, SignInRequired
-from ._keyring import DEFAULT_KEYRING_TIMEOUT
-from ._protection import PlaintextProtection, select_protection
+from ._protection import DEFAULT_KEYRING_TIMEOUT, PlaintextProtection, select_protection
 from ._sealing import CacheProtection, UndecryptableCache
 from ._storage import (
     atomic_write,
@@ -75,9 +73,8 @@ class TokenCache:
         self._protection = protection
         self._selection = (insecure_storage, passphrase, environ, keyring_timeout)
         self._warn_fallback = warn_fallback
-        self._lock = filelock.FileLock(
-            self.directory / LOCK_FILE_NAME, timeout=lock_timeout, mode=0o600
-        )
+        self._lock_timeout = lock_timeout
+        self._lock: Any = None  # a filelock.FileLock, made on first need (reads take none)
 
     @property
     def protection(self) -> CacheProtection:
@@ -97,12 +94,17 @@ class TokenCache:
     @contextmanager
     def locked(self) -> Iterator[None]:
         """Hold the cache's OS file lock (re-entrant within this object)."""
+        import filelock  # Deferred: a read (`sageid token`) takes no lock and skips its import.
+
         ensure_private_directory(self.directory)
+        if self._lock is None:
+            path = self.directory / LOCK_FILE_NAME
+            self._lock = filelock.FileLock(path, timeout=self._lock_timeout, mode=0o600)
         try:
             with self._lock:
                 yield
         except filelock.Timeout as error:
-            raise CacheError(f"the token cache stayed locked for {self._lock.timeout} s") from error
+            raise CacheError(f"the token cache stayed locked for {self._lock_timeout} s") from error
 
     def _open(self, envelope: Mapping[str, Any]) -> bytes:
         name = envelope.get("protection")

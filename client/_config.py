@@ -30,6 +30,8 @@ DEFAULT_LOGIN_SCOPE: Final = " ".join(ALL_SCOPES)
 ISSUER_ENV: Final = "SAGEID_ISSUER"
 CLIENT_ID_ENV: Final = "SAGEID_CLIENT_ID"
 SCOPE_ENV: Final = "SAGEID_SCOPE"
+# An access token given by the environment (CI), used instead of the cache (as GH_TOKEN).
+TOKEN_ENV: Final = "SAGEID_TOKEN"
 CONFIG_FILE_NAME: Final = "config.toml"
 CONFIG_KEYS: Final = ("issuer", "client_id", "language", "insecure_storage", "scope")
 

@@ -8,12 +8,13 @@ import json
 import logging
 import os
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, Final
 
 from ._exceptions import KeyringUnavailable
-from ._keyring import DEFAULT_KEYRING_TIMEOUT, KeyringProtection
-from ._passphrase import PASSPHRASE_ENV, PassphraseProtection
+from ._passphrase import PASSPHRASE_ENV
 from ._sealing import CacheProtection, UndecryptableCache
+
+DEFAULT_KEYRING_TIMEOUT: Final = 5.0  # _keyring's, without importing keyring to know it
 
 logger = logging.getLogger("sageid.client")
 
@@ -49,6 +50,10 @@ def select_protection(
     `environ`, default `os.environ`) → plaintext if `insecure_storage` → `KeyringUnavailable`.
     A fallback is logged as a warning unless `warn` is false (the CLI says it once, at login).
     """
+    # Deferred: a plaintext cache is read without loading keyring (or scrypt) at all.
+    from ._keyring import KeyringProtection
+    from ._passphrase import PassphraseProtection
+
     protection = KeyringProtection(username, timeout=keyring_timeout)
     reason = protection.probe()
     if reason is None:

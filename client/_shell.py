@@ -26,6 +26,7 @@ from ._config import (
     DEFAULT_ISSUER,
     ISSUER_ENV,
     SCOPE_ENV,
+    TOKEN_ENV,
     ClientConfig,
     default_config_path,
     load_client_config,
@@ -44,7 +45,6 @@ if TYPE_CHECKING:
 
 F = TypeVar("F", bound=Callable[..., Any])
 
-TOKEN_ENV: Final = "SAGEID_TOKEN"
 _OPTIONS_KEY: Final = "sageid.options"
 
 
@@ -92,7 +92,7 @@ class App:
         self.ctx = ctx
         self.runtime = runtime
         self.resolved: ClientConfig | None = None
-        self.storage = ""
+        self._cache: TokenCache | None = None
         self._out: Console | None = None
         self._err: Console | None = None
         set_language(messages_language(runtime.environ))
@@ -151,9 +151,17 @@ class App:
             clock=self.runtime.clock,
             warn_fallback=warn_fallback,
         )
-        # Chosen now, so a missing keyring stops us before a sign-in, not after it.
-        self.storage = f"{cache.path} ({_storage_description(cache.protection.name)})"
+        self._cache = cache
         return cache
+
+    @property
+    def storage(self) -> str:
+        """Where the tokens are kept and how (chosen here if not yet: it may probe the OS
+        keyring, which reading a plaintext cache never needs)."""
+        if self._cache is None:
+            return ""
+        name = self._cache.protection.name
+        return f"{self._cache.path} ({_storage_description(name)})"
 
     def entries(self, config: ClientConfig, cache: TokenCache) -> list[CacheEntry]:
         """Every signed-in account of this issuer + client."""

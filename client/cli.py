@@ -145,6 +145,7 @@ def login(app: App, device: bool, browser: bool, email: str | None, create: bool
     _log_to(app)
     config = app.config()
     cache = app.cache(config, warn_fallback=True)
+    cache.protection  # noqa: B018 - chosen now: no keyring stops us before a sign-in, not after
     relying_party = app.relying_party(config)
     if not (device or browser):
         device = prefers_device_flow(app.runtime.environ, app.runtime.platform)

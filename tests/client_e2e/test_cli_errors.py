@@ -6,6 +6,7 @@ import re
 from collections.abc import Callable
 from pathlib import Path
 
+import keyring
 import pytest
 
 from client import (
@@ -27,7 +28,7 @@ from client import (
 )
 from client._exit_codes import EXIT_CODES_HELP, ExitCode, exit_code_for
 from client.cli import Runtime
-from tests.client.helpers import FrozenClock
+from tests.client.helpers import FrozenClock, no_keyring_backend
 
 from .fake_provider import FakeProvider
 from .helpers import cache_of, sageid, sign_in
@@ -200,11 +201,27 @@ def test_browser_never_comes_back(runtime: Runtime) -> None:
 
 
 @pytest.mark.usefixtures("no_keyring")
-@pytest.mark.parametrize("command", ["login", "token", "status"])
-def test_no_keyring_and_no_fallback(runtime: Runtime, provider: FakeProvider, command: str) -> None:
-    result = sageid(runtime, command)
+def test_no_keyring_and_no_fallback(runtime: Runtime, provider: FakeProvider) -> None:
+    result = sageid(runtime, "login")
     assert_fails(result, ExitCode.NO_KEYRING, "SAGEID_CACHE_PASSPHRASE", "--insecure-storage")
     assert provider.requests == []  # stopped before any sign-in started
+
+
+@pytest.mark.parametrize("command", ["token", "status"])
+def test_a_keyring_cache_without_the_keyring(
+    runtime: Runtime, memory_keyring: object, command: str
+) -> None:
+    sign_in(runtime)  # encrypted under a key in the keyring
+    keyring.set_keyring(no_keyring_backend())
+    result = sageid(runtime, command)
+    assert_fails(result, ExitCode.NO_KEYRING, "SAGEID_CACHE_PASSPHRASE", "--insecure-storage")
+
+
+@pytest.mark.usefixtures("no_keyring")
+@pytest.mark.parametrize("command", ["token", "status"])
+def test_nothing_cached_and_no_keyring_is_not_signed_in(runtime: Runtime, command: str) -> None:
+    # Reading needs no keyring when there is nothing (or only plaintext) to read.
+    assert_fails(sageid(runtime, command), ExitCode.SIGN_IN_REQUIRED, "sageid login")
 
 
 @pytest.mark.usefixtures("no_keyring")

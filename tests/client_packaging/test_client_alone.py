@@ -97,3 +97,75 @@ def test_rfc7636_appendix_b_example() -> None:
 
     verifier = "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk"
     assert s256_code_challenge(verifier) == "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM"
+
+
+# `sageid token` with a fresh cached token is answered before click is imported.
+
+LAUNCH = (
+    "import json, sys; from client._launch import main; main(sys.argv[1:]); "
+    "print(json.dumps(sorted(sys.modules)), file=sys.stderr)"
+)
+
+
+def _seed(data_home: Path, expires_in: float) -> None:
+    import time
+
+    from client import CacheEntry, PlaintextProtection, TokenCache
+
+    now = time.time()
+    entry = CacheEntry(
+        issuer="http://127.0.0.1:9",
+        client_id="sage-desktop",
+        subject="user-1",
+        access_token="at-fresh",
+        access_token_expires_at=now + expires_in,
+        refresh_token="rt-1",
+        auth_time=now,
+        claims={"sub": "user-1"},
+        refresh_token_expires_at=now + 86_400,
+    )
+    TokenCache(data_home / "sageid", protection=PlaintextProtection()).store(entry)
+
+
+def _launch(tmp_path: Path, *args: str, **extra: str) -> subprocess.CompletedProcess[str]:
+    env = {
+        "PATH": "/usr/bin:/bin",
+        "XDG_DATA_HOME": str(tmp_path / "data"),
+        "XDG_CONFIG_HOME": str(tmp_path / "config"),
+        "SAGEID_ISSUER": "http://127.0.0.1:9",  # nothing listens there (discard)
+        "PYTHON_KEYRING_BACKEND": "keyring.backends.fail.Keyring",
+        **extra,
+    }
+    return subprocess.run(
+        [sys.executable, "-c", LAUNCH, *args],
+        env=env,
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        timeout=60,
+        check=False,
+    )
+
+
+def test_a_fresh_token_is_printed_without_the_cli(tmp_path: Path) -> None:
+    _seed(tmp_path / "data", expires_in=3600)
+    result = _launch(tmp_path, "token")
+    assert (result.returncode, result.stdout) == (0, "at-fresh\n")
+    modules = json.loads(result.stderr.splitlines()[-1])
+    for heavy in ("click", "httpx", "rich", "keyring", "cryptography", "filelock", "joserfc"):
+        assert heavy not in modules, heavy
+
+
+def test_the_environment_token_too(tmp_path: Path) -> None:
+    result = _launch(tmp_path, "token", SAGEID_TOKEN="ci-token")
+    assert (result.returncode, result.stdout) == (0, "ci-token\n")
+
+
+@pytest.mark.parametrize("expires_in", [30, -60])  # due for renewal, or expired
+def test_anything_else_goes_to_the_cli(tmp_path: Path, expires_in: float) -> None:
+    _seed(tmp_path / "data", expires_in=expires_in)
+    result = _launch(tmp_path, "token")
+    assert result.returncode == 5, result.stderr  # it tried the provider: unreachable
+    assert "Error:" in result.stderr and "at-fresh" not in result.stdout
+    nothing = _launch(tmp_path / "elsewhere", "token")
+    assert nothing.returncode == 4  # not signed in: the CLI's own answer
