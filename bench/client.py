@@ -142,12 +142,8 @@ def main() -> None:
         passphrase_env = {**plain_env, "SAGEID_CACHE_PASSPHRASE": "correct horse battery"}
         ways = [
             ("keyring (a file backend standing in for the OS keyring)", keyring_env, [], False),
-            (
-                "--insecure-storage (no keyring, plaintext file)",
-                plain_env,
-                ["--insecure-storage"],
-                True,
-            ),
+            # Written with --insecure-storage; read as it is, by `sageid token` alone.
+            ("insecure storage (no keyring, plaintext file)", plain_env, [], True),
             ("SAGEID_CACHE_PASSPHRASE (scrypt, 128 MiB)", passphrase_env, [], False),
         ]
         print(f"`sageid token` from a warm cache, {args.runs} runs each (ms):\n")
