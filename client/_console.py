@@ -133,27 +133,35 @@ def signed_in_until(entry: CacheEntry) -> float | None:
 
 def show_identity(console: Console, identity: Identity) -> None:
     """Print name, email and the referenced customer accounts with their profiles."""
-    console.print(f"[bold]{escape(identity.name or '(no name shared)')}[/]")
-    verified = {True: " (verified)", False: " (not verified)", None: ""}[identity.email_verified]
-    console.print(f"Email:    {escape(identity.email or '(not shared)')}{verified}")
-    console.print(f"Sage ID:  {escape(identity.subject)}")
+    console.print(f"[bold]{escape(identity.name or _('(no name shared)'))}[/]")
+    verified = {True: " " + _("(verified)"), False: " " + _("(not verified)"), None: ""}[
+        identity.email_verified
+    ]
+    email = escape(identity.email or _("(not shared)"))
+    console.print(_("Email:    {email}").format(email=email) + verified)
+    console.print(_("Sage ID:  {subject}").format(subject=escape(identity.subject)))
     referencing = identity.referencing
     if referencing is None:
-        console.print("Accounts: not shared by the provider (no `referencing` claim)")
+        console.print(_("Accounts: not shared by the provider (no `referencing` claim)"))
         return
+    status = escape(referencing.status)
     if not referencing.accounts:
-        console.print(f"Accounts: none yet (referencing {escape(referencing.status)})")
+        console.print(_("Accounts: none yet (referencing {status})").format(status=status))
         return
-    console.print(f"Accounts ({escape(referencing.status)}):")
+    console.print(_("Accounts ({status}):").format(status=status))
     for account in referencing.accounts:
-        admin = ", administrator" if account.is_admin else ""
-        facts = [f"via {account.method}"] if account.method else []
+        admin = ", " + _("administrator") if account.is_admin else ""
+        facts = [_("via {method}").format(method=account.method)] if account.method else []
         if account.referenced_at is not None:
-            facts.append(f"since {local_time(account.referenced_at)[:10]}")
-        console.print(
-            f"  [bold]{escape(account.customer_code)}[/]  {escape(account.customer_name)}"
-            f" — profile {escape(account.profile)}{admin} ({escape(', '.join(facts))})"
+            facts.append(_("since {date}").format(date=local_time(account.referenced_at)[:10]))
+        line = _("{code}  {name} — profile {profile}{admin} ({facts})").format(
+            code=f"[bold]{escape(account.customer_code)}[/]",
+            name=escape(account.customer_name),
+            profile=escape(account.profile),
+            admin=admin,
+            facts=escape(", ".join(facts)),
         )
+        console.print(line)
 
 
 def show_status(console: Console, entry: CacheEntry, now: float, storage: str) -> None:

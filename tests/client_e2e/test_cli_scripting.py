@@ -132,6 +132,9 @@ def test_french_under_a_french_locale(runtime: Runtime, provider: FakeProvider) 
     assert "(dans 30 jours)" in login.stdout
     status = sageid(runtime, "status").stdout
     assert "Connecté jusqu'au" in status
+    whoami = sageid(runtime, "whoami").stdout
+    assert "Email :" in whoami and "(vérifié)" in whoami
+    assert "— profil Administrateur, administrateur (par notification_email" in whoami
     signed_out = sageid(runtime, "logout")
     assert "Déconnexion de Marie Martin" in signed_out.stdout
     error = sageid(runtime, "token")
