@@ -9,14 +9,18 @@ export SAGEID_KEY_DIR ?= certs
 
 .PHONY: run test lint typecheck unit system-deps bench clean
 
+# A fresh Debian/Ubuntu lacks python3-venv: scripts/system-deps.sh adds it (quietly, once).
 $(BIN)/python:
+	@scripts/system-deps.sh python3-venv
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 
+# The provider is the `server` extra (`pip install sageid` alone is the client).
 $(STAMP): pyproject.toml | $(BIN)/python
-	$(BIN)/pip install --quiet -e .
+	$(BIN)/pip install --quiet -e '.[server]'
 	touch $@
 
+# dev = server + the test tools.
 $(DEV_STAMP): pyproject.toml | $(BIN)/python
 	$(BIN)/pip install --quiet -e '.[dev]'
 	touch $(STAMP) $@
@@ -41,7 +45,7 @@ typecheck: $(DEV_STAMP)
 unit: $(DEV_STAMP)
 	$(BIN)/pytest
 
-# Browser and desktop tests need Debian's chromium and xvfb; install them once, quietly.
+# Browser and desktop tests need Tk, Chromium, Xvfb and ImageMagick; installed once, quietly.
 system-deps:
 	@scripts/system-deps.sh
 

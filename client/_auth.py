@@ -17,6 +17,18 @@ def _authorize(request: httpx.Request, access_token: str) -> httpx.Request:
     return request
 
 
+class AccessTokenAuth(httpx.Auth):
+    """Send one given access token (RFC 6750 §2.1): a token from the environment
+    (`SAGEID_TOKEN`, for CI) or one just issued. Nothing to refresh, so no retry."""
+
+    def __init__(self, access_token: str) -> None:
+        self.access_token = access_token
+
+    def auth_flow(self, request: httpx.Request) -> Generator[httpx.Request, httpx.Response, None]:
+        """Send the request with the token."""
+        yield _authorize(request, self.access_token)
+
+
 class BearerAuth(httpx.Auth):
     """Authenticate httpx requests as the `session`'s account.
 

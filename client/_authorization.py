@@ -8,14 +8,12 @@ import secrets
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Final
-from urllib.parse import parse_qs, urlsplit
-
-from authlib.oauth2.rfc6749.parameters import prepare_grant_uri
-from authlib.oauth2.rfc7636 import create_s256_code_challenge
+from urllib.parse import parse_qs, parse_qsl, urlencode, urlsplit, urlunsplit
 
 from shared import scopes
 
 from ._exceptions import AuthorizationDenied, AuthorizationResponseError, OAuthError
+from ._hashes import s256_code_challenge
 from ._metadata import ProviderMetadata
 
 DEFAULT_SCOPE: Final = " ".join(scopes.ALL_SCOPES)
@@ -36,6 +34,14 @@ def _space_joined(value: str | Sequence[str] | None) -> str | None:
     if value is None or isinstance(value, str):
         return value
     return " ".join(value)
+
+
+def _with_params(endpoint: str, params: Sequence[tuple[str, str | None]]) -> str:
+    # RFC 6749 §3.1: the endpoint's own query is kept; parameters without a value are omitted.
+    parts = urlsplit(endpoint)
+    query = parse_qsl(parts.query, keep_blank_values=True)
+    query += [(name, value) for name, value in params if value is not None]
+    return urlunsplit(parts._replace(query=urlencode(query)))
 
 
 @dataclass(frozen=True)
@@ -71,20 +77,22 @@ def build_authorization_request(
     `token_factory` exists for tests; it defaults to 256 bits from `secrets`.
     """
     state, nonce, code_verifier = token_factory(), token_factory(), token_factory()
-    url: str = prepare_grant_uri(
+    url = _with_params(
         metadata.authorization_endpoint,
-        client_id,
-        "code",
-        redirect_uri=redirect_uri,
-        scope=_space_joined(scope),
-        state=state,
-        nonce=nonce,
-        code_challenge=create_s256_code_challenge(code_verifier),
-        code_challenge_method="S256",
-        login_hint=login_hint,
-        prompt=_space_joined(prompt),
-        ui_locales=_space_joined(ui_locales),
-        max_age=None if max_age is None else str(max_age),
+        [
+            ("response_type", "code"),
+            ("client_id", client_id),
+            ("redirect_uri", redirect_uri),
+            ("scope", _space_joined(scope)),
+            ("state", state),
+            ("nonce", nonce),
+            ("code_challenge", s256_code_challenge(code_verifier)),
+            ("code_challenge_method", "S256"),
+            ("login_hint", login_hint),
+            ("prompt", _space_joined(prompt)),
+            ("ui_locales", _space_joined(ui_locales)),
+            ("max_age", None if max_age is None else str(max_age)),
+        ],
     )
     return AuthorizationRequest(
         url=url,

@@ -11,14 +11,12 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, Final
 
-import filelock
 import platformdirs
 
 from ._clock import Clock, SystemClock
 from ._entry import CacheEntry
 from ._exceptions import CacheCorrupted, CacheError, SignInRequired
-from ._keyring import DEFAULT_KEYRING_TIMEOUT
-from ._protection import PlaintextProtection, select_protection
+from ._protection import DEFAULT_KEYRING_TIMEOUT, PlaintextProtection, select_protection
 from ._sealing import CacheProtection, UndecryptableCache
 from ._storage import (
     atomic_write,
@@ -52,7 +50,8 @@ class TokenCache:
     Reads need no lock (writes are atomic renames). Writes, and any read-refresh-write
     sequence (see `locked`), hold an OS file lock shared by all processes of the user.
     `protection` defaults to `select_protection`: the OS keyring, else the explicit
-    fallbacks (`SAGEID_CACHE_PASSPHRASE`, `insecure_storage`), else `KeyringUnavailable`.
+    fallbacks (`SAGEID_CACHE_PASSPHRASE`, `insecure_storage`), else `KeyringUnavailable`;
+    `warn_fallback=False` keeps a fallback out of the warnings (said once elsewhere).
     """
 
     def __init__(
@@ -66,15 +65,16 @@ class TokenCache:
         keyring_timeout: float = DEFAULT_KEYRING_TIMEOUT,
         clock: Clock | None = None,
         lock_timeout: float = 60.0,
+        warn_fallback: bool = True,
     ) -> None:
         self.directory = directory if directory is not None else default_cache_directory()
         self.path = self.directory / CACHE_FILE_NAME
         self.clock: Clock = clock if clock is not None else SystemClock()
         self._protection = protection
         self._selection = (insecure_storage, passphrase, environ, keyring_timeout)
-        self._lock = filelock.FileLock(
-            self.directory / LOCK_FILE_NAME, timeout=lock_timeout, mode=0o600
-        )
+        self._warn_fallback = warn_fallback
+        self._lock_timeout = lock_timeout
+        self._lock: Any = None  # a filelock.FileLock, made on first need (reads take none)
 
     @property
     def protection(self) -> CacheProtection:
@@ -87,18 +87,24 @@ class TokenCache:
                 passphrase=passphrase,
                 environ=environ,
                 keyring_timeout=timeout,
+                warn=self._warn_fallback,
             )
         return self._protection
 
     @contextmanager
     def locked(self) -> Iterator[None]:
         """Hold the cache's OS file lock (re-entrant within this object)."""
+        import filelock  # Deferred: a read (`sageid token`) takes no lock and skips its import.
+
         ensure_private_directory(self.directory)
+        if self._lock is None:
+            path = self.directory / LOCK_FILE_NAME
+            self._lock = filelock.FileLock(path, timeout=self._lock_timeout, mode=0o600)
         try:
             with self._lock:
                 yield
         except filelock.Timeout as error:
-            raise CacheError(f"the token cache stayed locked for {self._lock.timeout} s") from error
+            raise CacheError(f"the token cache stayed locked for {self._lock_timeout} s") from error
 
     def _open(self, envelope: Mapping[str, Any]) -> bytes:
         name = envelope.get("protection")
@@ -176,6 +182,16 @@ class TokenCache:
             return self._read_all()
         except CacheCorrupted:
             return []  # Already moved aside and logged; the write starts a fresh file.
+
+    def delete(self) -> bool:
+        """Delete the cache file, whatever protects it (even a key no longer at hand);
+        return whether there was one. Its keyring entry, if any, is left for the next file."""
+        with self.locked():
+            try:
+                self.path.unlink()
+            except FileNotFoundError:
+                return False
+            return True
 
     def store(self, entry: CacheEntry) -> None:
         """Insert or replace the entry for its issuer + client + account."""

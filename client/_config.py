@@ -14,6 +14,8 @@ from urllib.parse import urlsplit
 
 import platformdirs
 
+from shared.scopes import ALL_SCOPES
+
 from ._exceptions import ConfigError
 
 # What `make run` registers (idp/demo.py): the provider on :8000 and its public desktop client.
@@ -22,10 +24,16 @@ DEFAULT_CLIENT_ID: Final = "sage-desktop"
 DEFAULT_LANGUAGE: Final = "fr"
 LANGUAGES: Final = ("fr", "en")
 
+# Every Sage ID scope; another provider may refuse those it does not know (`--scope`).
+DEFAULT_LOGIN_SCOPE: Final = " ".join(ALL_SCOPES)
+
 ISSUER_ENV: Final = "SAGEID_ISSUER"
 CLIENT_ID_ENV: Final = "SAGEID_CLIENT_ID"
+SCOPE_ENV: Final = "SAGEID_SCOPE"
+# An access token given by the environment (CI), used instead of the cache (as GH_TOKEN).
+TOKEN_ENV: Final = "SAGEID_TOKEN"
 CONFIG_FILE_NAME: Final = "config.toml"
-CONFIG_KEYS: Final = ("issuer", "client_id", "language", "insecure_storage")
+CONFIG_KEYS: Final = ("issuer", "client_id", "language", "insecure_storage", "scope")
 
 _LOOPBACK_HOSTS: Final = frozenset({"127.0.0.1", "::1", "localhost"})
 # POSIX locale variables, most specific first (gettext's order).
@@ -45,6 +53,7 @@ class ClientConfig:
     client_id: str = DEFAULT_CLIENT_ID
     language: str = DEFAULT_LANGUAGE
     insecure_storage: bool = False
+    scope: str = DEFAULT_LOGIN_SCOPE
 
 
 def check_issuer(value: str, source: str) -> str:
@@ -69,6 +78,15 @@ def _check_client_id(value: str, source: str) -> str:
     if not value or value != value.strip() or any(c.isspace() for c in value):
         raise ConfigError(f"{source}: the client id must be a non-empty word, got {value!r}")
     return value
+
+
+def _check_scope(value: str, source: str) -> str:
+    words = value.split()
+    if not words or any(not w.isprintable() or '"' in w or "\\" in w for w in words):
+        raise ConfigError(f"{source}: the scope must be space-separated scope names, got {value!r}")
+    if "openid" not in words:
+        raise ConfigError(f"{source}: the scope must include openid (an ID token names you)")
+    return " ".join(words)
 
 
 def _check_language(value: str, source: str) -> str:
@@ -112,6 +130,7 @@ def load_client_config(
     issuer: str | None = None,
     client_id: str | None = None,
     insecure_storage: bool = False,
+    scope: str | None = None,
     environ: Mapping[str, str] | None = None,
     config_path: Path | None = None,
 ) -> ClientConfig:
@@ -119,7 +138,9 @@ def load_client_config(
     `SAGEID_CLIENT_ID`, then the config file (default `default_config_path()`), then the
     defaults (`http://127.0.0.1:8000`, `sage-desktop`).
 
-    `insecure_storage` is on if the caller or the config file asks for it. The page
+    The scopes asked at sign-in come from `scope`, `SAGEID_SCOPE`, the file's `scope`,
+    else every Sage ID scope. `insecure_storage` is on if the caller or the config file
+    asks for it. The page
     language comes from the config file, else the locale, else French.
     """
     env = os.environ if environ is None else environ
@@ -137,10 +158,12 @@ def load_client_config(
 
     chosen_issuer = pick(issuer, "issuer", ISSUER_ENV)
     chosen_client = pick(client_id, "client_id", CLIENT_ID_ENV)
+    chosen_scope = pick(scope, "scope", SCOPE_ENV)
     language = file.get("language") or language_from_locale(env) or DEFAULT_LANGUAGE
     return ClientConfig(
         issuer=check_issuer(*chosen_issuer) if chosen_issuer else DEFAULT_ISSUER,
         client_id=_check_client_id(*chosen_client) if chosen_client else DEFAULT_CLIENT_ID,
         language=_check_language(language, f"{path} (language)"),
         insecure_storage=insecure_storage or bool(file.get("insecure_storage", False)),
+        scope=_check_scope(*chosen_scope) if chosen_scope else DEFAULT_LOGIN_SCOPE,
     )

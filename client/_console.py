@@ -18,6 +18,7 @@ from rich.text import Text
 from ._clock import Clock
 from ._device import DeviceAuthorization
 from ._entry import CacheEntry
+from ._i18n import _
 from ._identity import Identity
 
 
@@ -31,11 +32,12 @@ def qr_code(data: str) -> str:
 
 def show_device_prompt(console: Console, authorization: DeviceAuthorization) -> None:
     """Print the user code, where to enter it, and a QR code of the complete URI."""
-    console.print(f"To sign in, open [bold]{escape(authorization.verification_uri)}[/]")
-    console.print("and enter the code:\n")
+    uri = escape(authorization.verification_uri)
+    console.print(_("To sign in, open [bold]{uri}[/]").format(uri=uri))
+    console.print(_("and enter the code:") + "\n")
     console.print(f"    [bold cyan]{escape(authorization.user_code)}[/]\n")
     if authorization.verification_uri_complete:
-        console.print("Or scan this QR code with your phone:")
+        console.print(_("Or scan this QR code with your phone:"))
         console.print(Text(qr_code(authorization.verification_uri_complete)))
 
 
@@ -59,9 +61,9 @@ class DeviceCountdown:
         self._total = 1.0
         self._progress = Progress(
             SpinnerColumn(),
-            TextColumn("Waiting for you to approve the sign-in…"),
+            TextColumn(_("Waiting for you to approve the sign-in…")),
             BarColumn(),
-            TextColumn("{task.fields[left]} left"),
+            TextColumn(_("{task.fields[left]} left")),
             console=console,
             transient=True,
         )
@@ -105,19 +107,25 @@ def local_time(timestamp: float) -> str:
 def relative(seconds: float) -> str:
     """Format a duration from now: `in 29 days`, `in 3 hours`, `5 minutes ago`."""
     magnitude = round(abs(seconds) / 60) * 60  # to the minute: 30 days less 5 s is 30 days
-    for unit, size in (("day", 86_400), ("hour", 3_600), ("minute", 60)):
+    units = (
+        (86_400, _("{count} day"), _("{count} days")),
+        (3_600, _("{count} hour"), _("{count} hours")),
+        (60, _("{count} minute"), _("{count} minutes")),
+    )
+    for size, one, many in units:
         if magnitude >= size:
             count = int(magnitude // size)
-            text = f"{count} {unit}{'s' if count > 1 else ''}"
+            text = (many if count > 1 else one).format(count=count)
             break
     else:
-        text = "less than a minute"
-    return f"in {text}" if seconds >= 0 else f"{text} ago"
+        text = _("less than a minute")
+    return (_("in {duration}") if seconds >= 0 else _("{duration} ago")).format(duration=text)
 
 
-def signed_in_until(entry: CacheEntry) -> float:
-    """When this sign-in ends: 30 days after `auth_time`, or with the access token if no
-    refresh token was granted (no `offline_access`)."""
+def signed_in_until(entry: CacheEntry) -> float | None:
+    """When this sign-in ends: with the refresh token (30 days after `auth_time` at Sage
+    ID; `None` when the provider did not say), or with the access token if no refresh
+    token was granted (no `offline_access`)."""
     if entry.refresh_token is None:
         return entry.access_token_expires_at
     return entry.refresh_token_expires_at
@@ -125,44 +133,67 @@ def signed_in_until(entry: CacheEntry) -> float:
 
 def show_identity(console: Console, identity: Identity) -> None:
     """Print name, email and the referenced customer accounts with their profiles."""
-    console.print(f"[bold]{escape(identity.name or '(no name shared)')}[/]")
-    verified = {True: " (verified)", False: " (not verified)", None: ""}[identity.email_verified]
-    console.print(f"Email:    {escape(identity.email or '(not shared)')}{verified}")
-    console.print(f"Sage ID:  {escape(identity.subject)}")
+    console.print(f"[bold]{escape(identity.name or _('(no name shared)'))}[/]")
+    verified = {True: " " + _("(verified)"), False: " " + _("(not verified)"), None: ""}[
+        identity.email_verified
+    ]
+    email = escape(identity.email or _("(not shared)"))
+    console.print(_("Email:    {email}").format(email=email) + verified)
+    console.print(_("Sage ID:  {subject}").format(subject=escape(identity.subject)))
     referencing = identity.referencing
     if referencing is None:
-        console.print("Accounts: not shared by the provider (no `referencing` claim)")
+        console.print(_("Accounts: not shared by the provider (no `referencing` claim)"))
         return
+    status = escape(referencing.status)
     if not referencing.accounts:
-        console.print(f"Accounts: none yet (referencing {escape(referencing.status)})")
+        console.print(_("Accounts: none yet (referencing {status})").format(status=status))
         return
-    console.print(f"Accounts ({escape(referencing.status)}):")
+    console.print(_("Accounts ({status}):").format(status=status))
     for account in referencing.accounts:
-        admin = ", administrator" if account.is_admin else ""
-        facts = [f"via {account.method}"] if account.method else []
+        admin = ", " + _("administrator") if account.is_admin else ""
+        facts = [_("via {method}").format(method=account.method)] if account.method else []
         if account.referenced_at is not None:
-            facts.append(f"since {local_time(account.referenced_at)[:10]}")
-        console.print(
-            f"  [bold]{escape(account.customer_code)}[/]  {escape(account.customer_name)}"
-            f" — profile {escape(account.profile)}{admin} ({escape(', '.join(facts))})"
+            facts.append(_("since {date}").format(date=local_time(account.referenced_at)[:10]))
+        line = _("{code}  {name} — profile {profile}{admin} ({facts})").format(
+            code=f"[bold]{escape(account.customer_code)}[/]",
+            name=escape(account.customer_name),
+            profile=escape(account.profile),
+            admin=admin,
+            facts=escape(", ".join(facts)),
         )
+        console.print(line)
 
 
 def show_status(console: Console, entry: CacheEntry, now: float, storage: str) -> None:
     """Print who is signed in, where, since and until when, and how the cache is kept."""
     identity = Identity.from_claims(entry.claims)
     until = signed_in_until(entry)
-    console.print(f"Signed in as [bold]{escape(identity.display_name())}[/]")
-    console.print(f"  Provider:        {escape(entry.issuer)} (client {escape(entry.client_id)})")
-    console.print(f"  Signed in:       {local_time(entry.auth_time)}")
-    note = "" if entry.refresh_token else " (no refresh token was granted)"
-    console.print(f"  Signed in until: {local_time(until)} ({relative(until - now)}){note}")
-    if entry.access_token_fresh(now, 0):
-        access = f"valid until {local_time(entry.access_token_expires_at)}"
+    name = escape(identity.display_name())
+    console.print(_("Signed in as [bold]{name}[/]").format(name=name))
+    rows = [
+        (
+            _("Provider:"),
+            _("{issuer} (client {client_id})").format(
+                issuer=escape(entry.issuer), client_id=escape(entry.client_id)
+            ),
+        ),
+        (_("Signed in:"), local_time(entry.auth_time)),
+    ]
+    if until is None:
+        ends = _("unknown (the provider does not say; it ends when the provider refuses it)")
     else:
-        access = "expired (renewed on next use)"
-    console.print(f"  Access token:    {access}")
-    console.print(f"  Token cache:     {escape(storage)}")
+        ends = f"{local_time(until)} ({relative(until - now)})"
+        if not entry.refresh_token:
+            ends += " " + _("(no refresh token was granted)")
+    rows.append((_("Signed in until:"), ends))
+    if entry.access_token_fresh(now, 0):
+        access = _("valid until {time}").format(time=local_time(entry.access_token_expires_at))
+    else:
+        access = _("expired (renewed on next use)")
+    rows += [(_("Access token:"), access), (_("Token cache:"), escape(storage))]
+    width = max(len(label) for label, _value in rows)
+    for label, value in rows:
+        console.print(f"  {label:<{width}} {value}")
 
 
 class ConsoleLogHandler(logging.Handler):
@@ -174,4 +205,5 @@ class ConsoleLogHandler(logging.Handler):
 
     def emit(self, record: logging.LogRecord) -> None:
         """Print the record as a highlighted warning."""
-        self.console.print(f"[bold yellow]Warning:[/] {escape(record.getMessage())}")
+        message = escape(record.getMessage())
+        self.console.print(_("[bold yellow]Warning:[/] {message}").format(message=message))

@@ -13,41 +13,41 @@ import click
 import httpx
 from rich.markup import escape
 
-from ._auth import BearerAuth
+from ._auth import AccessTokenAuth, BearerAuth
 from ._console import local_time
 from ._entry import CacheEntry
 from ._exit_codes import EXIT_CODES_HELP
 from ._identity import Identity
-from ._session import Session
-from ._shell import App, provider_options
+from ._shell import App, global_options
 from ._submissions import list_submissions
 from ._submissions import submit as send_submission
 
 KINDS_HELP = "DSN, DUCS, TVA, TDFC, BANK_REMITTANCE or DIRECT_DEBIT."
 
 
-def _signed_in(
-    app: App, issuer: str | None, client_id: str | None
-) -> tuple[str, CacheEntry, Session]:
-    config = app.config(issuer, client_id)
+def _signed_in(app: App) -> tuple[str, CacheEntry | None, httpx.Auth]:
+    config = app.config()
+    token = app.environment_token
+    if token is not None:  # CI: SAGEID_TOKEN, no cache.
+        return config.issuer, None, AccessTokenAuth(token)
     cache = app.cache(config)
-    entry = cache.find(config.issuer, config.client_id)
+    entry = app.entry(config, cache)
     relying_party = app.relying_party(config)
     session = relying_party.session(cache, subject=entry.subject, sleep=app.runtime.sleep)
-    return config.issuer, entry, session
+    return config.issuer, entry, BearerAuth(session)
 
 
-def _api(app: App, session: Session) -> httpx.Client:
+def _api(app: App, auth: httpx.Auth) -> httpx.Client:
     # Its own client: the relying party's one also refreshes tokens, without BearerAuth.
     http = app.ctx.with_resource(app.runtime.http_factory())
-    http.auth = BearerAuth(session)
+    http.auth = auth
     return http
 
 
-def _customer(entry: CacheEntry, customer: str | None) -> str:
+def _customer(entry: CacheEntry | None, customer: str | None) -> str:
     if customer:
         return customer
-    referencing = Identity.from_claims(entry.claims).referencing
+    referencing = Identity.from_claims(entry.claims if entry else {}).referencing
     accounts = referencing.accounts if referencing else ()
     if len(accounts) == 1:
         return accounts[0].customer_code
@@ -63,7 +63,7 @@ def _customer(entry: CacheEntry, customer: str | None) -> str:
     "--email", "notification_email", metavar="EMAIL", help="Notify this address [default: yours]."
 )
 @click.option("--json", "as_json", is_flag=True, help="Print the submission as JSON.")
-@provider_options
+@global_options
 @click.pass_obj
 def submit_command(
     app: App,
@@ -72,13 +72,11 @@ def submit_command(
     customer: str | None,
     notification_email: str | None,
     as_json: bool,
-    issuer: str | None,
-    client_id: str | None,
 ) -> None:
     """Send a declaration or banking FILE to Sage EDI Online."""
-    issuer_url, entry, session = _signed_in(app, issuer, client_id)
+    issuer_url, entry, auth = _signed_in(app)
     sent = send_submission(
-        _api(app, session),
+        _api(app, auth),
         file,
         kind.upper(),
         _customer(entry, customer),
@@ -101,7 +99,7 @@ def submit_command(
 @click.option("--kind", metavar="KIND", help=f"Only this kind: {KINDS_HELP}")
 @click.option("--limit", type=click.IntRange(1, 100), default=20, show_default=True)
 @click.option("--json", "as_json", is_flag=True, help="Print the submissions as JSON.")
-@provider_options
+@global_options
 @click.pass_obj
 def submissions_command(
     app: App,
@@ -109,13 +107,11 @@ def submissions_command(
     kind: str | None,
     limit: int,
     as_json: bool,
-    issuer: str | None,
-    client_id: str | None,
 ) -> None:
     """List the submissions of your customer accounts, newest first."""
-    issuer_url, _, session = _signed_in(app, issuer, client_id)
+    issuer_url, _, auth = _signed_in(app)
     page = list_submissions(
-        _api(app, session),
+        _api(app, auth),
         issuer=issuer_url,
         customer=customer,
         kind=kind.upper() if kind else None,

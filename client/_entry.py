@@ -4,12 +4,16 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field, replace
-from typing import Any, Final
+from typing import TYPE_CHECKING, Any, Final
 
-from ._tokens import TokenResponse
+if TYPE_CHECKING:
+    from ._tokens import TokenResponse
 
-# DESIGN.md §3: a refresh token lives 30 days from the sign-in, never extended by rotation.
-# The provider enforces it; the client enforces it too, so a stolen cache file ages out.
+# DESIGN.md §3: Sage ID's refresh token lives 30 days from the sign-in, never extended by
+# rotation; it says so in its metadata (`refresh_token_lifetime`). Other providers may say
+# it in the token response, or not at all: then the end of the sign-in is unknown and only
+# the provider's refusal ends it. Where known, the client enforces it too, so a stolen
+# cache file ages out.
 REFRESH_TOKEN_LIFETIME: Final = 30 * 24 * 3600
 
 
@@ -35,6 +39,8 @@ class CacheEntry:
     id_token: str | None = field(default=None, repr=False)
     claims: dict[str, Any] = field(default_factory=dict, repr=False)
     scope: str | None = None
+    # When the refresh token (so the sign-in) ends; `None` when the provider did not say.
+    refresh_token_expires_at: float | None = None
 
     @classmethod
     def from_sign_in(
@@ -45,11 +51,20 @@ class CacheEntry:
         claims: Mapping[str, Any],
         *,
         now: float,
+        refresh_token_lifetime: float | None = None,
     ) -> CacheEntry:
-        """Build a fresh sign-in's entry from its token response and validated ID token claims."""
+        """Build a fresh sign-in's entry from its token response and validated ID token claims.
+
+        The sign-in ends when the token response says (`refresh_token_expires_in`), else
+        `refresh_token_lifetime` (the provider's metadata) after `auth_time`, else unknown.
+        """
         subject = claims.get("sub")
         if not isinstance(subject, str) or not subject:
             raise ValueError("the ID token claims lack 'sub'")
+        auth_time = _auth_time(claims, now)
+        ends = response.refresh_token_expires_at
+        if ends is None and refresh_token_lifetime is not None:
+            ends = auth_time + refresh_token_lifetime
         return cls(
             issuer=issuer,
             client_id=client_id,
@@ -57,24 +72,21 @@ class CacheEntry:
             access_token=response.access_token,
             access_token_expires_at=response.expires_at,
             refresh_token=response.refresh_token,
-            auth_time=_auth_time(claims, now),
+            auth_time=auth_time,
             id_token=response.id_token,
             claims=dict(claims),
             scope=response.scope,
+            refresh_token_expires_at=ends if response.refresh_token else None,
         )
-
-    @property
-    def refresh_token_expires_at(self) -> float:
-        """When the refresh token stops being usable: `auth_time` + 30 days."""
-        return self.auth_time + REFRESH_TOKEN_LIFETIME
 
     def access_token_fresh(self, now: float, margin: float) -> bool:
         """True if the access token is still valid for more than `margin` seconds."""
         return now + margin < self.access_token_expires_at
 
     def usable_refresh_token(self, now: float) -> str | None:
-        """The refresh token, unless absent or past the 30-day limit."""
-        return self.refresh_token if now < self.refresh_token_expires_at else None
+        """The refresh token, unless absent or past the end of the sign-in (when known)."""
+        ends = self.refresh_token_expires_at
+        return self.refresh_token if ends is None or now < ends else None
 
     def refreshed(self, response: TokenResponse, claims: Mapping[str, Any] | None) -> CacheEntry:
         """Return the entry after a refresh; `auth_time` (and so the 30-day limit) is kept.
@@ -87,9 +99,19 @@ class CacheEntry:
             access_token_expires_at=response.expires_at,
             refresh_token=response.refresh_token or self.refresh_token,
             id_token=response.id_token or self.id_token,
-            claims=dict(claims) if claims is not None else self.claims,
+            claims=self._renewed_claims(claims),
             scope=response.scope or self.scope,
         )
+
+    def _renewed_claims(self, claims: Mapping[str, Any] | None) -> dict[str, Any]:
+        # The new ID token's claims replace the old, but a name only userinfo gave at sign-in
+        # (many providers' ID tokens carry none) is kept.
+        if claims is None:
+            return self.claims
+        renewed = dict(claims)
+        if "name" not in renewed and "name" in self.claims:
+            renewed["name"] = self.claims["name"]
+        return renewed
 
     def matches(self, issuer: str, client_id: str, subject: str | None = None) -> bool:
         """True if this entry is for `issuer` + `client_id` (+ `subject` when given)."""

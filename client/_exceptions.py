@@ -93,6 +93,15 @@ class SignInRequired(SageIDError):
     """No usable sign-in is cached for this account: the user must sign in again."""
 
 
+class SignInExpired(SignInRequired):
+    """The sign-in reached its end (the provider's refresh-token lifetime, 30 days at Sage ID)."""
+
+
+class SignInRevoked(SignInRequired):
+    """The provider ended the sign-in before its time (`invalid_grant`: revoked, signed out
+    elsewhere, or a refresh token reused)."""
+
+
 class CacheCorrupted(SignInRequired):
     """The cache file could not be read; it was moved to `moved_to`."""
 

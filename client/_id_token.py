@@ -9,7 +9,6 @@ from __future__ import annotations
 import hmac
 from typing import Any, Final
 
-from authlib.oidc.core.util import create_half_hash
 from joserfc import jws, jwt
 from joserfc.errors import (
     BadSignatureError,
@@ -22,6 +21,7 @@ from joserfc.errors import (
 from joserfc.jwk import KeySet
 
 from ._exceptions import IdTokenError
+from ._hashes import half_hash
 
 # RS256 is the OIDC default every provider supports; DESIGN.md §3 lets a client register ES256.
 ID_TOKEN_ALGORITHMS: Final = ("RS256", "ES256")
@@ -92,7 +92,7 @@ def _check_at_hash(claims: dict[str, Any], alg: str, access_token: str) -> None:
     at_hash = claims.get("at_hash")
     if at_hash is None:
         return
-    expected: bytes = create_half_hash(access_token, alg)
+    expected = half_hash(access_token, alg).encode()
     if not isinstance(at_hash, str) or not hmac.compare_digest(expected, at_hash.encode()):
         raise IdTokenError("at_hash", "does not match the access token")
 

@@ -107,12 +107,17 @@ class Identity:
 
 
 def fetch_userinfo(
-    http: httpx.Client, userinfo_endpoint: str, *, auth: httpx.Auth, expected_subject: str
+    http: httpx.Client,
+    userinfo_endpoint: str,
+    *,
+    auth: httpx.Auth,
+    expected_subject: str | None,
 ) -> dict[str, Any]:
     """GET the userinfo claims (OIDC Core §5.3) with `auth` (typically `BearerAuth`).
 
     OIDC Core §5.3.2: the `sub` returned must be the ID token's, or the answer is
-    refused (`ProviderError`).
+    refused (`ProviderError`). `expected_subject=None` is for a bare access token (no ID
+    token to compare with, e.g. `SAGEID_TOKEN`): any `sub` string is taken.
     """
     try:
         response = http.get(userinfo_endpoint, auth=auth)
@@ -126,6 +131,8 @@ def fetch_userinfo(
         claims = json.loads(response.content)
     except ValueError as error:
         raise ProviderError("userinfo answered a non-JSON body") from error
-    if not isinstance(claims, dict) or claims.get("sub") != expected_subject:
+    if not isinstance(claims, dict) or not isinstance(claims.get("sub"), str):
+        raise ProviderError("userinfo answered no subject")
+    if expected_subject is not None and claims["sub"] != expected_subject:
         raise ProviderError("userinfo describes another account than the ID token")
     return claims

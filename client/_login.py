@@ -11,8 +11,9 @@ import logging
 import sys
 import time
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
+from ._auth import AccessTokenAuth
 from ._authorization import (
     DEFAULT_SCOPE,
     AuthorizationRequest,
@@ -23,6 +24,7 @@ from ._cache import TokenCache
 from ._device import DeviceAuthorization, poll_device_token, start_device_authorization
 from ._entry import CacheEntry
 from ._exceptions import CacheCorrupted, ProviderError, SageIDError
+from ._identity import fetch_userinfo
 from ._loopback import DEFAULT_CALLBACK_TIMEOUT, LoopbackServer
 from ._relying_party import RelyingParty
 from ._session import Revoker
@@ -41,19 +43,26 @@ class SignInOutcome:
 
 
 def store_sign_in(
-    cache: TokenCache, entry: CacheEntry, revoke: Revoker | None = None
+    cache: TokenCache,
+    entry: CacheEntry,
+    revoke: Revoker | None = None,
+    *,
+    keep_other_accounts: bool = False,
 ) -> SignInOutcome:
     """Store `entry` as the one account of its issuer + client; return who was replaced.
 
     Earlier sign-ins of this client (the same account or another) are removed, and their
     refresh tokens revoked best effort: a replaced grant must not stay alive unseen for
     30 days. Each sign-in is its own grant at the provider, so this never touches `entry`.
+    With `keep_other_accounts`, only the same account's earlier sign-in is replaced.
     """
     with cache.locked():
         try:
             earlier = [e for e in cache.entries() if e.matches(entry.issuer, entry.client_id)]
         except CacheCorrupted:
             earlier = []  # Moved aside and logged; the store below starts a fresh file.
+        if keep_other_accounts:
+            earlier = [e for e in earlier if e.subject == entry.subject]
         for other in earlier:
             if other.subject != entry.subject:
                 cache.remove(other.issuer, other.client_id, other.subject)
@@ -78,6 +87,7 @@ def _complete(
     cache: TokenCache,
     response: TokenResponse,
     nonce: str | None,
+    keep_other_accounts: bool = False,
 ) -> SignInOutcome:
     entry = entry_from_sign_in(
         response,
@@ -86,8 +96,31 @@ def _complete(
         client_id=relying_party.client_id,
         nonce=nonce,
         now=relying_party.clock.now(),
+        refresh_token_lifetime=relying_party.metadata.refresh_token_lifetime,
     )
-    return store_sign_in(cache, entry, relying_party.revoke)
+    entry = _with_userinfo(relying_party, entry)
+    return store_sign_in(
+        cache, entry, relying_party.revoke, keep_other_accounts=keep_other_accounts
+    )
+
+
+def _with_userinfo(relying_party: RelyingParty, entry: CacheEntry) -> CacheEntry:
+    # The user's name comes from the ID token, else from userinfo: many providers put only
+    # `sub` in the ID token (OIDC Core §5.4 lets them). The ID token's claims win.
+    endpoint = relying_party.metadata.userinfo_endpoint
+    if isinstance(entry.claims.get("name"), str) or endpoint is None:
+        return entry
+    try:
+        claims = fetch_userinfo(
+            relying_party.http,
+            endpoint,
+            auth=AccessTokenAuth(entry.access_token),
+            expected_subject=entry.subject,
+        )
+    except SageIDError as error:
+        logger.info("No userinfo at sign-in (%s): the name stays unknown.", error)
+        return entry
+    return replace(entry, claims={**claims, **entry.claims})
 
 
 def login_with_browser(
@@ -101,6 +134,7 @@ def login_with_browser(
     language: str = "fr",
     timeout: float = DEFAULT_CALLBACK_TIMEOUT,
     scope: str | Sequence[str] = DEFAULT_SCOPE,
+    keep_other_accounts: bool = False,
 ) -> SignInOutcome:
     """Sign in through the system browser and a one-shot loopback redirect (RFC 8252).
 
@@ -108,7 +142,8 @@ def login_with_browser(
     `open_browser(url)` (typically `webbrowser.open`; it must not block until the
     redirect). `login_hint` pre-fills the email, `create=True` sends `prompt=create`,
     `language` sets `ui_locales` and the loopback page's language, and `scope` defaults
-    to every Sage ID scope (`DEFAULT_SCOPE`). Raises
+    to every Sage ID scope (`DEFAULT_SCOPE`); `keep_other_accounts` (see `store_sign_in`)
+    adds this account beside the others instead of replacing them. Raises
     `CallbackTimeout` after `timeout` seconds, `AuthorizationDenied` if refused.
     """
     _check_cache_writable(cache)
@@ -137,7 +172,7 @@ def login_with_browser(
     response = request_token(
         relying_party.http, token_endpoint, body, now=relying_party.clock.now()
     )
-    return _complete(relying_party, cache, response, request.nonce)
+    return _complete(relying_party, cache, response, request.nonce, keep_other_accounts)
 
 
 def login_with_device(
@@ -148,6 +183,7 @@ def login_with_device(
     on_wait: Callable[[float], None] | None = None,
     sleep: Callable[[float], None] = time.sleep,
     scope: str | Sequence[str] = DEFAULT_SCOPE,
+    keep_other_accounts: bool = False,
 ) -> SignInOutcome:
     """Sign in with the device flow (RFC 8628): for terminals, SSH sessions, no browser.
 
@@ -178,7 +214,7 @@ def login_with_device(
         on_wait=on_wait,
     )
     # RFC 8628 has no nonce: the ID token is bound by the device code spent over TLS.
-    return _complete(relying_party, cache, response, nonce=None)
+    return _complete(relying_party, cache, response, None, keep_other_accounts)
 
 
 def prefers_device_flow(environ: Mapping[str, str], platform: str = sys.platform) -> bool:

@@ -54,6 +54,13 @@ def _strings(data: Mapping[str, Any], name: str) -> tuple[str, ...]:
     return tuple(value)
 
 
+def _positive_int(data: Mapping[str, Any], name: str) -> int | None:
+    value = data.get(name)
+    if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
+        return None  # Informative: an odd value means "unknown", not a broken provider.
+    return value
+
+
 @dataclass(frozen=True)
 class ProviderMetadata:
     """What the client needs from the provider's discovery document."""
@@ -71,6 +78,9 @@ class ProviderMetadata:
     code_challenge_methods_supported: tuple[str, ...] = ()
     id_token_signing_alg_values_supported: tuple[str, ...] = ()
     authorization_response_iss_parameter_supported: bool = False
+    # Not a registered metadata name: Sage ID publishes how long a sign-in lasts (seconds
+    # from the sign-in, never extended). Absent elsewhere: the end of a sign-in is unknown.
+    refresh_token_lifetime: int | None = None
 
     @classmethod
     def from_json(cls, data: Mapping[str, Any], *, expected_issuer: str) -> ProviderMetadata:
@@ -103,6 +113,7 @@ class ProviderMetadata:
                 data, "id_token_signing_alg_values_supported"
             ),
             authorization_response_iss_parameter_supported=iss_supported,
+            refresh_token_lifetime=_positive_int(data, "refresh_token_lifetime"),
         )
 
 

@@ -8,8 +8,6 @@ import os
 from collections.abc import Mapping
 from typing import Any, Final
 
-from cryptography.hazmat.primitives.kdf.scrypt import Scrypt
-
 from ._exceptions import CacheError
 from ._sealing import UndecryptableCache, b64, decrypt, encrypt, unb64
 
@@ -52,6 +50,8 @@ class PassphraseProtection:
         cached = self._derived
         if cached is not None and cached[:4] == (salt, n, r, p):
             return cached[4]
+        from cryptography.hazmat.primitives.kdf.scrypt import Scrypt
+
         key = Scrypt(salt=salt, length=32, n=n, r=r, p=p).derive(self._passphrase)
         self._derived = (salt, n, r, p, key)
         return key

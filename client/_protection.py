@@ -8,12 +8,13 @@ import json
 import logging
 import os
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, Final
 
 from ._exceptions import KeyringUnavailable
-from ._keyring import DEFAULT_KEYRING_TIMEOUT, KeyringProtection
-from ._passphrase import PASSPHRASE_ENV, PassphraseProtection
+from ._passphrase import PASSPHRASE_ENV
 from ._sealing import CacheProtection, UndecryptableCache
+
+DEFAULT_KEYRING_TIMEOUT: Final = 5.0  # _keyring's, without importing keyring to know it
 
 logger = logging.getLogger("sageid.client")
 
@@ -41,28 +42,35 @@ def select_protection(
     passphrase: str | None = None,
     environ: Mapping[str, str] | None = None,
     keyring_timeout: float = DEFAULT_KEYRING_TIMEOUT,
+    warn: bool = True,
 ) -> CacheProtection:
     """Choose the keyring if it answers; otherwise only an explicit fallback, said loudly.
 
     Order: OS keyring → passphrase (`passphrase`, else `SAGEID_CACHE_PASSPHRASE` from
     `environ`, default `os.environ`) → plaintext if `insecure_storage` → `KeyringUnavailable`.
+    A fallback is logged as a warning unless `warn` is false (the CLI says it once, at login).
     """
+    # Deferred: a plaintext cache is read without loading keyring (or scrypt) at all.
+    from ._keyring import KeyringProtection
+    from ._passphrase import PassphraseProtection
+
     protection = KeyringProtection(username, timeout=keyring_timeout)
     reason = protection.probe()
     if reason is None:
         return protection
     if passphrase is None:
         passphrase = (os.environ if environ is None else environ).get(PASSPHRASE_ENV) or None
+    log = logger.warning if warn else logger.debug
     if passphrase is not None:
-        logger.warning(
+        log(
             "No usable OS keyring (%s): the token cache is encrypted with a key derived from %s.",
             reason,
             PASSPHRASE_ENV,
         )
         return PassphraseProtection(passphrase)
     if insecure_storage:
-        logger.warning(
-            "WARNING: no usable OS keyring (%s) and insecure storage was requested: "
+        log(
+            "No usable OS keyring (%s) and insecure storage was requested: "
             "tokens will be stored UNENCRYPTED on disk. Anyone who can read your files can "
             "act as you for up to 30 days.",
             reason,

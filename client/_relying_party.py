@@ -16,7 +16,7 @@ from ._http import get_json
 from ._jwks import JWKSCache
 from ._logout import build_end_session_url, http_revoker
 from ._metadata import ProviderMetadata, fetch_provider_metadata
-from ._session import Session
+from ._session import Refresher, Session
 from ._sign_in import refreshed_id_token_validator
 from ._tokens import TokenResponse, refresh_token_grant, request_token
 
@@ -45,8 +45,12 @@ class RelyingParty:
             self._metadata = fetch_provider_metadata(self.http, self.issuer)
         return self._metadata
 
-    def _refresh(self, refresh_token: str) -> TokenResponse:
-        body = refresh_token_grant(refresh_token, client_id=self.client_id)
+    def _refresh(
+        self, refresh_token: str, scope: str | None = None, audience: str | None = None
+    ) -> TokenResponse:
+        body = refresh_token_grant(
+            refresh_token, client_id=self.client_id, scope=scope, audience=audience
+        )
         return request_token(self.http, self.metadata.token_endpoint, body, now=self.clock.now())
 
     def session(
@@ -70,6 +74,10 @@ class RelyingParty:
             validate_refreshed_id_token=validator,
             sleep=sleep,
         )
+
+    def narrowed_refresher(self, *, scope: str | None, audience: str | None) -> Refresher:
+        """A `Refresher` asking fewer scopes and/or one audience (see `Session`)."""
+        return lambda refresh_token: self._refresh(refresh_token, scope, audience)
 
     def revoke(self, refresh_token: str) -> None:
         """Revoke `refresh_token` at the provider (RFC 7009); usable as a `Revoker`."""

@@ -7,8 +7,8 @@ import os
 from collections.abc import Mapping
 from typing import Any, Final, Protocol
 
-from cryptography.exceptions import InvalidTag
-from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+# cryptography is imported by the two functions that need it: reading a plaintext cache
+# (--insecure-storage) never loads it.
 
 NONCE_BYTES: Final = 12  # NIST SP 800-38D: 96-bit random nonces.
 
@@ -54,6 +54,8 @@ def _aad(name: str) -> bytes:
 
 def encrypt(key: bytes, name: str, payload: bytes) -> dict[str, Any]:
     """AES-256-GCM `payload` under `key` with a fresh random nonce; return envelope fields."""
+    from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+
     nonce = os.urandom(NONCE_BYTES)
     return {
         "nonce": b64(nonce),
@@ -63,6 +65,9 @@ def encrypt(key: bytes, name: str, payload: bytes) -> dict[str, Any]:
 
 def decrypt(key: bytes, name: str, envelope: Mapping[str, Any]) -> bytes:
     """Open what `encrypt` sealed; any tampering raises `UndecryptableCache`."""
+    from cryptography.exceptions import InvalidTag
+    from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+
     try:
         return AESGCM(key).decrypt(
             unb64(envelope, "nonce"), unb64(envelope, "ciphertext"), _aad(name)

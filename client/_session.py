@@ -11,16 +11,26 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable, Mapping
-from typing import Any
-
-import httpx
+from dataclasses import replace
+from typing import TYPE_CHECKING, Any
 
 from ._cache import TokenCache
 from ._clock import Clock
 from ._entry import CacheEntry
-from ._exceptions import IdTokenError, OAuthError, SageIDError, SignInRequired
+from ._exceptions import (
+    IdTokenError,
+    OAuthError,
+    SageIDError,
+    SignInExpired,
+    SignInRequired,
+    SignInRevoked,
+)
 from ._http import Backoff, retry_unsent
+from ._i18n import _
 from ._tokens import TokenResponse, refresh_token_grant, request_token
+
+if TYPE_CHECKING:
+    import httpx
 
 logger = logging.getLogger("sageid.client")
 
@@ -113,7 +123,7 @@ class Session:
             refresh_token = entry.usable_refresh_token(now)
             if refresh_token is None:
                 self._forget(entry)
-                raise SignInRequired("the sign-in has expired (30 days); please sign in again")
+                raise SignInExpired(_("the sign-in has expired; please sign in again"))
             try:
                 response = retry_unsent(
                     lambda: self._refresh(refresh_token), self._backoff, self._sleep
@@ -122,12 +132,36 @@ class Session:
                 if error.error != "invalid_grant":
                     raise
                 self._forget(entry)
-                raise SignInRequired(
-                    "the provider ended this sign-in; please sign in again"
+                raise SignInRevoked(
+                    _("the provider ended this sign-in; please sign in again")
                 ) from error
             refreshed = entry.refreshed(response, self._refreshed_claims(entry, response))
             self.cache.store(refreshed)
             return refreshed.access_token
+
+    def narrowed_access_token(self, refresh: Refresher) -> TokenResponse:
+        """Spend the refresh token with `refresh` (one asking fewer scopes or one audience,
+        RFC 6749 §6 / RFC 8707) and return its answer; the rotated refresh token is stored,
+        the cached access token and claims are kept (the narrowed token is for the caller).
+        """
+        with self.cache.locked():
+            entry = self.entry()
+            refresh_token = entry.usable_refresh_token(self.cache.clock.now())
+            if refresh_token is None:
+                self._forget(entry)
+                raise SignInExpired(_("the sign-in has expired; please sign in again"))
+            try:
+                response = refresh(refresh_token)
+            except OAuthError as error:
+                if error.error != "invalid_grant":
+                    raise
+                self._forget(entry)
+                raise SignInRevoked(
+                    _("the provider ended this sign-in; please sign in again")
+                ) from error
+            if response.refresh_token:
+                self.cache.store(replace(entry, refresh_token=response.refresh_token))
+            return response
 
     def _refreshed_claims(
         self, entry: CacheEntry, response: TokenResponse

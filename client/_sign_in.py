@@ -24,8 +24,11 @@ def entry_from_sign_in(
     nonce: str | None,
     now: float,
     leeway: int = DEFAULT_LEEWAY,
+    refresh_token_lifetime: float | None = None,
 ) -> CacheEntry:
     """Validate the ID token of a fresh sign-in and return the entry to store.
+
+    `refresh_token_lifetime` is the provider's (its metadata), when it publishes one.
 
     `nonce` is the one sent in the authorization request (browser flow); the device flow
     has none (RFC 8628 carries no nonce), so pass `None` there.
@@ -42,7 +45,14 @@ def entry_from_sign_in(
         access_token=response.access_token,
         leeway=leeway,
     )
-    return CacheEntry.from_sign_in(issuer, client_id, response, claims, now=now)
+    return CacheEntry.from_sign_in(
+        issuer,
+        client_id,
+        response,
+        claims,
+        now=now,
+        refresh_token_lifetime=refresh_token_lifetime,
+    )
 
 
 def refreshed_id_token_validator(

@@ -6,14 +6,14 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
-
-import httpx
+from typing import TYPE_CHECKING, Any
 
 from shared.scopes import DEVICE_CODE_GRANT
 
 from ._exceptions import OAuthError, ProviderError
-from ._http import post_form
+
+if TYPE_CHECKING:
+    import httpx
 
 
 def authorization_code_grant(
@@ -30,12 +30,18 @@ def authorization_code_grant(
 
 
 def refresh_token_grant(
-    refresh_token: str, *, client_id: str, scope: str | None = None
+    refresh_token: str, *, client_id: str, scope: str | None = None, audience: str | None = None
 ) -> dict[str, str]:
-    """Return the token request body spending `refresh_token` (RFC 6749 §6)."""
+    """Return the token request body spending `refresh_token` (RFC 6749 §6).
+
+    `scope` narrows the access token to fewer scopes than granted (RFC 6749 §6); `audience`
+    asks for an access token for one resource server (RFC 8707 `resource`).
+    """
     body = {"grant_type": "refresh_token", "refresh_token": refresh_token, "client_id": client_id}
     if scope is not None:
         body["scope"] = scope
+    if audience is not None:
+        body["resource"] = audience
     return body
 
 
@@ -68,6 +74,13 @@ def _optional_str(data: Mapping[str, Any], name: str) -> str | None:
     return value
 
 
+def _optional_deadline(data: Mapping[str, Any], name: str, now: float) -> float | None:
+    value = data.get(name)
+    if isinstance(value, bool) or not isinstance(value, int | float) or value <= 0:
+        return None  # Informative only: a malformed value is ignored, not fatal.
+    return now + float(value)
+
+
 @dataclass(frozen=True)
 class TokenResponse:
     """A successful token response; `expires_at` is absolute (send time + `expires_in`)."""
@@ -79,6 +92,9 @@ class TokenResponse:
     refresh_token: str | None = field(default=None, repr=False)
     id_token: str | None = field(default=None, repr=False)
     scope: str | None = None
+    # Some providers say when the refresh token ends (`refresh_token_expires_in`: Azure AD,
+    # GitHub); absolute here, like `expires_at`. `None`: not said.
+    refresh_token_expires_at: float | None = None
 
     @classmethod
     def from_json(cls, data: Mapping[str, Any], *, now: float) -> TokenResponse:
@@ -106,6 +122,7 @@ class TokenResponse:
             refresh_token=_optional_str(data, "refresh_token"),
             id_token=_optional_str(data, "id_token"),
             scope=_optional_str(data, "scope"),
+            refresh_token_expires_at=_optional_deadline(data, "refresh_token_expires_in", now),
         )
 
 
@@ -113,6 +130,8 @@ def request_token(
     http: httpx.Client, token_endpoint: str, body: Mapping[str, str], *, now: float
 ) -> TokenResponse:
     """POST `body` to the token endpoint; `now` is the send time (see `TokenResponse.from_json`)."""
+    from ._http import post_form  # Deferred: a warm `sageid token` never loads httpx.
+
     status_code, data = post_form(http, token_endpoint, body)
     raise_for_oauth_error(status_code, data)
     return TokenResponse.from_json(data, now=now)

@@ -52,6 +52,9 @@ def provider_metadata(settings: Settings, server: SageAuthorizationServer) -> di
         # OpenID Connect Back-Channel Logout 1.0 (`idp.oauth.backchannel`).
         "backchannel_logout_supported": True,
         "backchannel_logout_session_supported": True,
+        # Not a registered name: how long a sign-in lasts (refresh tokens end this many
+        # seconds after the sign-in, never extended), so clients can tell their users.
+        "refresh_token_lifetime": settings.lifetimes.refresh_token,
     }
     for name, (key, path) in OPTIONAL_ENDPOINTS.items():
         if name in server._endpoints:

@@ -1,5 +1,5 @@
 """`python -m client.desktop`: the same as `sageid-desktop`."""
 
-from .app import main
+from . import main
 
 main()

@@ -45,6 +45,7 @@ T = TypeVar("T")
 READY_FILE_ENV: Final = "SAGEID_DESKTOP_READY_FILE"
 BANNER_YELLOW: Final = "#ffe27a"
 TOOLBAR_GREY: Final = "#e8eaed"
+FOCUS_GREEN: Final = "#007e45"
 
 
 class TkRunner:
@@ -99,6 +100,11 @@ def _styles(root: tk.Tk) -> None:
     style.configure("Success.TLabel", foreground="#1b5e20")
     style.configure("Error.TLabel", foreground="#b00020")
     style.configure("Link.TButton", relief="flat", foreground="#0b57d0")
+    # Visible keyboard focus (WCAG 2.4.7): a thick green ring on the focused control.
+    style.configure("TButton", focuscolor=FOCUS_GREEN, focusthickness=2)
+    style.map("TButton", bordercolor=[("focus", FOCUS_GREEN)])
+    style.map("TEntry", bordercolor=[("focus", FOCUS_GREEN)], lightcolor=[("focus", FOCUS_GREEN)])
+    style.map("TCombobox", bordercolor=[("focus", FOCUS_GREEN)])
 
 
 class MainWindow:
@@ -174,6 +180,9 @@ class MainWindow:
             self.name_button.pack_forget()
             self.edi_button.pack(side="right")
         if view.banner:
+            # Not migrated yet: the seed's words; migrated and signed out: why, and again.
+            self.banner_label.configure(text=view.banner_text or "")
+            self.banner_button.configure(text=view.banner_action or "")
             self.banner.pack(side="top", fill="x", after=self.toolbar)
         else:
             self.banner.pack_forget()

@@ -35,13 +35,33 @@ def qr_image(master: tk.Misc, data: str, *, scale: int = 4) -> tk.PhotoImage:
     return tk.PhotoImage(master=master, data=encoded, format="png")
 
 
-def dialog(root: tk.Tk, title: str, on_close: Callable[[], None], dx: int, dy: int) -> tk.Toplevel:
+def dialog(
+    root: tk.Tk,
+    title: str,
+    on_close: Callable[[], None],
+    dx: int,
+    dy: int,
+    on_return: Callable[[], None] | None = None,
+) -> tk.Toplevel:
     """A dialog over the main window, with its title also drawn in a band at the top (seen
-    even where no window manager decorates it)."""
+    even where no window manager decorates it). The keyboard works as in any dialog:
+    Escape closes it, Return presses the focused button, else `on_return` (the default)."""
     window = tk.Toplevel(root, borderwidth=1, relief="solid")
     window.title(title)
     window.transient(root)
     window.protocol("WM_DELETE_WINDOW", on_close)
+    window.bind("<Escape>", lambda _event: on_close())
+
+    def pressed(_event: object) -> str:
+        focused = window.focus_get()
+        if isinstance(focused, ttk.Button) and str(focused.cget("state")) != "disabled":
+            focused.invoke()
+        elif on_return is not None:
+            on_return()
+        return "break"
+
+    window.bind("<Return>", pressed)
+    window.bind("<KP_Enter>", pressed)
     band = tk.Label(window, text=title, background=SAGE_GREEN, foreground="white", anchor="w")
     band.configure(font=("TkDefaultFont", 11, "bold"), padx=20, pady=8)
     band.pack(fill="x")
@@ -62,6 +82,7 @@ class AssistantDialog:
         self._shown: tuple[object, ...] | None = None
         self.email = tk.StringVar(root)
         self.buttons: dict[str, ttk.Button] = {}
+        self.default: ttk.Button | None = None  # what Return presses
         self.qr: tk.PhotoImage | None = None  # kept: Tk forgets images Python collects
 
     def render(self, view: View) -> None:
@@ -70,9 +91,11 @@ class AssistantDialog:
             return
         if self.window is None:
             title = self._texts("assistant_title")
-            self.window = dialog(self._root, title, self._presenter.later_clicked, 70, 50)
+            self.window = dialog(
+                self._root, title, self._presenter.later_clicked, 70, 50, self._press_default
+            )
             self.window.resizable(False, False)
-        shown = (view.state, view.assistant_message, view.browser_url, view.device)
+        shown = (view.state, view.assistant_message, view.browser_url, view.device, view.again)
         if shown == self._shown:
             return
         self._shown = shown
@@ -81,8 +104,11 @@ class AssistantDialog:
         self._page = ttk.Frame(self.window, padding=20)
         self._page.pack(fill="both", expand=True)
         self.buttons = {}
-        if view.state in (State.ASSISTANT, State.SESSION_EXPIRED):
+        self.default = None
+        if view.state is State.ASSISTANT:
             self._welcome(view)
+        elif view.state is State.SESSION_EXPIRED:
+            self._sign_in_again(view)
         elif view.state is State.EMAIL:
             self._email_page(view)
         elif view.state is State.SIGNING_IN_BROWSER:
@@ -95,6 +121,11 @@ class AssistantDialog:
             self.window.destroy()
         self.window = self._page = self._shown = self.qr = None
         self.buttons = {}
+        self.default = None
+
+    def _press_default(self) -> None:
+        if self.default is not None and str(self.default.cget("state")) != "disabled":
+            self.default.invoke()
 
     # Building blocks.
 
@@ -115,8 +146,9 @@ class AssistantDialog:
             button.pack(side="right", padx=(6, 0))
             self.buttons[key] = button
         if buttons:
-            self.buttons[buttons[-1][0]].configure(default="active")
-            self.buttons[buttons[-1][0]].focus_set()
+            self.default = self.buttons[buttons[-1][0]]
+            self.default.configure(default="active")
+            self.default.focus_set()
         if left is not None:
             link = ttk.Button(row, text=self._texts(left), style="Link.TButton")
             link.configure(command=self._presenter.device_chosen)
@@ -126,25 +158,34 @@ class AssistantDialog:
     # The pages.
 
     def _welcome(self, view: View) -> None:
-        expired = view.state is State.SESSION_EXPIRED
-        self._label(
-            self._texts("expired_heading" if expired else "welcome_heading"), "Heading.TLabel"
-        )
-        self._label(self._texts("expired_text" if expired else "welcome_text"))
+        self._label(view.assistant_heading or "", "Heading.TLabel")
+        self._label(view.assistant_text or "")
         self._message(view.assistant_message)
-        start = "sign_in_again" if expired else "start"
         self._buttons(
-            ("later", self._presenter.later_clicked), (start, self._presenter.start_clicked)
+            ("later", self._presenter.later_clicked), ("start", self._presenter.start_clicked)
         )
 
-    def _email_page(self, view: View) -> None:
-        self._label(self._texts("email_heading"), "Heading.TLabel")
-        self._label(self._texts("email_text"))
+    def _sign_in_again(self, view: View) -> None:
+        # Migrated already: say why the sign-in ended, one button, the email filled in.
+        self._label(view.assistant_heading or "", "Heading.TLabel")
+        self._label(view.assistant_text or "")
+        entry = self._email_entry(view)
+        self._message(view.assistant_message)
+        self._buttons(("sign_in_again", self._continue), left="use_code")
+        if not view.email:
+            entry.focus_set()
+
+    def _email_entry(self, view: View) -> ttk.Entry:
         ttk.Label(self._page, text=self._texts("email_label")).pack(anchor="w")
         self.email.set(view.email)
         entry = ttk.Entry(self._page, textvariable=self.email, width=44)
         entry.pack(anchor="w", pady=(2, 10))
-        entry.bind("<Return>", lambda _: self._continue())
+        return entry
+
+    def _email_page(self, view: View) -> None:
+        self._label(self._texts("email_heading"), "Heading.TLabel")
+        self._label(self._texts("email_text"))
+        entry = self._email_entry(view)  # Return in it presses « Continuer », the default
         self._message(view.assistant_message)
         self._buttons(
             ("later", self._presenter.later_clicked),
@@ -202,6 +243,7 @@ class SendDialog:
         self.file = tk.StringVar(root)
         self.kind = tk.StringVar(root)
         self.customer = tk.StringVar(root)
+        self.file.trace_add("write", lambda *_: self._presenter.send_file_changed(self.file.get()))
         self.buttons: dict[str, ttk.Button] = {}
         self._result: ttk.Label | None = None
         self._kinds: dict[str, str] = {}
@@ -221,7 +263,7 @@ class SendDialog:
             self._result.configure(text=result.text, style=MESSAGE_STYLES[result.level])
         else:
             self._result.configure(text="")
-        self.buttons["send_submit"].configure(state="disabled" if form.sending else "normal")
+        self.buttons["send_submit"].configure(state="normal" if form.can_send else "disabled")
 
     def close(self) -> None:
         if self.window is not None:
@@ -231,7 +273,9 @@ class SendDialog:
 
     def _open(self, form: SendForm) -> None:
         title = self._texts("send_title")
-        window = self.window = dialog(self._root, title, self._presenter.send_closed, 90, 70)
+        window = self.window = dialog(
+            self._root, title, self._presenter.send_closed, 90, 70, self._submit
+        )
         page = ttk.Frame(window, padding=20)
         page.pack(fill="both", expand=True)
         self._kinds = {self._texts.kind_label(kind): kind for kind in form.kinds}
@@ -263,6 +307,8 @@ class SendDialog:
             button = ttk.Button(actions, text=self._texts(key), command=command)
             button.pack(side="left", padx=(6, 0))
             self.buttons[key] = button
+        self.buttons["send_submit"].configure(default="active")
+        self.buttons["send_browse"].focus_set()
 
     def _browse(self) -> None:
         chosen = filedialog.askopenfilename(parent=self.window, title=self._texts("send_title"))
@@ -270,6 +316,8 @@ class SendDialog:
             self.file.set(chosen)
 
     def _submit(self) -> None:
+        if str(self.buttons["send_submit"].cget("state")) == "disabled":
+            return
         customer = self.customer.get().strip().split(" ", 1)[0]
         kind = self._kinds.get(self.kind.get(), "")
         self._presenter.declaration_submitted(self.file.get(), kind, customer)

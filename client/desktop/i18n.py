@@ -25,6 +25,11 @@ _FRENCH: Final[dict[str, str]] = {
     # Seed, étape 1: the yellow banner after « Plus tard ».
     "banner": "Vous n'avez pas encore basculé sur la nouvelle authentification.",
     "banner_action": "Commencer la migration",
+    # Migrated, then signed out: say why, and ask to sign in again (never « pas encore basculé »).
+    "banner_expired": "Votre session Sage ID a expiré : reconnectez-vous.",
+    "banner_revoked": "Votre session Sage ID a été fermée : reconnectez-vous.",
+    "banner_signed_out": "Vous vous êtes déconnecté de Sage ID : reconnectez-vous pour envoyer "
+    "vos déclarations.",
     "starting": "Recherche de votre authentification Sage ID…",
     "assistant_title": "Assistant de migration Sage ID",
     "welcome_heading": "Passez au Sage ID",
@@ -32,9 +37,14 @@ _FRENCH: Final[dict[str, str]] = {
     "sécurité. Une procédure de migration est nécessaire et obligatoire pour basculer vers "
     "cette nouvelle authentification : le Sage ID.",
     "expired_heading": "Reconnectez-vous avec votre Sage ID",
-    "expired_text": "Votre authentification est conservée 30 jours dans Sage / Ciel direct : "
-    "elle a expiré. Reconnectez-vous pour continuer à utiliser les services déclaratifs et "
+    "expired_text": "Votre session Sage ID a expiré : reconnectez-vous. Votre authentification "
+    "est conservée 30 jours dans Sage / Ciel direct ; vous avez déjà basculé, il suffit de vous "
+    "reconnecter.",
+    "revoked_text": "Votre session Sage ID a été fermée (depuis votre compte, un autre poste ou "
+    "par Sage) : reconnectez-vous pour continuer à utiliser les services déclaratifs et "
     "bancaires.",
+    "signed_out_text": "Vous vous êtes déconnecté de Sage ID sur ce poste : reconnectez-vous "
+    "pour continuer à utiliser les services déclaratifs et bancaires.",
     "later": "Plus tard",
     "start": "Commencer",
     "sign_in_again": "Se reconnecter",
@@ -68,7 +78,7 @@ _FRENCH: Final[dict[str, str]] = {
     "tracking_opened": "Le suivi des envois s'ouvre dans votre navigateur.",
     "browser_failed": "Aucun navigateur n'a pu être ouvert : ouvrez {url} vous-même.",
     "sign_in_first": "Passez d'abord au Sage ID pour envoyer vos déclarations.",
-    "session_expired": "Votre authentification Sage ID a expiré : reconnectez-vous.",
+    "session_expired": "Votre session Sage ID a expiré : reconnectez-vous.",
     "send_title": "Envoyer une déclaration",
     "send_file": "Fichier",
     "send_browse": "Parcourir…",
@@ -80,9 +90,28 @@ _FRENCH: Final[dict[str, str]] = {
     "send_no_file": "Choisissez le fichier à envoyer.",
     "send_no_kind": "Choisissez le type de déclaration.",
     "send_no_customer": "Choisissez le compte client.",
-    "sent": "Envoi reçu par Sage EDI Online : {file} ({kind}) pour {customer}, n° {id}. "
-    "Suivez-le dans « Suivi des envois ».",
-    "send_refused": "Envoi refusé : {reason}",
+    "sent": "Déclaration {kind} reçue pour {customer_name} ({customer_code}), référence "
+    "{reference}. Suivez-la dans « Suivi des envois ».",
+    "send_refused": "Envoi refusé par Sage EDI Online (erreur {status}). Réessayez ; si cela "
+    "persiste, contactez le support Sage.",
+    # The submissions API's problem types (RFC 9457), in the user's words.
+    "problem_invalid-token": "Votre session Sage ID n'est plus valable : reconnectez-vous.",
+    "problem_insufficient-scope": "Votre connexion ne donne pas accès à Sage EDI Online : "
+    "reconnectez-vous.",
+    "problem_not-referenced": "Votre Sage ID n'est pas référencé à ce compte client : terminez "
+    "le référencement sur le portail Sage EDI Online.",
+    "problem_permission-denied": "Votre profil ne permet pas d'envoyer ce type de déclaration "
+    "pour ce compte client : demandez-le à son administrateur.",
+    "problem_unsupported-media-type": "L'envoi n'a pas pu être lu par Sage EDI Online. "
+    "Réessayez ; si cela persiste, contactez le support Sage.",
+    "problem_malformed-multipart": "L'envoi n'a pas pu être lu par Sage EDI Online. Réessayez ; "
+    "si cela persiste, contactez le support Sage.",
+    "problem_invalid-parameters": "L'envoi est incomplet : vérifiez le fichier, le type de "
+    "déclaration et le compte client.",
+    "problem_invalid-query": "La demande n'a pas été comprise par Sage EDI Online. Réessayez.",
+    "problem_file-too-large": "Le fichier est trop volumineux pour Sage EDI Online.",
+    "problem_file-type-refused": "Ce fichier n'est pas accepté pour ce type de déclaration : "
+    "vérifiez le fichier et le type choisis.",
     "err_unreachable": "Le service Sage ID est injoignable. Vérifiez votre connexion "
     "internet, puis réessayez.",
     "err_provider": "Le service Sage ID a répondu de façon inattendue. Réessayez plus tard.",
@@ -127,14 +156,22 @@ ENGLISH: Final[dict[str, str]] = {
     "menu_sign_out": "Sign out",
     "banner": "You have not switched to the new authentication yet.",
     "banner_action": "Start the migration",
+    "banner_expired": "Your Sage ID session has expired: please sign in again.",
+    "banner_revoked": "Your Sage ID session was closed: please sign in again.",
+    "banner_signed_out": "You signed out of Sage ID: sign in again to send your declarations.",
     "starting": "Looking for your Sage ID sign-in…",
     "assistant_title": "Sage ID migration assistant",
     "welcome_heading": "Switch to Sage ID",
     "welcome_text": "Sage is upgrading its declaration and banking service and strengthening "
     "its security. A migration is required to switch to the new authentication: Sage ID.",
     "expired_heading": "Sign in again with your Sage ID",
-    "expired_text": "Your sign-in is kept for 30 days in Sage / Ciel direct: it has expired. "
-    "Sign in again to keep using the declaration and banking services.",
+    "expired_text": "Your Sage ID session has expired: please sign in again. Your sign-in is "
+    "kept for 30 days in Sage / Ciel direct; you have already switched, you only need to sign "
+    "in again.",
+    "revoked_text": "Your Sage ID session was closed (from your account, another computer or "
+    "by Sage): sign in again to keep using the declaration and banking services.",
+    "signed_out_text": "You signed out of Sage ID on this computer: sign in again to keep using "
+    "the declaration and banking services.",
     "later": "Later",
     "start": "Start",
     "sign_in_again": "Sign in again",
@@ -164,7 +201,7 @@ ENGLISH: Final[dict[str, str]] = {
     "tracking_opened": "Submission tracking opens in your browser.",
     "browser_failed": "No browser could be opened: open {url} yourself.",
     "sign_in_first": "Switch to Sage ID first to send your declarations.",
-    "session_expired": "Your Sage ID sign-in has expired: please sign in again.",
+    "session_expired": "Your Sage ID session has expired: please sign in again.",
     "send_title": "Send a declaration",
     "send_file": "File",
     "send_browse": "Browse…",
@@ -176,9 +213,27 @@ ENGLISH: Final[dict[str, str]] = {
     "send_no_file": "Choose the file to send.",
     "send_no_kind": "Choose the kind of declaration.",
     "send_no_customer": "Choose the customer account.",
-    "sent": "Received by Sage EDI Online: {file} ({kind}) for {customer}, no. {id}. "
-    "Follow it in “Submission tracking”.",
-    "send_refused": "Submission refused: {reason}",
+    "sent": "{kind} declaration received for {customer_name} ({customer_code}), reference "
+    "{reference}. Follow it in “Submission tracking”.",
+    "send_refused": "Sage EDI Online refused the submission (error {status}). Try again; if it "
+    "persists, contact Sage support.",
+    "problem_invalid-token": "Your Sage ID session is no longer valid: please sign in again.",
+    "problem_insufficient-scope": "Your sign-in does not give access to Sage EDI Online: "
+    "please sign in again.",
+    "problem_not-referenced": "Your Sage ID is not referenced to this customer account: finish "
+    "the referencing on the Sage EDI Online portal.",
+    "problem_permission-denied": "Your profile does not allow sending this kind of declaration "
+    "for this customer account: ask its administrator.",
+    "problem_unsupported-media-type": "Sage EDI Online could not read the submission. Try "
+    "again; if it persists, contact Sage support.",
+    "problem_malformed-multipart": "Sage EDI Online could not read the submission. Try again; "
+    "if it persists, contact Sage support.",
+    "problem_invalid-parameters": "The submission is incomplete: check the file, the kind of "
+    "declaration and the customer account.",
+    "problem_invalid-query": "Sage EDI Online did not understand the request. Try again.",
+    "problem_file-too-large": "The file is too large for Sage EDI Online.",
+    "problem_file-type-refused": "This file is not accepted for this kind of declaration: "
+    "check the file and the kind chosen.",
     "err_unreachable": "The Sage ID service cannot be reached. Check your internet "
     "connection, then try again.",
     "err_provider": "The Sage ID service gave an unexpected answer. Try again later.",
@@ -212,6 +267,10 @@ class Texts:
             raise ValueError(f"language must be one of {', '.join(LANGUAGES)}")
         self.language = language
         self._table = TABLES[language]
+
+    def has(self, key: str) -> bool:
+        """True if there is a text for `key`."""
+        return key in self._table
 
     def __call__(self, key: str, **values: object) -> str:
         text = self._table[key]

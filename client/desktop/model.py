@@ -54,6 +54,14 @@ ASSISTANT_STATES = frozenset(
 SIGNING_IN = frozenset({State.SIGNING_IN_BROWSER, State.SIGNING_IN_DEVICE})
 
 
+class Again(StrEnum):
+    """Why a computer that has migrated must sign in again: the truth, told to the user."""
+
+    EXPIRED = "expired"  # the sign-in reached its end (30 days)
+    REVOKED = "revoked"  # the provider ended it (revoked, signed out elsewhere)
+    SIGNED_OUT = "signed_out"  # the user signed out here
+
+
 class Level(StrEnum):
     INFO = "info"
     SUCCESS = "success"
@@ -90,6 +98,13 @@ class SendForm:
     kinds: tuple[str, ...] = KINDS
     sending: bool = False
     result: Message | None = None
+    file: str = ""  # as typed or chosen
+    sent_file: str | None = None  # the file last sent: not twice by a second click
+
+    @property
+    def can_send(self) -> bool:
+        """*Envoyer* is enabled: not while sending, and not again for the file just sent."""
+        return not self.sending and (self.sent_file is None or self.file != self.sent_file)
 
 
 @dataclass(frozen=True)
@@ -106,10 +121,29 @@ class View:
     device: DevicePrompt | None
     send: SendForm | None
     busy: bool  # sign-out in progress
+    again: Again | None = None  # migrated, but signed out: why (None: not migrated yet)
+    # The words of the banner and of the assistant's first page, as the state decides them.
+    banner_text: str | None = None
+    banner_action: str | None = None
+    assistant_heading: str | None = None
+    assistant_text: str | None = None
+    assistant_buttons: tuple[str, ...] = ()  # text keys, the default (Return) last
 
     @property
     def assistant_open(self) -> bool:
         return self.state in ASSISTANT_STATES
+
+
+def submission_reference(submission_id: str) -> str:
+    """The reference a person reads and quotes: the first 8 characters of the submission's
+    identifier, in capitals, in two groups (`3F2A-9C1B`)."""
+    compact = "".join(c for c in submission_id if c.isalnum()).upper()[:8]
+    return f"{compact[:4]}-{compact[4:]}" if len(compact) > 4 else compact
+
+
+def _problem_slug(error: SubmissionRefused) -> str:
+    # RFC 9457 §3.1.1: the `type` URI names the problem; ours end in /problems/<slug>.
+    return error.problem_type.rstrip("/").rsplit("/", 1)[-1]
 
 
 def describe_error(error: BaseException, texts: Texts) -> str:
@@ -132,7 +166,11 @@ def describe_error(error: BaseException, texts: Texts) -> str:
     if isinstance(error, OAuthError):
         return texts("err_refused", code=error.error)
     if isinstance(error, SubmissionRefused):
-        return texts("send_refused", reason=error.detail or error.title)
+        # The API's own words are English: the user reads ours, chosen by the problem type.
+        key = f"problem_{_problem_slug(error)}"
+        if texts.has(key):
+            return texts(key)
+        return texts("send_refused", status=error.status)
     if isinstance(error, CacheError):
         return texts("err_cache", detail=str(error))
     if isinstance(error, OSError):

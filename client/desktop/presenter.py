@@ -10,19 +10,27 @@ States (`State`) and the events that move between them:
 
 ```
 STARTING           a saved sign-in              → SIGNED_IN
-                   none / its 30 days are over  → ASSISTANT / SESSION_EXPIRED
-ASSISTANT,         « Commencer »                → EMAIL
-SESSION_EXPIRED    « Plus tard », closed        → LATER (the banner); CLOSED when quitting
+                   none                         → ASSISTANT (not migrated yet)
+                   migrated, none any more      → SESSION_EXPIRED (why: `Again`)
+ASSISTANT          « Commencer »                → EMAIL
+                   « Plus tard », closed        → LATER (the banner); CLOSED when quitting
+SESSION_EXPIRED    « Se reconnecter » (email    → SIGNING_IN_BROWSER
+                   pre-filled)
+                   closed (Escape)              → LATER (the banner says why)
 EMAIL              an email                     → SIGNING_IN_BROWSER
                    « Utiliser un code »         → SIGNING_IN_DEVICE
 SIGNING_IN_…       finished                     → SIGNED_IN; CLOSED when quitting
                    failed, « Annuler »          → EMAIL, with the message
-LATER              « Sage EDI Online », send    → ASSISTANT
-                   quit                         → ASSISTANT (quitting), then CLOSED
-SIGNED_IN          « Se déconnecter »           → LATER
-                   sending finds it over        → SESSION_EXPIRED
+LATER              « Sage EDI Online », send    → ASSISTANT, or SESSION_EXPIRED once migrated
+                   quit                         → ASSISTANT (quitting) if not migrated, CLOSED
+SIGNED_IN          « Se déconnecter »           → LATER (migrated: « reconnectez-vous »)
+                   sending finds it over        → SESSION_EXPIRED (expired or revoked)
                    quit                         → CLOSED
 ```
+
+A computer that has migrated never hears « pas encore basculé » again: after a sign-out,
+an expiry or a revocation the banner and the assistant say what happened and ask to sign in
+again, with the email of the last sign-in filled in.
 """
 
 from __future__ import annotations
@@ -32,12 +40,13 @@ from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
 
-from client import DeviceAuthorization, Identity, SignInRequired, Submission
+from client import DeviceAuthorization, Identity, SignInRequired, SignInRevoked, Submission
 
 from .i18n import Texts
 from .model import (
     ASSISTANT_STATES,
     SIGNING_IN,
+    Again,
     Customer,
     DevicePrompt,
     Level,
@@ -46,6 +55,7 @@ from .model import (
     State,
     View,
     describe_error,
+    submission_reference,
 )
 from .seams import Cancellation, Runner, Services, SessionExpired
 
@@ -93,24 +103,50 @@ class Presenter:
         self._device: DevicePrompt | None = None
         self._send: SendForm | None = None
         self._attempt = 0
+        self._sending_file = ""
         self._cancellation = Cancellation()
+        self._again: Again | None = None  # migrated, signed out: why
 
     # What the view reads.
 
     @property
     def view(self) -> View:
         identity = self._identity
+        again = self._again if identity is None else None
+        banner = (
+            (self._postponed or again is not None)
+            and identity is None
+            and self._state not in (State.CLOSED, State.STARTING)
+        )
+        texts = self._texts
+        heading = text = None
+        buttons: tuple[str, ...] = ()
+        if self._state is State.ASSISTANT:
+            heading, text = texts("welcome_heading"), texts("welcome_text")
+            buttons = ("later", "start")
+        elif self._state is State.SESSION_EXPIRED:
+            reason = again.value if again is not None else Again.EXPIRED.value
+            heading, text = texts("expired_heading"), texts(f"{reason}_text")
+            buttons = ("sign_in_again",)  # one button; the email is filled in
         return View(
             state=self._state,
             user_name=(identity.name or identity.email or identity.subject) if identity else None,
             email=self._email,
-            banner=self._postponed and identity is None and self._state is not State.CLOSED,
+            banner=banner,
             message=self._message,
             assistant_message=self._assistant_message,
             browser_url=self._browser_url,
             device=self._device,
             send=self._send,
             busy=self._busy,
+            again=again,
+            banner_text=(texts(f"banner_{again.value}" if again else "banner") if banner else None),
+            banner_action=(
+                texts("sign_in_again" if again else "banner_action") if banner else None
+            ),
+            assistant_heading=heading,
+            assistant_text=text,
+            assistant_buttons=buttons,
         )
 
     def subscribe(self, listener: Callable[[View], None]) -> None:
@@ -141,7 +177,8 @@ class Presenter:
         self._message = None
         if isinstance(error, SessionExpired):
             self._email = error.email
-            self._open_assistant(expired=True)
+            self._again = Again.SIGNED_OUT if error.reason == "signed_out" else Again.EXPIRED
+            self._open_assistant()
         else:
             self._open_assistant()
             if not isinstance(error, SignInRequired):
@@ -150,8 +187,9 @@ class Presenter:
 
     # The assistant (seed, étapes 1 and 2).
 
-    def _open_assistant(self, *, expired: bool = False) -> None:
-        self._state = State.SESSION_EXPIRED if expired else State.ASSISTANT
+    def _open_assistant(self) -> None:
+        # Once migrated, the assistant asks to sign in again; before, it presents the migration.
+        self._state = State.ASSISTANT if self._again is None else State.SESSION_EXPIRED
         self._assistant_message = None
 
     def edi_menu_clicked(self) -> None:
@@ -175,14 +213,15 @@ class Presenter:
 
     def start_clicked(self) -> None:
         """« Commencer »: ask the email."""
-        if self._state in (State.ASSISTANT, State.SESSION_EXPIRED):
+        if self._state is State.ASSISTANT:
             self._state = State.EMAIL
             self._assistant_message = None
             self._emit()
 
     def email_submitted(self, email: str) -> None:
-        """Sign in in the browser with `email` as `login_hint`."""
-        if self._state is not State.EMAIL:
+        """Sign in in the browser with `email` as `login_hint` (« Continuer », or
+        « Se reconnecter » with the email of the last sign-in)."""
+        if self._state not in (State.EMAIL, State.SESSION_EXPIRED):
             return
         self._email = email.strip()
         if not _EMAIL.fullmatch(self._email):
@@ -194,7 +233,7 @@ class Presenter:
     def device_chosen(self) -> None:
         """« Utiliser un code »: the device flow instead (from the email page or the browser
         wait)."""
-        if self._state in (State.EMAIL, State.SIGNING_IN_BROWSER):
+        if self._state in (State.EMAIL, State.SESSION_EXPIRED, State.SIGNING_IN_BROWSER):
             self._cancel_sign_in()
             self._sign_in(State.SIGNING_IN_DEVICE)
 
@@ -264,6 +303,8 @@ class Presenter:
             return
         self._identity = identity
         self._postponed = False
+        self._again = None
+        self._email = identity.email or self._email
         self._assistant_message = None
         self._browser_url = None
         self._device = None
@@ -312,9 +353,11 @@ class Presenter:
 
     def _signed_out(self, _: None) -> None:
         self._busy = False
+        if self._identity is not None:
+            self._email = self._identity.email or self._email
         self._identity = None
         self._send = None
-        self._postponed = True
+        self._again = Again.SIGNED_OUT
         self._message = Message(Level.INFO, self._texts("signed_out"))
         if self._state is not State.CLOSED:
             self._state = State.LATER
@@ -332,7 +375,8 @@ class Presenter:
         if self._identity is None:
             if self._state not in ASSISTANT_STATES | {State.STARTING}:
                 self._open_assistant()
-                self._assistant_message = Message(Level.INFO, self._texts("sign_in_first"))
+                if self._again is None:
+                    self._assistant_message = Message(Level.INFO, self._texts("sign_in_first"))
         elif self._send is None:
             self._send = SendForm(customers=_customers(self._identity))
         self._emit()
@@ -341,15 +385,25 @@ class Presenter:
         self._send = None
         self._emit()
 
+    def send_file_changed(self, file: str) -> None:
+        """The file typed or chosen: a new file may be sent (the one just sent may not)."""
+        if self._send is not None and self._send.file != file:
+            self._send = replace(self._send, file=file)
+            self._emit()
+
     def declaration_submitted(self, file: str, kind: str, customer: str) -> None:
         form = self._send
-        if form is None or form.sending:
+        if form is None:
+            return
+        form = self._send = replace(form, file=file)
+        if not form.can_send:  # sending, or this very file was just sent
             return
         if problem := _missing_field(form, file, kind, customer):
             self._send = replace(form, result=Message(Level.ERROR, self._texts(problem)))
             self._emit()
             return
         self._send = replace(form, sending=True, result=None)
+        self._sending_file = file
         self._emit()
         path, code = Path(file.strip()), customer.strip()
         self._runner.run(
@@ -359,24 +413,28 @@ class Presenter:
     def _sent(self, submission: Submission) -> None:
         text = self._texts(
             "sent",
-            file=submission.file_name,
             kind=submission.kind,
-            customer=submission.customer_name or submission.customer_code,
-            id=submission.id,
+            customer_name=submission.customer_name or submission.customer_code,
+            customer_code=submission.customer_code,
+            reference=submission_reference(submission.id),
         )
         self._message = Message(Level.SUCCESS, text)
         if self._send is not None:
-            self._send = replace(self._send, sending=False, result=self._message)
+            self._send = replace(
+                self._send, sending=False, result=self._message, sent_file=self._sending_file
+            )
         self._emit()
 
     def _send_failed(self, error: Exception) -> None:
         if isinstance(error, SignInRequired) and self._state is not State.CLOSED:
             # The 30 days are over, or the sign-in was revoked: the assistant asks again.
+            if self._identity is not None:
+                self._email = self._identity.email or self._email
             self._identity = None
             self._send = None
             self._message = None
-            self._open_assistant(expired=True)
-            self._assistant_message = Message(Level.ERROR, self._texts("session_expired"))
+            self._again = Again.REVOKED if isinstance(error, SignInRevoked) else Again.EXPIRED
+            self._open_assistant()
         else:
             self._message = Message(Level.ERROR, describe_error(error, self._texts))
             if self._send is not None:
@@ -389,6 +447,7 @@ class Presenter:
         """Closing the main window: once more the assistant if not migrated, then exit."""
         ask = (
             self._identity is None
+            and self._again is None  # migrated: nothing to ask at exit
             and not self._quitting
             and self._state not in ASSISTANT_STATES | {State.STARTING, State.CLOSED}
         )

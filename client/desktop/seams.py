@@ -19,11 +19,13 @@ class SignInCancelled(Exception):
 
 
 class SessionExpired(SignInRequired):
-    """This computer had migrated (`email`), but its 30-day sign-in is over."""
+    """This computer had migrated (`email`), but has no sign-in any more: `reason` says why
+    (`expired`, its 30 days are over; `signed_out`, the user signed out here)."""
 
-    def __init__(self, email: str) -> None:
-        super().__init__("the Sage ID sign-in has expired (30 days); please sign in again")
+    def __init__(self, email: str, reason: str = "expired") -> None:
+        super().__init__("the Sage ID sign-in is over; please sign in again")
         self.email = email
+        self.reason = reason
 
 
 class Cancellation:

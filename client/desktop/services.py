@@ -84,10 +84,23 @@ class MigrationRecord:
         email = entry.get("email") if isinstance(entry, dict) else None
         return email if isinstance(email, str) else None
 
+    def signed_out(self, issuer: str, client_id: str) -> bool:
+        """True if the user signed out here (rather than the sign-in running out)."""
+        entry = self._read().get(self._key(issuer, client_id))
+        return isinstance(entry, dict) and entry.get("signed_out") is True
+
     def remember(self, issuer: str, client_id: str, email: str) -> None:
         data = self._read()
         data[self._key(issuer, client_id)] = {"email": email}
         self._write(data)
+
+    def mark_signed_out(self, issuer: str, client_id: str) -> None:
+        """The user signed out: the computer stays migrated, the email stays for next time."""
+        data = self._read()
+        entry = data.get(self._key(issuer, client_id))
+        if isinstance(entry, dict):
+            data[self._key(issuer, client_id)] = {**entry, "signed_out": True}
+            self._write(data)
 
     def forget(self, issuer: str, client_id: str) -> None:
         data = self._read()
@@ -149,7 +162,8 @@ class LibraryServices:
         except SignInRequired:
             email = self.record.email(rp.issuer, rp.client_id)
             if email is not None:
-                raise SessionExpired(email) from None
+                reason = "signed_out" if self.record.signed_out(rp.issuer, rp.client_id) else None
+                raise SessionExpired(email, reason or "expired") from None
             raise
         identity = Identity.from_claims(entry.claims)
         # Past 30 days only a still-fresh access token is left: the sign-in is over.
@@ -214,7 +228,7 @@ class LibraryServices:
         """Forget the sign-in here and revoke it at the provider (best effort)."""
         rp = self.relying_party
         rp.session(self.cache).sign_out(rp.revoke)
-        self.record.forget(rp.issuer, rp.client_id)
+        self.record.mark_signed_out(rp.issuer, rp.client_id)
 
     def submit(self, file: Path, kind: str, customer: str) -> Submission:
         """Send `file` through the submissions API as the signed-in user."""

@@ -63,4 +63,5 @@ def metadata() -> ProviderMetadata:
         revocation_endpoint=f"{ISSUER}/revoke",
         end_session_endpoint=f"{ISSUER}/logout",
         authorization_response_iss_parameter_supported=True,
+        refresh_token_lifetime=30 * 86_400,
     )

@@ -139,4 +139,5 @@ def make_entry(
         id_token="id-0-secret-idtoken",
         claims=id_token_claims(now, sub=subject),
         scope="openid profile email offline_access referencing edi",
+        refresh_token_expires_at=(now + 30 * 86_400) if refresh_token else None,
     )

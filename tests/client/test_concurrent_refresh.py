@@ -97,7 +97,7 @@ def test_control_without_the_lock_the_token_is_spent_twice(
         _, results = run_pair(tmp_path, memory_keyring, server, "refresh-unlocked")
     assert server.reuses == 1
     assert sorted(code for code, _ in results) == [0, 1]
-    assert any(result.get("error") == "SignInRequired" for _, result in results)
+    assert any(result.get("error") == "SignInRevoked" for _, result in results)
 
 
 @pytest.mark.skipif(sys.platform == "win32", reason="os._exit semantics differ")

@@ -15,6 +15,9 @@ def test_all_names_exist() -> None:
 
 def test_all_is_complete() -> None:
     # Every public object the package defines is exported; private modules stay private.
+    # The names load lazily (PEP 562): `dir` lists them, `getattr` loads them all first.
+    for name in dir(client):
+        getattr(client, name)
     public = {
         name
         for name, value in vars(client).items()
@@ -23,6 +26,10 @@ def test_all_is_complete() -> None:
         and getattr(value, "__module__", "client").startswith("client")
     }
     assert public - set(client.__all__) == set()
+
+
+def test_lazy_exports_are_all() -> None:
+    assert set(client._EXPORTS) == set(client.__all__)
 
 
 def test_all_has_no_duplicates() -> None:

@@ -62,6 +62,7 @@ class FakeProvider:
         self.polls = 0
         self.codes: dict[str, str | None] = {}  # code -> nonce
         self.requests: list[httpx.Request] = []
+        self.refresh_forms: list[dict[str, str]] = []
 
     def http_client(self) -> httpx.Client:
         """The `Runtime.http_factory` of the CLI under test."""
@@ -119,6 +120,7 @@ class FakeProvider:
                 "revocation_endpoint": f"{base}/revoke",
                 "end_session_endpoint": f"{base}/logout",
                 "authorization_response_iss_parameter_supported": True,
+                "refresh_token_lifetime": 30 * 86_400,
             },
         )
 
@@ -155,7 +157,12 @@ class FakeProvider:
             if form["refresh_token"] not in self.live_refresh_tokens:
                 return _json(400, {"error": "invalid_grant"})
             self.live_refresh_tokens.discard(form["refresh_token"])
-            return _json(200, self.tokens(nonce=None))
+            self.refresh_forms.append(form)
+            answer = self.tokens(nonce=None)
+            if "scope" in form:  # RFC 6749 §6: a narrower access token, same refresh token scope
+                answer["scope"] = form["scope"]
+                answer["access_token"] += "-narrow"
+            return _json(200, answer)
         return _json(400, {"error": "unsupported_grant_type"})
 
     def tokens(self, *, nonce: str | None) -> dict[str, Any]:

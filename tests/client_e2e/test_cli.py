@@ -190,17 +190,6 @@ def test_logout_when_signed_out(runtime: Runtime) -> None:
     assert "Not signed in" in result.stdout
 
 
-def test_signing_in_as_another_account_signs_the_first_out(
-    runtime: Runtime, provider: FakeProvider
-) -> None:
-    sign_in(runtime)
-    provider.subject, provider.name, provider.email = "user-2", "Paul Durand", "paul@example.com"
-    result = sign_in(runtime)
-    assert f"Signed out {MARIE}" in result.stdout
-    assert provider.revoked == ["rt-1-user-1"]
-    assert "Paul Durand" in sageid(runtime, "whoami").stdout
-
-
 def test_signing_in_again_revokes_the_replaced_sign_in(
     runtime: Runtime, provider: FakeProvider
 ) -> None:

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from pathlib import Path
 
+import keyring
 import pytest
 
 from client import (
@@ -26,7 +28,7 @@ from client import (
 )
 from client._exit_codes import EXIT_CODES_HELP, ExitCode, exit_code_for
 from client.cli import Runtime
-from tests.client.helpers import FrozenClock
+from tests.client.helpers import FrozenClock, no_keyring_backend
 
 from .fake_provider import FakeProvider
 from .helpers import cache_of, sageid, sign_in
@@ -199,11 +201,27 @@ def test_browser_never_comes_back(runtime: Runtime) -> None:
 
 
 @pytest.mark.usefixtures("no_keyring")
-@pytest.mark.parametrize("command", ["login", "token", "status", "logout"])
-def test_no_keyring_and_no_fallback(runtime: Runtime, provider: FakeProvider, command: str) -> None:
-    result = sageid(runtime, command)
+def test_no_keyring_and_no_fallback(runtime: Runtime, provider: FakeProvider) -> None:
+    result = sageid(runtime, "login")
     assert_fails(result, ExitCode.NO_KEYRING, "SAGEID_CACHE_PASSPHRASE", "--insecure-storage")
     assert provider.requests == []  # stopped before any sign-in started
+
+
+@pytest.mark.parametrize("command", ["token", "status"])
+def test_a_keyring_cache_without_the_keyring(
+    runtime: Runtime, memory_keyring: object, command: str
+) -> None:
+    sign_in(runtime)  # encrypted under a key in the keyring
+    keyring.set_keyring(no_keyring_backend())
+    result = sageid(runtime, command)
+    assert_fails(result, ExitCode.NO_KEYRING, "SAGEID_CACHE_PASSPHRASE", "--insecure-storage")
+
+
+@pytest.mark.usefixtures("no_keyring")
+@pytest.mark.parametrize("command", ["token", "status"])
+def test_nothing_cached_and_no_keyring_is_not_signed_in(runtime: Runtime, command: str) -> None:
+    # Reading needs no keyring when there is nothing (or only plaintext) to read.
+    assert_fails(sageid(runtime, command), ExitCode.SIGN_IN_REQUIRED, "sageid login")
 
 
 @pytest.mark.usefixtures("no_keyring")
@@ -212,6 +230,47 @@ def test_wrong_passphrase(runtime: Runtime) -> None:
     sign_in(runtime)
     runtime.environ = {"SAGEID_CACHE_PASSPHRASE": "wrong"}
     assert_fails(sageid(runtime, "token"), ExitCode.CACHE, "wrong passphrase")
+
+
+@pytest.mark.usefixtures("no_keyring")
+@pytest.mark.parametrize("then", [{}, {"SAGEID_CACHE_PASSPHRASE": "wrong"}])
+def test_logout_deletes_a_cache_it_cannot_open(runtime: Runtime, then: dict[str, str]) -> None:
+    runtime.environ = {"SAGEID_CACHE_PASSPHRASE": "correct horse battery"}
+    sign_in(runtime)
+    assert runtime.cache_directory is not None
+    cache_file = runtime.cache_directory / "tokens.cache"
+    assert cache_file.exists()
+    runtime.environ = then
+    result = sageid(runtime, "logout")
+    assert result.exit_code == 0, result.output
+    assert "it is deleted" in result.stdout
+    assert not cache_file.exists()
+    # Nothing is left to block another choice of storage.
+    result = sageid(runtime, "login", "--device", "--insecure-storage")
+    assert result.exit_code == 0, result.output
+
+
+@pytest.mark.parametrize(
+    "flags",
+    [
+        ("--device", "--browser"),
+        ("--browser", "--device"),
+        ("--device", "--create"),
+        ("--device", "--email", "a@b.c"),
+    ],
+)
+def test_contradictory_login_flags_are_refused_at_once(
+    runtime: Runtime, provider: FakeProvider, flags: tuple[str, ...]
+) -> None:
+    assert_fails(sageid(runtime, "login", *flags), ExitCode.USAGE)
+    assert provider.requests == []
+
+
+def test_an_option_given_twice_differently_is_refused(runtime: Runtime) -> None:
+    result = sageid(
+        runtime, "--issuer", "https://a.example", "status", "--issuer", "https://b.example"
+    )
+    assert_fails(result, ExitCode.USAGE)
 
 
 # --- 1, 2, 130 --------------------------------------------------------------------------------
@@ -271,3 +330,12 @@ def test_exit_codes_are_distinct_and_documented() -> None:
     assert len({code.value for code in ExitCode}) == len(ExitCode)
     for code in ExitCode:
         assert f"{code.value:>3}  " in EXIT_CODES_HELP, code
+
+
+def test_readme_table_is_the_help_table(runtime: Runtime) -> None:
+    # client/README-cli.md lists exactly the codes `sageid --help` lists, and every code.
+    readme = (Path(__file__).parents[2] / "client" / "README-cli.md").read_text()
+    in_readme = {int(code) for code in re.findall(r"^\| (\d+) \|", readme, flags=re.MULTILINE)}
+    help_text = sageid(runtime, "--help").stdout
+    in_help = {int(code) for code in re.findall(r"^\s*(\d+)  \S", help_text, flags=re.MULTILINE)}
+    assert in_readme == in_help == {code.value for code in ExitCode}

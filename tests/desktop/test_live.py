@@ -92,7 +92,9 @@ def test_migration_in_the_browser_then_a_declaration(
         app.runner.pump_until(lambda: app.view.send is not None and not app.view.send.sending)
         result = app.view.send.result if app.view.send else None
         assert result is not None and result.level is Level.SUCCESS, result
-        assert "paie-2026-01.dsn" in result.text and "Boulangerie Martin" in result.text
+        assert result.text.startswith(
+            "Déclaration DSN reçue pour Boulangerie Martin (C0001234), référence "
+        )
 
         # What the portal's « Suivi des envois » lists, through the same sign-in.
         session = app.relying_party.session(app.cache)

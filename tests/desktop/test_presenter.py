@@ -20,12 +20,14 @@ from client import (
     ProviderError,
     ProviderUnreachable,
     RelyingParty,
+    SignInExpired,
     SignInRequired,
+    SignInRevoked,
     SubmissionRefused,
     TokenCache,
 )
 from client.desktop.i18n import ENGLISH, FRENCH, Texts
-from client.desktop.model import Level, Message, State, describe_error
+from client.desktop.model import Again, Level, Message, State, describe_error
 from client.desktop.presenter import Presenter
 from client.desktop.seams import SessionExpired, SignInCancelled
 from client.desktop.services import LibraryServices, MigrationRecord
@@ -219,9 +221,10 @@ def test_sign_out_brings_back_the_button_and_the_banner() -> None:
     view = app.presenter.view
     assert ("sign_out",) in app.services.calls
     assert view.state is State.LATER and view.user_name is None and view.banner
+    assert view.again is Again.SIGNED_OUT and view.email == EMAIL
     assert view.message == Message(Level.INFO, FRENCH["signed_out"])
-    app.presenter.quit_requested()
-    assert app.state() is State.ASSISTANT
+    app.presenter.quit_requested()  # migrated: no assistant at exit
+    assert app.state() is State.CLOSED
 
 
 def test_tracking_opens_the_portal_in_the_browser() -> None:
@@ -261,8 +264,18 @@ def test_sending_a_declaration() -> None:
     form = app.presenter.view.send
     assert form is not None and not form.sending and form.result is not None
     assert form.result.level is Level.SUCCESS
-    assert "paie-2026-01.dsn" in form.result.text and "Boulangerie Martin" in form.result.text
+    assert form.result.text == (
+        "Déclaration DSN reçue pour Boulangerie Martin (C0001234), référence SUB0-001. "
+        "Suivez-la dans «\u00a0Suivi des envois\u00a0»."
+    )
     assert app.presenter.view.message == form.result
+    # No second send of the same file by a second click; another file may be sent.
+    assert not form.can_send
+    app.presenter.declaration_submitted("paie.dsn", "DSN", "C0001234")
+    assert [c for c in app.services.calls if c[0] == "submit"] == [app.services.calls[-1]]
+    app.presenter.send_file_changed("paie-02.dsn")
+    form = app.presenter.view.send
+    assert form is not None and form.can_send
     app.presenter.send_closed()
     assert app.presenter.view.send is None
 
@@ -271,8 +284,26 @@ def test_sending_a_declaration() -> None:
     ("error", "expected"),
     [
         (
-            SubmissionRefused(403, "Not referenced", "You are not referenced to C0002087."),
-            FRENCH["send_refused"].format(reason="You are not referenced to C0002087."),
+            SubmissionRefused(
+                403,
+                "Not referenced",
+                "You are not referenced to C0002087.",
+                problem_type=f"{ISSUER}/api/v1/problems/not-referenced",
+            ),
+            FRENCH["problem_not-referenced"],
+        ),
+        (
+            SubmissionRefused(
+                415,
+                "File type refused",
+                "A TVA file must be named …",
+                problem_type=f"{ISSUER}/api/v1/problems/file-type-refused",
+            ),
+            FRENCH["problem_file-type-refused"],
+        ),
+        (
+            SubmissionRefused(500, "Internal", "boom"),  # about:blank: the status only
+            FRENCH["send_refused"].format(status=500),
         ),
         (ProviderUnreachable("down", request_sent=True), FRENCH["err_unreachable"]),
         (FileNotFoundError(2, "No such file or directory"), FRENCH["err_file"][:30]),
@@ -288,14 +319,25 @@ def test_a_refused_declaration_is_a_message(error: Exception, expected: str) -> 
     assert app.state() is State.SIGNED_IN
 
 
-def test_a_declaration_refused_for_the_sign_in_asks_to_sign_in_again() -> None:
-    app = _signed_in_with_form(FakeServices(restored=MARIE, sent=SignInRequired("revoked")))
+@pytest.mark.parametrize(
+    ("error", "again"),
+    [
+        (SignInRevoked("revoked"), Again.REVOKED),
+        (SignInExpired("30 days"), Again.EXPIRED),
+        (SignInRequired("gone"), Again.EXPIRED),
+    ],
+)
+def test_a_declaration_refused_for_the_sign_in_asks_to_sign_in_again(
+    error: Exception, again: Again
+) -> None:
+    app = _signed_in_with_form(FakeServices(restored=MARIE, sent=error))
     app.presenter.declaration_submitted("paie.dsn", "DSN", "C0001234")
     app.runner.finish()
     view = app.presenter.view
     assert view.state is State.SESSION_EXPIRED and view.assistant_open
     assert view.user_name is None and view.send is None
-    assert view.assistant_message == Message(Level.ERROR, FRENCH["session_expired"])
+    assert view.again is again and view.email == EMAIL
+    assert view.assistant_buttons == ("sign_in_again",)
 
 
 def test_sending_before_the_migration_opens_the_assistant() -> None:
@@ -375,6 +417,7 @@ def _sign_in_entry(clock: FrozenClock) -> CacheEntry:
         refresh_token="refresh",
         auth_time=clock.now(),
         claims=MARIE_CLAIMS,
+        refresh_token_expires_at=clock.now() + 30 * DAY,
     )
 
 
@@ -394,10 +437,8 @@ def test_a_restart_keeps_the_sign_in_then_asks_again_after_30_days(tmp_path: Pat
     app.launch()
     view = app.presenter.view
     assert view.state is State.SESSION_EXPIRED and view.assistant_open
-    assert view.user_name is None
-    app.presenter.start_clicked()
-    assert app.state() is State.EMAIL
-    assert app.presenter.view.email == EMAIL  # filled in from the migration record
+    assert view.user_name is None and view.again is Again.EXPIRED
+    assert view.email == EMAIL  # filled in from the migration record
 
 
 def test_sign_out_forgets_the_sign_in_even_offline(tmp_path: Path) -> None:
@@ -413,4 +454,6 @@ def test_sign_out_forgets_the_sign_in_even_offline(tmp_path: Path) -> None:
         cache.find(ISSUER, "sage-desktop")
     app, _ = _library_app(tmp_path, clock)
     app.launch()
-    assert app.state() is State.ASSISTANT  # not "expired": signed out on purpose
+    view = app.presenter.view  # migrated, signed out on purpose: « reconnectez-vous »
+    assert view.state is State.SESSION_EXPIRED and view.again is Again.SIGNED_OUT
+    assert view.email == EMAIL

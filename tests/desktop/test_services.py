@@ -51,6 +51,7 @@ def _entry(clock: FrozenClock, *, signed_in_ago: float = 0) -> CacheEntry:
         refresh_token="refresh-token",
         auth_time=clock.now() - signed_in_ago,
         claims=MARIE_CLAIMS,
+        refresh_token_expires_at=clock.now() - signed_in_ago + 30 * DAY,
     )
 
 

@@ -24,6 +24,7 @@ from client import (
     Identity,
     PlaintextProtection,
     RelyingParty,
+    SignInRevoked,
     TokenCache,
     default_cache_directory,
     default_http_client,
@@ -33,7 +34,7 @@ from client.desktop.app import READY_FILE_ENV, MainWindow, TkRunner
 from client.desktop.i18n import FRENCH, Texts
 from client.desktop.model import State
 from client.desktop.presenter import Presenter
-from client.desktop.seams import Cancellation, SignInCancelled
+from client.desktop.seams import Cancellation, SessionExpired, SignInCancelled
 from tests.client_e2e.drivers import FormBrowser
 from tests.conftest import LiveServer
 from tests.support import EMAIL, NATIVE_ID
@@ -204,6 +205,15 @@ def boxes(*windows: tk.Misc | None) -> list[Box]:
     return [(w.winfo_rootx(), w.winfo_rooty(), w.winfo_width(), w.winfo_height()) for w in shown]
 
 
+def press(root: tk.Tk, window: tk.Misc, key: str) -> None:
+    """Press `key` as the keyboard would, in `window` (given the focus first)."""
+    window.focus_force()
+    root.update()
+    target = window.focus_get() or window
+    target.event_generate(f"<{key}>")
+    root.update()
+
+
 def test_the_window_through_the_whole_journey(xvfb: str, screenshots: Path, tmp_path: Path) -> None:
     services = SlowServices()
     opened: list[str] = []
@@ -215,8 +225,11 @@ def test_the_window_through_the_whole_journey(xvfb: str, screenshots: Path, tmp_
         assistant, send = window.assistant, window.send_dialog
         presenter.launched()
         pump(root, lambda: assistant.window is not None and assistant.window.winfo_viewable())
+        assert assistant.default is assistant.buttons["start"]  # Return presses « Commencer »
+        screenshot(xvfb, boxes(root, assistant.window), screenshots / "10-first-launch.png")
 
-        assistant.buttons["later"].invoke()  # seed, étape 1: the yellow banner
+        assert assistant.window is not None
+        press(root, assistant.window, "Escape")  # Escape is « Plus tard »: the yellow banner
         pump(root, lambda: window.banner.winfo_ismapped() == 1)
         assert assistant.window is None
         assert window.banner_label.cget("text") == SEED_BANNER
@@ -224,10 +237,11 @@ def test_the_window_through_the_whole_journey(xvfb: str, screenshots: Path, tmp_
 
         window.banner_button.invoke()
         pump(root, lambda: "start" in assistant.buttons)
-        assistant.buttons["start"].invoke()
+        assert assistant.window is not None
+        press(root, assistant.window, "Return")  # « Commencer » by the keyboard
         pump(root, lambda: "continue" in assistant.buttons)
         assistant.email.set(EMAIL)
-        assistant.buttons["continue"].invoke()
+        press(root, assistant.window, "Return")  # in the email field: « Continuer »
         pump(root, lambda: presenter.view.browser_url is not None)
         assert ("browser", EMAIL) in services.calls
 
@@ -255,20 +269,82 @@ def test_the_window_through_the_whole_journey(xvfb: str, screenshots: Path, tmp_
         window.send_button.invoke()
         pump(root, lambda: send.window is not None and send.window.winfo_viewable() == 1)
         send.file.set(str(tmp_path / "paie-2026-01.dsn"))
-        send.buttons["send_submit"].invoke()
+        assert send.window is not None
+        send.window.focus_force()
+        root.update()
+        send.window.event_generate("<Return>")  # the focus on a field: Return sends
         pump(root, lambda: "Boulangerie Martin" in str(presenter.view.message))
+        assert "Déclaration DSN reçue pour Boulangerie Martin (C0001234)" in str(
+            presenter.view.message
+        )
+        # Sent: *Envoyer* stays disabled for this file (no double send by a second click).
+        assert str(send.buttons["send_submit"].cget("state")) == "disabled"
         screenshot(xvfb, boxes(root, send.window), screenshots / "06-declaration-sent.png")
         assert services.calls[-1][1:] == (tmp_path / "paie-2026-01.dsn", "DSN", "C0001234")
-        send.buttons["send_close"].invoke()
+        press(root, send.window, "Escape")
+        pump(root, lambda: send.window is None)
 
         window.name_menu.invoke(1)  # « Se déconnecter »
         pump(root, lambda: window.edi_button.winfo_ismapped() == 1)
         assert window.banner.winfo_ismapped()
+        assert window.banner_label.cget("text") == FRENCH["banner_signed_out"]
+        screenshot(xvfb, boxes(root), screenshots / "07-signed-out-banner.png")
+        window.banner_button.invoke()  # « Se reconnecter »
+        pump(root, lambda: "sign_in_again" in assistant.buttons)
+        assert assistant.email.get() == EMAIL  # pre-filled from the last sign-in
+        assert set(assistant.buttons) == {"sign_in_again", "use_code"}  # one button, one link
+        shot = screenshots / "08-signed-out-sign-in-again.png"
+        screenshot(xvfb, boxes(root, assistant.window), shot)
+        assert assistant.window is not None
+        press(root, assistant.window, "Escape")
+        pump(root, lambda: assistant.window is None)
 
-        presenter.quit_requested()  # the assistant once more at exit, then the exit
-        pump(root, lambda: presenter.view.state is State.ASSISTANT)
-        assistant.buttons["later"].invoke()
+        presenter.quit_requested()  # migrated: no assistant at exit, the exit
         assert window.closed
+    finally:
+        if not window_closed(root):
+            root.destroy()
+
+
+@pytest.mark.parametrize(
+    ("restored", "sent", "name"),
+    [
+        (SessionExpired(EMAIL, "expired"), None, "11-expired"),
+        (MARIE, SignInRevoked("invalid_grant"), "12-revoked"),
+    ],
+)
+def test_sign_in_again_states(
+    xvfb: str, screenshots: Path, restored: object, sent: Exception | None, name: str
+) -> None:
+    services = FakeServices(restored=restored)  # type: ignore[arg-type]
+    if sent is not None:
+        services.sent = sent
+    root = tk.Tk(screenName=xvfb)
+    try:
+        texts = Texts("fr")
+        presenter = Presenter(services, TkRunner(root), texts, open_url=lambda url: True)
+        window = MainWindow(root, presenter, texts)
+        assistant = window.assistant
+        presenter.launched()
+        if sent is not None:
+            pump(root, lambda: window.name_button.winfo_ismapped() == 1)
+            presenter.send_clicked()
+            presenter.declaration_submitted("paie.dsn", "DSN", "C0001234")
+        pump(root, lambda: "sign_in_again" in assistant.buttons)
+        assert assistant.email.get() == EMAIL
+        screenshot(xvfb, boxes(root, assistant.window), screenshots / f"{name}-assistant.png")
+        assert assistant.window is not None
+        press(root, assistant.window, "Escape")
+        pump(root, lambda: window.banner.winfo_ismapped() == 1)
+        assert window.banner_label.cget("text") == presenter.view.banner_text
+        assert "pas encore basculé" not in window.banner_label.cget("text")
+        screenshot(xvfb, boxes(root), screenshots / f"{name}-banner.png")
+        assert assistant.window is None
+        window.banner_button.invoke()
+        pump(root, lambda: assistant.window is not None)
+        assert assistant.window is not None
+        press(root, assistant.window, "Return")  # « Se reconnecter », the only button
+        pump(root, lambda: ("browser", EMAIL) in services.calls)
     finally:
         if not window_closed(root):
             root.destroy()

@@ -33,6 +33,8 @@ async def test_metadata_validates_with_authlib(client: httpx.AsyncClient, path: 
     assert metadata["response_types_supported"] == ["code"]
     assert "authorization_code" in metadata["grant_types_supported"]
     assert metadata["authorization_response_iss_parameter_supported"] is True
+    # How long a sign-in lasts, for the clients to tell their users (30 days, DESIGN.md §3).
+    assert metadata["refresh_token_lifetime"] == 30 * 86_400
     assert set(metadata["id_token_signing_alg_values_supported"]) == {"RS256", "ES256"}
     assert "implicit" not in metadata["grant_types_supported"]
     assert "password" not in metadata["grant_types_supported"]
