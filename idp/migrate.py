@@ -41,8 +41,7 @@ async def check_migrated(db: Database) -> None:
     def current(connection: Connection) -> str | None:
         return MigrationContext.configure(connection).get_current_revision()
 
-    async with db.read() as connection:
-        revision = await connection.run_sync(current)
+    revision = await db.run_sync(current)
     head = head_revision(db.url)
     if revision != head:
         raise NotMigrated(

@@ -77,11 +77,16 @@ class Settings:
     password_hash_slots: int = 2
     # How often the in-process client cache looks for changes made by the CLI.
     client_cache_poll: float = 2.0
+    # How often each server looks for a changed key file (rollover without restart).
+    key_poll: float = 2.0
     # Extra hosts accepted besides the issuer's (e.g. "localhost" behind the same port).
     allowed_hosts: tuple[str, ...] = ()
     # Largest file accepted by the submissions API (issue 8: "configurable, default 20 MB");
     # enforced while the upload streams in, so a larger body is never read in full.
     submission_max_bytes: int = 20 * 1024 * 1024
+    # PostgreSQL sessions per process: at least the concurrent requests expected, since a
+    # request waits for a free one (sessions beyond the pool would be opened and closed).
+    database_pool_size: int = 20
 
     def __post_init__(self) -> None:
         parts = urlsplit(self.issuer)
@@ -93,6 +98,8 @@ class Settings:
             raise ValueError("SAGEID_ISSUER must use https unless it is a loopback address")
         if self.submission_max_bytes <= 0:
             raise ValueError("SAGEID_SUBMISSION_MAX_BYTES must be a positive number of bytes")
+        if self.database_pool_size <= 0:
+            raise ValueError("SAGEID_DATABASE_POOL_SIZE must be a positive number")
         if not self.database_url:
             url = f"sqlite+aiosqlite:///{self.data_dir / 'sageid.db'}"
             object.__setattr__(self, "database_url", url)
@@ -153,6 +160,10 @@ class Settings:
             allowed_hosts=tuple(h for h in env.get("SAGEID_ALLOWED_HOSTS", "").split(",") if h),
             submission_max_bytes=int(
                 env.get("SAGEID_SUBMISSION_MAX_BYTES", str(defaults.submission_max_bytes))
+            ),
+            key_poll=float(env.get("SAGEID_KEY_POLL", str(defaults.key_poll))),
+            database_pool_size=int(
+                env.get("SAGEID_DATABASE_POOL_SIZE", str(defaults.database_pool_size))
             ),
         )
 

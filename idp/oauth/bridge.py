@@ -1,56 +1,66 @@
-"""The one bridge between Authlib's synchronous hooks and the async store.
+"""The one bridge between Authlib's synchronous hooks and the async store, in the execution
+mode chosen at start-up (`idp.execution`):
 
-Authlib calls run in a worker thread taken from a small dedicated limiter (a large pool is
-slower, PERFORMANCE.md) with a timeout; from inside that thread, a hook reaches the store by
-running a coroutine back on the event loop with `Bridge.call`. Nothing else mixes sync and async.
+- embedded SQLite: `Bridge.run` calls Authlib right here on the event loop, and `Bridge.call`
+  finishes the store coroutine on the spot (every statement is synchronous: it never
+  suspends; if one ever did, that is a bug and raises);
+- PostgreSQL: `Bridge.run` runs Authlib in a worker thread taken from a small dedicated
+  limiter (a large pool is slower, PERFORMANCE.md) with a timeout, and `Bridge.call` runs the
+  store coroutine back on the event loop and waits for its result.
 
-A hand-off to a thread and back costs more CPU here (~90-230 µs) than the hot paths' whole
-store work on SQLite (`idp.store.database`: statements run inline, in microseconds). So a call
-marked `on_loop` first runs on the event loop itself, under `no_waiting()`: there `Bridge.call`
-drives the store coroutine to its end at once. If the store would have to wait (PostgreSQL,
-aiosqlite, a lock held by another task) it raises `MustWait` before reading or writing
-anything, and the call is made again the usual way, in a worker thread.
+Either way an Authlib call runs exactly once. Nothing else mixes sync and async.
 """
 
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Coroutine
+from contextvars import ContextVar
 from typing import Any, ParamSpec, TypeVar
 
 import anyio
 import anyio.from_thread
 import anyio.to_thread
 
-from idp.store.database import MustWait, no_waiting, waiting_allowed
+from idp.execution import ExecutionMode
 
 T = TypeVar("T")
 P = ParamSpec("P")
 
+# Set for the duration of `Bridge.run` (worker threads get a copy of the context): how the
+# Authlib code running inside reaches the store.
+_ON_LOOP: ContextVar[bool | None] = ContextVar("sageid_bridge_on_loop", default=None)
+
 
 class Bridge:
-    def __init__(self, threads: int, timeout: float) -> None:
+    def __init__(self, mode: ExecutionMode, threads: int, timeout: float) -> None:
+        self.mode = mode
         self._limiter = anyio.CapacityLimiter(threads)
         self._timeout = timeout
 
-    async def run(self, function: Callable[..., T], *args: object, on_loop: bool = False) -> T:
-        """Run a synchronous Authlib call: in a worker thread, or first on the event loop when
-        `on_loop` (then `function` may be called twice: it must build its request afresh)."""
-        if on_loop:
+    async def run(self, function: Callable[..., T], *args: object) -> T:
+        """Run a synchronous Authlib call, once, the way this mode runs them."""
+        if self.mode is ExecutionMode.EMBEDDED:
+            token = _ON_LOOP.set(True)
             try:
-                with no_waiting():
-                    return function(*args)
-            except MustWait:
-                pass
-        with anyio.fail_after(self._timeout):
-            return await anyio.to_thread.run_sync(
-                function, *args, limiter=self._limiter, abandon_on_cancel=True
-            )
+                return function(*args)
+            finally:
+                _ON_LOOP.reset(token)
+        token = _ON_LOOP.set(False)
+        try:
+            with anyio.fail_after(self._timeout):
+                return await anyio.to_thread.run_sync(
+                    function, *args, limiter=self._limiter, abandon_on_cancel=True
+                )
+        finally:
+            _ON_LOOP.reset(token)
 
     @staticmethod
     def call(function: Callable[P, Awaitable[T]], *args: P.args, **kwargs: P.kwargs) -> T:
-        """Run a store coroutine and return its result, from Authlib's synchronous code: on the
-        event loop from a worker thread, or right here under `no_waiting()`."""
-        if not waiting_allowed():
+        """Run a store coroutine and return its result, from Authlib's synchronous code."""
+        on_loop = _ON_LOOP.get()
+        if on_loop is None:
+            raise RuntimeError("Bridge.call outside Bridge.run")
+        if on_loop:
             return _finished(function(*args, **kwargs))  # type: ignore[arg-type]
 
         async def invoke() -> T:
@@ -60,11 +70,11 @@ class Bridge:
 
 
 def _finished(coroutine: Coroutine[Any, Any, T]) -> T:
-    """The result of a coroutine that completes without suspending (see `no_waiting`)."""
+    """The result of a store coroutine of the embedded mode, which never suspends."""
     try:
         coroutine.send(None)
     except StopIteration as done:
         result: T = done.value
         return result
     coroutine.close()
-    raise RuntimeError("a store call suspended under no_waiting() instead of raising MustWait")
+    raise RuntimeError("a store call suspended on the event loop (embedded SQLite never should)")

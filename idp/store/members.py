@@ -9,11 +9,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from sqlalchemy import delete, select, update
-from sqlalchemy.ext.asyncio import AsyncConnection
 
 from idp.domain.administration import MemberRefusal, check_member_change
 from idp.domain.referencing import normalise_identifier
-from idp.store.database import Database
+from idp.store.database import Database, Statements
 from idp.store.tables import (
     Customer,
     Membership,
@@ -51,9 +50,7 @@ class AssignmentRecord:
     assigned_at: float
 
 
-async def _refusal(
-    c: AsyncConnection, code: str, actor_id: str, member_id: str
-) -> MemberRefusal | None:
+async def _refusal(c: Statements, code: str, actor_id: str, member_id: str) -> MemberRefusal | None:
     administrator = select(customers.c.administrator_id).where(customers.c.code == code)
     administrator_id = (await c.execute(administrator)).scalar_one_or_none()
     return check_member_change(
