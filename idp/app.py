@@ -173,6 +173,7 @@ def create_app(settings: Settings, clock: Clock | None = None) -> Starlette:
     async def lifespan(_app: Starlette) -> AsyncIterator[None]:
         try:
             await check_migrated(ctx.store.db)
+            await ctx.store.db.fill_pool()
             await ctx.store.client_cache.refresh()
             # A plain task, not a task group: the lifespan may be entered and left by
             # different tasks (test fixtures do).

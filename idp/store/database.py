@@ -19,7 +19,7 @@ from __future__ import annotations
 import sqlite3
 from collections import namedtuple
 from collections.abc import AsyncIterator, Callable, Iterator, Mapping
-from contextlib import asynccontextmanager, contextmanager
+from contextlib import AsyncExitStack, asynccontextmanager, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol, TypeVar
@@ -197,6 +197,7 @@ class EmbeddedSQLite:
         self._writer: Connection | None = None
         self._inline_reader: InlineSQLite | None = None
         self._inline_writer: InlineSQLite | None = None
+        self._checkpointer: sqlite3.Connection | None = None
 
     def _open(self) -> tuple[Connection, Connection]:
         if self._reader is None or self._writer is None:
@@ -233,18 +234,22 @@ class EmbeddedSQLite:
         return self._inline_writer
 
     def checkpoint(self) -> None:
-        """A passive checkpoint on a connection of its own (called in a worker thread)."""
-        connection = sqlite3.connect(self.path, isolation_level=None)
-        try:
-            connection.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
-        finally:
-            connection.close()
+        """A passive checkpoint on a connection of its own (only ever used in a worker
+        thread, one call at a time)."""
+        if self._checkpointer is None:
+            self._checkpointer = sqlite3.connect(
+                self.path, isolation_level=None, check_same_thread=False
+            )
+        self._checkpointer.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
 
     def close(self) -> None:
         for connection in (self._reader, self._writer):
             if connection is not None:
                 connection.close()
         self._reader = self._writer = None
+        if self._checkpointer is not None:
+            self._checkpointer.close()
+            self._checkpointer = None
         self.engine.dispose()
 
 
@@ -270,6 +275,7 @@ class Database:
         self.url = url
         self.mode = execution_mode(url)
         self.is_sqlite = self.mode is ExecutionMode.EMBEDDED
+        self._pool_size = pool_size
         self._embedded: EmbeddedSQLite | None = None
         self._engine: AsyncEngine | None = None
         self._read_engine: AsyncEngine | None = None
@@ -344,6 +350,15 @@ class Database:
             raise RuntimeError(_SUSPENDED)
         with inline.transaction():
             yield _Synchronous(inline)
+
+    async def fill_pool(self) -> None:
+        """PostgreSQL: open every session of the pool now, at start-up, rather than on the
+        first requests (several workers share the load unevenly; none opens one later)."""
+        if self._engine is None:
+            return
+        async with AsyncExitStack() as opened:
+            for _ in range(self._pool_size):
+                await opened.enter_async_context(self._engine.connect())
 
     async def checkpoint(self) -> None:
         """Copy what the write-ahead log holds back into the SQLite file, without blocking
