@@ -196,7 +196,7 @@ class KeySnapshot:
 
 class KeyRing:
     """The keys in use: one `KeySnapshot`, replaced whole when the key file changes. Readers
-    take `current` once and use that snapshot (worker threads included)."""
+    take `current` once and use that snapshot."""
 
     def __init__(self, data: dict[str, Any]) -> None:
         self.server_secret = base64.urlsafe_b64decode(data["server_secret"])

@@ -70,8 +70,10 @@ class Settings:
     smtp: SmtpSettings | None = None
     lifetimes: Lifetimes = Lifetimes()
     password_hashing: PasswordHashing = PasswordHashing()
-    # Worker threads for Authlib's synchronous code (PERFORMANCE.md: a small pool is faster).
+    # Unused since Authlib runs on the event loop in both execution modes (idp/execution.py);
+    # kept so that existing configurations still load.
     bridge_threads: int = 4
+    # Longest an Authlib call may wait on the store (PostgreSQL) before it is abandoned.
     bridge_timeout: float = 10.0
     # Concurrent argon2 computations, so sign-ins can't starve the token endpoint.
     password_hash_slots: int = 2

@@ -44,8 +44,7 @@ class OwnAccessTokens(JWTBearerTokenValidator):  # type: ignore[misc]
         if claims is None:
             claims = super().authenticate_token(token_string)  # raises unless it verifies
             if len(self._verified) >= self.MEMO_SIZE:
-                # The oldest out; `pop` with a default: introspection and revocation may also
-                # run in worker threads, and two may evict the same entry.
+                # The oldest out (`pop` with a default: never a KeyError, whatever runs it).
                 self._verified.pop(next(iter(self._verified), ""), None)
             self._verified[token_string] = claims
         return claims

@@ -1,6 +1,6 @@
 """One execution per request, in the mode of its backend (`idp.execution`): every grant and
 endpoint of Authlib, and its client authentication, runs exactly once — on the event loop on
-SQLite, in a worker thread on PostgreSQL — whatever the store had to do."""
+SQLite, in a greenlet on the loop's thread on PostgreSQL — whatever the store had to do."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ from typing import Any
 
 import httpx
 import pytest
+from sqlalchemy.util.concurrency import in_greenlet
 
 from idp.context import AppContext
 from idp.execution import ExecutionMode
@@ -37,11 +38,13 @@ class Executions:
     def __init__(self) -> None:
         self.calls: Counter[str] = Counter()
         self.threads: set[int] = set()
+        self.in_greenlet: set[bool] = set()
 
     def counting(self, name: str, method: Callable[..., Any]) -> Callable[..., Any]:
         def counted(*args: Any, **kwargs: Any) -> Any:
             self.calls[name] += 1
             self.threads.add(threading.get_ident())
+            self.in_greenlet.add(in_greenlet())
             return method(*args, **kwargs)
 
         return counted
@@ -102,10 +105,10 @@ async def test_every_request_executes_its_grant_once(
         }
     assert (await introspect(client, refreshed["access_token"]))["active"] is False
 
-    loop = threading.get_ident()
+    assert executions.threads == {threading.get_ident()}  # the event loop's
     if ctx.store.db.is_sqlite:
         assert ctx.bridge.mode is ExecutionMode.EMBEDDED
-        assert executions.threads == {loop}
+        assert executions.in_greenlet == {False}
     else:
         assert ctx.bridge.mode is ExecutionMode.SCALE_OUT
-        assert loop not in executions.threads
+        assert executions.in_greenlet == {True}

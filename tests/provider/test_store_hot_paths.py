@@ -1,5 +1,5 @@
 """The execution modes (`idp.execution`): `Database.first()` and `atomic()` (inline on SQLite,
-the async engine on PostgreSQL), `Bridge.run` on the loop or in a worker thread, transactions
+the async engine on PostgreSQL), `Bridge.run` on the loop or in a greenlet, transactions
 that never suspend on SQLite, and the off-loop WAL checkpoint."""
 
 from __future__ import annotations
@@ -13,6 +13,7 @@ from pathlib import Path
 import anyio
 import pytest
 from sqlalchemy import bindparam, insert, select
+from sqlalchemy.util.concurrency import in_greenlet
 
 from idp.execution import ExecutionMode, execution_mode
 from idp.oauth.bridge import Bridge
@@ -84,7 +85,7 @@ async def test_embedded_store_calls_never_suspend(sqlite_store: Store) -> None:
     """On SQLite every store coroutine, page-path `read()`/`write()` included, finishes
     without suspending: that is what lets Authlib run on the event loop."""
     store = sqlite_store
-    bridge = Bridge(ExecutionMode.EMBEDDED, threads=2, timeout=5)
+    bridge = Bridge(ExecutionMode.EMBEDDED, timeout=5)
     loop_thread = threading.get_ident()
 
     def authlib_like() -> str:
@@ -98,21 +99,46 @@ async def test_embedded_store_calls_never_suspend(sqlite_store: Store) -> None:
     assert await store.grants.is_denied("jti-1")
 
 
-async def test_scale_out_runs_authlib_in_a_worker_thread(store: Store) -> None:
-    bridge = Bridge(ExecutionMode.SCALE_OUT, threads=2, timeout=5)
+async def test_scale_out_runs_authlib_in_a_greenlet_that_store_calls_suspend(
+    store: Store,
+) -> None:
+    """PostgreSQL's mode (it works over any async store): Authlib on the loop's thread, in a
+    greenlet; while its store call waits, other tasks run."""
+    bridge = Bridge(ExecutionMode.SCALE_OUT, timeout=5)
     loop_thread = threading.get_ident()
+    order: list[str] = []
 
     def authlib_like() -> str:
-        assert threading.get_ident() != loop_thread
+        assert threading.get_ident() == loop_thread and in_greenlet()
+        order.append("authlib starts")
+        Bridge.call(anyio.sleep, 0.05)  # suspends this greenlet, not the loop
         user = Bridge.call(store.users.by_email, "ada@example.com")
         assert user is not None
+        order.append("authlib ends")
         return user.name
 
-    assert await bridge.run(authlib_like) == "Ada"
+    async def meanwhile() -> None:
+        await anyio.sleep(0.01)
+        order.append("another task")
+
+    async with anyio.create_task_group() as tasks:
+        tasks.start_soon(meanwhile)
+        assert await bridge.run(authlib_like) == "Ada"
+    assert order == ["authlib starts", "another task", "authlib ends"]
+
+
+async def test_a_store_call_that_hangs_is_abandoned() -> None:
+    bridge = Bridge(ExecutionMode.SCALE_OUT, timeout=0.1)
+
+    def hangs() -> None:
+        Bridge.call(anyio.sleep, 30)
+
+    with pytest.raises(TimeoutError):
+        await bridge.run(hangs)
 
 
 async def test_a_suspending_store_call_is_a_bug_in_the_embedded_mode() -> None:
-    bridge = Bridge(ExecutionMode.EMBEDDED, threads=2, timeout=5)
+    bridge = Bridge(ExecutionMode.EMBEDDED, timeout=5)
 
     def suspends() -> None:
         Bridge.call(anyio.sleep, 0.01)
