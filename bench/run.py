@@ -3,10 +3,17 @@ data and keys), driven by wrk from the other core, 16 connections, 10 s a scenar
 Starlette endpoint on the same stack gives the ceiling. Prints a table and writes it to
 bench/results/. A benchmark, not a test: CI does not run it.
 
-Beside req/s, the table gives the server's CPU time per request (all its threads, from /proc):
-other work on a shared machine lowers req/s but hardly that, and "req per CPU-s" is what one
-dedicated core would serve. `--python-path DIR` puts DIR on the servers' PYTHONPATH, e.g. to
-compare uvicorn with uvloop and httptools installed there.
+Beside req/s, the table gives the server's CPU time per request (all its threads and worker
+processes, from /proc): other work on a shared machine lowers req/s but hardly that, and "req
+per CPU-s" is what one dedicated core would serve. `--python-path DIR` puts DIR on the servers'
+PYTHONPATH, e.g. to compare uvicorn with uvloop and httptools installed there.
+
+`--database postgresql+asyncpg://...` runs it on PostgreSQL (that database is **emptied**: its
+`public` schema dropped and migrated afresh); the CPU per request then includes the PostgreSQL
+server processes serving that database (found by their process title in /proc, so the
+database server must run on this machine), shown apart too, with the sessions opened during
+the measure (none, once the pool is warm). `--workers N` runs N uvicorn workers (PostgreSQL
+only, as `sageid-idp serve`); with more than one, neither the server nor wrk is pinned.
 """
 
 from __future__ import annotations
@@ -26,10 +33,14 @@ from pathlib import Path
 
 import anyio
 import httpx
+from sqlalchemy import text
+from sqlalchemy.engine import make_url
+from sqlalchemy.ext.asyncio import create_async_engine
 
 from bench import wrk
 from bench.ceiling import BUSY_US
 from bench.seed import DESKTOP_ID, RS256_DESKTOP_ID, SERVICE_ID, SERVICE_SECRET, prepare, seed
+from idp.execution import ExecutionMode, execution_mode
 from idp.settings import Settings
 
 RESULTS = Path(__file__).parent / "results"
@@ -38,7 +49,7 @@ SERVER_CORE, LOAD_CORE = 0, 1
 TOKENS_PER_SECOND = 6_000
 RS256_TOKENS_PER_SECOND = 3_000
 # As `sageid-idp serve` runs it (no proxy headers, no Server header), one worker, no access log.
-UVICORN = ["-m", "uvicorn", "--host", "127.0.0.1", "--workers", "1"]
+UVICORN = ["-m", "uvicorn", "--host", "127.0.0.1"]
 UVICORN += ["--no-proxy-headers", "--no-server-header"]
 UVICORN += ["--no-access-log", "--log-level", "warning"]
 
@@ -64,6 +75,8 @@ class Row:
     measure: wrk.Measure
     cpu_us: float  # server CPU per request: what one dedicated core would allow, whatever else runs
     load: float  # the machine's 1-minute load average when the scenario ended
+    database_us: float | None = None  # of which the PostgreSQL server processes
+    new_sessions: int | None = None  # PostgreSQL sessions opened during the measure
 
 
 def free_port() -> int:
@@ -75,22 +88,72 @@ def free_port() -> int:
         return port
 
 
+def _cpu_of(pid: int) -> float:
+    """User + system CPU time of one process, all threads (/proc/PID/stat); 0 once gone."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except (FileNotFoundError, ProcessLookupError):
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def _children(pid: int) -> list[int]:
+    found = []
+    for task in Path(f"/proc/{pid}/task").glob("*"):
+        with contextlib.suppress(FileNotFoundError):
+            found += [int(child) for child in (task / "children").read_text().split()]
+    return found
+
+
+def database_backends(database: str) -> set[int]:
+    """The PostgreSQL server processes serving `database` ("postgres: USER DB HOST(PORT) ...")."""
+    backends = set()
+    for cmdline in Path("/proc").glob("[0-9]*/cmdline"):
+        with contextlib.suppress(FileNotFoundError, ProcessLookupError, PermissionError):
+            title = cmdline.read_bytes().decode(errors="replace").replace("\0", " ")
+            words = title.split()[1:]  # after "postgres:"; then maybe "CLUSTER:", USER, DB
+            if words and words[0].endswith(":"):
+                words = words[1:]
+            if title.startswith("postgres: ") and len(words) > 1 and words[1] == database:
+                backends.add(int(cmdline.parent.name))
+    return backends
+
+
 @dataclass(frozen=True)
 class Server:
     url: str
     pid: int
+    database: str | None = None  # PostgreSQL: the database whose server processes count too
+
+    def processes(self) -> list[int]:
+        """The server and its worker processes (uvicorn --workers N forks them)."""
+        every, pending = [], [self.pid]
+        while pending:
+            pid = pending.pop()
+            every.append(pid)
+            pending += _children(pid)
+        return every
 
     def cpu_seconds(self) -> float:
-        """User + system CPU time of the server process, all threads (/proc/PID/stat)."""
-        fields = Path(f"/proc/{self.pid}/stat").read_text().rsplit(")", 1)[1].split()
-        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+        return sum(_cpu_of(pid) for pid in self.processes())
+
+    def database_cpu(self) -> dict[int, float]:
+        if self.database is None:
+            return {}
+        return {pid: _cpu_of(pid) for pid in database_backends(self.database)}
 
 
 @contextlib.contextmanager
 def server(
-    args: list[str], port: int, env: dict[str, str], log: Path, pin: bool
+    args: list[str],
+    port: int,
+    env: dict[str, str],
+    log: Path,
+    pin: bool,
+    workers: int = 1,
+    database: str | None = None,
 ) -> Iterator[Server]:
-    command = [sys.executable, *UVICORN, "--port", str(port), *args]
+    command = [sys.executable, *UVICORN, "--workers", str(workers), "--port", str(port), *args]
     if pin:
         command = ["taskset", "-c", str(SERVER_CORE), *command]
     with log.open("w") as out:
@@ -105,7 +168,7 @@ def server(
             if process.poll() is not None or time.monotonic() > deadline:
                 raise RuntimeError(f"the server did not start; see {log}")
             time.sleep(0.2)
-        yield Server(url, process.pid)  # taskset execs: the same process
+        yield Server(url, process.pid, database)  # taskset execs: the same process
     finally:
         process.terminate()
         process.wait(15)
@@ -135,13 +198,23 @@ def measure(target: Server, scenario: Scenario, load: wrk.Load, warmup: int, tok
     if warmup:
         warm = {**env, "BENCH_TOKENS": str(tokens.with_suffix(".warmup"))}
         wrk.run(url + scenario.path, load, scenario.script, warm, duration=warmup)
-    cpu = target.cpu_seconds()
+    cpu, database_before = target.cpu_seconds(), target.database_cpu()
     env["BENCH_TOKENS"] = str(tokens)
     result = wrk.run(url + scenario.path, load, scenario.script, env)
-    cpu_us = (target.cpu_seconds() - cpu) / max(result.requests, 1) * 1e6
+    requests = max(result.requests, 1)
+    database_after = target.database_cpu()
+    database_us = new_sessions = None
+    if target.database is not None:
+        # A session that ended during the measure is lost to this sum (and counted as new
+        # sessions are: none are expected once the pool is warm).
+        spent = sum(t - database_before.get(pid, 0.0) for pid, t in database_after.items())
+        database_us = spent / requests * 1e6
+        new_sessions = len(database_after.keys() - database_before.keys())
+    cpu_us = (target.cpu_seconds() - cpu) / requests * 1e6 + (database_us or 0.0)
     rate = result.requests_per_second
-    print(f"  {scenario.name:28} {rate:9.0f} req/s {cpu_us:7.0f} µs CPU/req", flush=True)
-    return Row(scenario, result, cpu_us, os.getloadavg()[0])
+    extra = f" (PostgreSQL {database_us:.0f}, {new_sessions} new sessions)" if database_us else ""
+    print(f"  {scenario.name:28} {rate:9.0f} req/s {cpu_us:7.0f} µs CPU/req{extra}", flush=True)
+    return Row(scenario, result, cpu_us, os.getloadavg()[0], database_us, new_sessions)
 
 
 def split_tokens(path: Path, warmup: int, spare: int = 0) -> list[str]:
@@ -181,22 +254,48 @@ def verdict(row: Row, ceiling: float) -> str:
 
 def table(rows: list[Row], header: str) -> str:
     ceiling = rows[0].measure.requests_per_second
+    postgres = any(row.database_us is not None for row in rows)
+    database = " of which PostgreSQL | new sessions |" if postgres else ""
     lines = [
         header,
         "",
-        "| scenario | req/s | p50 ms | p99 ms | errors | x ceiling | CPU µs/req "
-        "| req per CPU-s | load | target |",
-        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---|",
+        "| scenario | req/s | p50 ms | p99 ms | errors | x ceiling | CPU µs/req |"
+        f"{database} req per CPU-s | load | target |",
+        "|---|---:|---:|---:|---:|---:|---:|"
+        + ("---:|---:|" if postgres else "")
+        + "---:|---:|---|",
     ]
     for row in rows:
         m = row.measure
         ratio = m.requests_per_second / ceiling
+        columns = ""
+        if postgres:
+            columns = (
+                f" {row.database_us:.0f} | {row.new_sessions} |"
+                if row.database_us is not None
+                else " | |"
+            )
         lines.append(
             f"| {row.scenario.name} | {m.requests_per_second:,.0f} | {m.p50_ms:.2f} | "
-            f"{m.p99_ms:.2f} | {m.errors} | {ratio:.2f} | {row.cpu_us:.0f} | "
+            f"{m.p99_ms:.2f} | {m.errors} | {ratio:.2f} | {row.cpu_us:.0f} |{columns} "
             f"{1e6 / max(row.cpu_us, 1):,.0f} | {row.load:.1f} | {verdict(row, ceiling)} |"
         )
     return "\n".join(lines) + "\n"
+
+
+def empty_postgres(url: str) -> None:
+    """Drop and recreate the `public` schema of the bench's PostgreSQL database."""
+
+    async def reset() -> None:
+        engine = create_async_engine(url)
+        try:
+            async with engine.begin() as connection:
+                await connection.execute(text("DROP SCHEMA IF EXISTS public CASCADE"))
+                await connection.execute(text("CREATE SCHEMA public"))
+        finally:
+            await engine.dispose()
+
+    anyio.run(reset)
 
 
 def main() -> None:
@@ -211,10 +310,23 @@ def main() -> None:
     parser.add_argument(
         "--only", nargs="*", default=[], help="scenarios whose name contains one of these words"
     )
+    parser.add_argument(
+        "--database",
+        default="",
+        help="postgresql+asyncpg://... to bench PostgreSQL (EMPTIED first); default: SQLite",
+    )
+    parser.add_argument("--workers", type=int, default=1, help="uvicorn workers (PostgreSQL)")
     options = parser.parse_args()
     stack = {"PYTHONPATH": options.python_path} if options.python_path else {}
+    postgres = bool(options.database) and (
+        execution_mode(options.database) is ExecutionMode.SCALE_OUT
+    )
+    if options.workers > 1 and not postgres:
+        parser.error("--workers 2 or more needs --database postgresql+asyncpg://...")
 
-    pin = (os.cpu_count() or 1) >= 2 and shutil.which("taskset") is not None
+    pin = (
+        options.workers == 1 and (os.cpu_count() or 1) >= 2 and shutil.which("taskset") is not None
+    )
     if pin:
         os.sched_setaffinity(0, {LOAD_CORE})  # this process and wrk stay off the server's core
     else:
@@ -227,9 +339,12 @@ def main() -> None:
         issuer=f"http://127.0.0.1:{port}",
         data_dir=folder / "var",
         key_dir=folder / "certs",
-        database_url=f"sqlite+aiosqlite:///{folder / 'var' / 'sageid.db'}",
+        database_url=options.database or f"sqlite+aiosqlite:///{folder / 'var' / 'sageid.db'}",
     )
+    database = make_url(settings.database_url).database if postgres else None
     try:
+        if postgres:
+            empty_postgres(settings.database_url)
         print(f"seeding {folder} ...", flush=True)
         seconds = options.duration + options.warmup
         prepare(settings)
@@ -264,9 +379,12 @@ def main() -> None:
             "DATABASE_URL": settings.database_url,
             "SAGEID_DATA_DIR": str(settings.data_dir),
             "SAGEID_KEY_DIR": str(settings.key_dir),
+            # A session per concurrent request, per worker: none opened after the warm-up.
+            "SAGEID_DATABASE_POOL_SIZE": str(options.connections),
         }
         factory = ["idp.asgi:app_factory", "--factory"]
-        with server(factory, port, env, folder / "provider.log", pin) as target:
+        log = folder / "provider.log"
+        with server(factory, port, env, log, pin, options.workers, database) as target:
             bearer = access_token(target.url, spare[0])
             service = basic(SERVICE_ID, SERVICE_SECRET)
             scenarios = [
@@ -309,9 +427,11 @@ def main() -> None:
             shutil.rmtree(folder, ignore_errors=True)
 
     stamp = time.strftime("%Y-%m-%d %H:%M:%S")
+    backend = "PostgreSQL (provider + its server processes)" if postgres else "SQLite"
+    workers = f"{options.workers} worker{'s' if options.workers > 1 else ''}"
     header = (
         f"# Sage ID bench, {stamp}\n\n{os.cpu_count()} cores; server pinned to core "
-        f"{SERVER_CORE if pin else '-'} (uvicorn, 1 worker, {uvicorn_stack(stack)}, SQLite), "
+        f"{SERVER_CORE if pin else '-'} (uvicorn, {workers}, {uvicorn_stack(stack)}, {backend}), "
         "the desktop client registered for ES256 ID tokens as the demo one (the RS256 row is "
         "a client that kept the default), "
         f"wrk on core {LOAD_CORE if pin else '-'}: {options.connections} connections, "

@@ -123,6 +123,7 @@ async def seed(settings: Settings, tokens: int, rs256_tokens: int = 0) -> Seed:
                 await c.execute(insert(refresh_tokens), token_rows)
     finally:
         await store.close()
+    settings.data_dir.mkdir(parents=True, exist_ok=True)  # SQLite made it; PostgreSQL not
     path = settings.data_dir / "refresh-tokens.txt"
     path.write_text("\n".join(minted) + "\n")
     rs256_path = settings.data_dir / "refresh-tokens-rs256.txt"

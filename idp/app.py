@@ -31,7 +31,7 @@ from idp.endpoints.logout import logout
 from idp.endpoints.revoke import revoke
 from idp.endpoints.token import token
 from idp.endpoints.userinfo import userinfo
-from idp.keys import KeyFile, KeyRing
+from idp.keys import KeyFile, KeyRing, KeySnapshot
 from idp.mail.factory import build_mailer
 from idp.migrate import check_migrated
 from idp.oauth.access_tokens import AccessTokenValidator
@@ -98,7 +98,7 @@ def build_context(settings: Settings, clock: Clock | None = None) -> AppContext:
     KeyFile(settings.key_dir).ensure()
     keys = KeyRing.from_dir(settings.key_dir)
     clock = clock or SystemClock()
-    store = Store(settings.database_url)
+    store = Store(settings.database_url, settings.database_pool_size)
     server = SageAuthorizationServer(settings, store, keys, clock)
     csrf = Csrf(keys.derive("csrf"), settings.secure_cookies)
     metadata = json.dumps(provider_metadata(settings, server), separators=(",", ":")).encode()
@@ -108,7 +108,7 @@ def build_context(settings: Settings, clock: Clock | None = None) -> AppContext:
         store=store,
         keys=keys,
         server=server,
-        bridge=Bridge(settings.bridge_threads, settings.bridge_timeout),
+        bridge=Bridge(store.db.mode, settings.bridge_timeout),
         passwords=Passwords(settings.password_hashing, settings.password_hash_slots),
         mailer=build_mailer(settings),
         csrf=csrf,
@@ -129,6 +129,31 @@ async def _watch_clients(ctx: AppContext) -> None:
             await ctx.store.client_cache.refresh()
         except Exception:  # a database hiccup must not kill the watcher
             log.exception("could not refresh the client cache")
+
+
+async def _watch_keys(ctx: AppContext) -> None:
+    """Pick up a key rollover (`sageid-idp keys rotate|activate|retire`, possibly run on
+    another node) within `key_poll` seconds: the file is parsed in a worker thread, then the
+    new keys are swapped in whole and the JWKS document replaced (idp/keys.py)."""
+    key_file = KeyFile(ctx.settings.key_dir)
+    seen = key_file.identity()
+    while True:
+        await anyio.sleep(ctx.settings.key_poll)
+        try:
+            identity = key_file.identity()
+            if identity is None or identity == seen:
+                continue
+            snapshot = await anyio.to_thread.run_sync(_snapshot_of, key_file)
+            ctx.keys.install(snapshot)
+            ctx.jwks.replace(snapshot.jwks_bytes, snapshot.jwks_etag)
+            seen = identity
+            log.info("signing keys reloaded: %s", ", ".join(snapshot.verifying))
+        except Exception:  # a half-copied or unreadable file is retried at the next poll
+            log.exception("could not reload the signing keys")
+
+
+def _snapshot_of(key_file: KeyFile) -> KeySnapshot:
+    return KeySnapshot.build(key_file.load())
 
 
 async def _checkpoint(ctx: AppContext) -> None:
@@ -170,11 +195,13 @@ def create_app(settings: Settings, clock: Clock | None = None) -> Starlette:
     async def lifespan(_app: Starlette) -> AsyncIterator[None]:
         try:
             await check_migrated(ctx.store.db)
+            await ctx.store.db.fill_pool()
             await ctx.store.client_cache.refresh()
             # A plain task, not a task group: the lifespan may be entered and left by
             # different tasks (test fixtures do).
             tasks = [
                 asyncio.create_task(_watch_clients(ctx)),
+                asyncio.create_task(_watch_keys(ctx)),
                 asyncio.create_task(_checkpoint(ctx)),
                 asyncio.create_task(
                     purge_periodically(ctx.store, ctx.clock, ctx.settings.retention)

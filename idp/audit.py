@@ -47,6 +47,7 @@ class Kind(StrEnum):
     CLIENT_ADDED = "admin.client_added"
     CLIENT_REMOVED = "admin.client_removed"
     KEY_ROTATED = "admin.key_rotated"
+    KEY_ACTIVATED = "admin.key_activated"
     KEY_RETIRED = "admin.key_retired"
     USER_ADDED = "admin.user_added"
     USER_REVOKED = "admin.user_revoked"

@@ -16,6 +16,7 @@ import click
 from idp import audit
 from idp.audit import Kind
 from idp.cli_errors import OperatorGroup, safe_url
+from idp.execution import ExecutionMode, execution_mode
 from idp.keys import ALGORITHMS, KeyFile
 from idp.settings import Settings
 from idp.store import Store
@@ -79,6 +80,13 @@ def serve(host: str, port: int, workers: int) -> None:
     from idp.migrate import NotMigrated, check_migrated
 
     settings = _settings()
+    if workers > 1 and execution_mode(settings.database_url) is ExecutionMode.EMBEDDED:
+        # idp.execution: on SQLite statements run on the event loop; another process's write
+        # would hold it for up to the busy timeout.
+        raise click.ClickException(
+            "SQLite serves one worker process: for --workers 2 or more, set DATABASE_URL to "
+            "PostgreSQL (postgresql+asyncpg://...)"
+        )
     KeyFile(settings.key_dir).ensure()
 
     async def migrated(store: Store) -> None:
@@ -155,7 +163,7 @@ def _print_keys(key_file: KeyFile) -> None:
 
 @keys.command("list")
 def keys_list() -> None:
-    """List published keys; the newest of each algorithm signs."""
+    """List published keys and the one of each algorithm that signs."""
     key_file = KeyFile(_settings().key_dir)
     if key_file.ensure():
         click.echo("created new signing keys")
@@ -164,13 +172,28 @@ def keys_list() -> None:
 
 @keys.command("rotate")
 def keys_rotate() -> None:
-    """Create new signing keys; the previous ones stay published. Restart the servers."""
+    """Add a new key per algorithm, published but not signing yet (`keys activate KID`)."""
     key_file = KeyFile(_settings().key_dir)
     key_file.ensure()
     key_file.rotate()
     _print_keys(key_file)
     signing = [info.kid for info in key_file.list() if info.signing]
     _audit_keys(Kind.KEY_ROTATED, {"signing": " ".join(signing)})
+
+
+@keys.command("activate")
+@click.argument("kids", nargs=-1, required=True, metavar="KID...")
+def keys_activate(kids: tuple[str, ...]) -> None:
+    """Make published keys sign (one per algorithm); the keys they replace stay published.
+    Running servers pick the change up within SAGEID_KEY_POLL seconds."""
+    key_file = KeyFile(_settings().key_dir)
+    try:
+        for kid in kids:
+            key_file.activate(kid)
+    except KeyError as error:
+        raise click.ClickException(str(error).strip("'\"")) from error
+    _print_keys(key_file)
+    _audit_keys(Kind.KEY_ACTIVATED, {"activated": " ".join(kids)})
 
 
 @keys.command("retire")

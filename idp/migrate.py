@@ -39,8 +39,7 @@ async def current_revision(db: Database) -> str | None:
     def current(connection: Connection) -> str | None:
         return MigrationContext.configure(connection).get_current_revision()
 
-    async with db.read() as connection:
-        return await connection.run_sync(current)
+    return await db.run_sync(current)
 
 
 def revisions_between(database_url: str, before: str | None, after: str | None) -> list[str]:

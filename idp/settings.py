@@ -90,13 +90,17 @@ class Settings:
     smtp: SmtpSettings | None = None
     lifetimes: Lifetimes = Lifetimes()
     password_hashing: PasswordHashing = PasswordHashing()
-    # Worker threads for Authlib's synchronous code (PERFORMANCE.md: a small pool is faster).
+    # Unused since Authlib runs on the event loop in both execution modes (idp/execution.py);
+    # kept so that existing configurations still load.
     bridge_threads: int = 4
+    # Longest an Authlib call may wait on the store (PostgreSQL) before it is abandoned.
     bridge_timeout: float = 10.0
     # Concurrent argon2 computations, so sign-ins can't starve the token endpoint.
     password_hash_slots: int = 2
     # How often the in-process client cache looks for changes made by the CLI.
     client_cache_poll: float = 2.0
+    # How often each server looks for a changed key file (rollover without restart).
+    key_poll: float = 2.0
     # Extra hosts accepted besides the issuer's (e.g. "localhost" behind the same port).
     allowed_hosts: tuple[str, ...] = ()
     # Largest file accepted by the submissions API (issue 8: "configurable, default 20 MB");
@@ -104,6 +108,9 @@ class Settings:
     submission_max_bytes: int = 20 * 1024 * 1024
     # Purge of ended rows (issue 14).
     retention: Retention = Retention()
+    # PostgreSQL sessions per process: at least the concurrent requests expected, since a
+    # request waits for a free one (sessions beyond the pool would be opened and closed).
+    database_pool_size: int = 20
 
     def __post_init__(self) -> None:
         parts = urlsplit(self.issuer)
@@ -115,6 +122,8 @@ class Settings:
             raise ValueError("SAGEID_ISSUER must use https unless it is a loopback address")
         if self.submission_max_bytes <= 0:
             raise ValueError("SAGEID_SUBMISSION_MAX_BYTES must be a positive number of bytes")
+        if self.database_pool_size <= 0:
+            raise ValueError("SAGEID_DATABASE_POOL_SIZE must be a positive number")
         if not self.database_url:
             url = f"sqlite+aiosqlite:///{self.data_dir / 'sageid.db'}"
             object.__setattr__(self, "database_url", url)
@@ -178,6 +187,10 @@ class Settings:
             ),
             retention=Retention(
                 purge_interval=float(env.get("SAGEID_PURGE_INTERVAL", "600")),
+            ),
+            key_poll=float(env.get("SAGEID_KEY_POLL", str(defaults.key_poll))),
+            database_pool_size=int(
+                env.get("SAGEID_DATABASE_POOL_SIZE", str(defaults.database_pool_size))
             ),
         )
 

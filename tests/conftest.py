@@ -84,6 +84,8 @@ def make_settings(
         database_url=database_url,
         password_hashing=TEST_HASHING,
         client_cache_poll=0.2,
+        # Each app opens its whole pool at start-up; the database server is shared.
+        database_pool_size=4,
     )
 
 

@@ -34,8 +34,7 @@ async def token_endpoint_response(request: Request, endpoint: str, path: str) ->
         )
         return ctx.server.create_endpoint_response(endpoint, oauth_request)  # type: ignore[no-any-return]
 
-    # Both read one hot-path row first (`first()`): on the loop, unless the store must wait.
-    result = await ctx.bridge.run(respond, on_loop=True)
+    result = await ctx.bridge.run(respond)
     return result.to_response()
 
 

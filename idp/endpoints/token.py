@@ -14,11 +14,6 @@ from idp.oauth.server import OAuthResult
 from idp.web.errors import oauth_error
 from idp.web.forms import first, read_form
 
-# Grants whose store work, if any, is one hot-path call (`Bridge.run(on_loop=True)`): client
-# credentials never touch the store (clients are cached, the JWT needs no row), a refresh is
-# one `atomic()` rotation.
-ON_LOOP_GRANTS = frozenset({"client_credentials", "refresh_token"})
-
 
 def basic_credentials_readable(authorization: str | None) -> bool:
     """A `Basic` header must decode to UTF-8 `id:secret` (RFC 6749 §2.3.1); Authlib would fail
@@ -54,5 +49,5 @@ async def token(request: Request) -> Response:
         )
         return ctx.server.create_token_response(oauth_request)  # type: ignore[no-any-return]
 
-    result = await ctx.bridge.run(respond, on_loop=grant_type in ON_LOOP_GRANTS)
+    result = await ctx.bridge.run(respond)
     return result.to_response()

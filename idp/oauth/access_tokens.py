@@ -19,7 +19,8 @@ class OwnAccessTokens(JWTBearerTokenValidator):  # type: ignore[misc]
 
     A desktop app or a service presents the same access token on every call of its lifetime;
     decoding and verifying it (~200 µs here, most of a userinfo request) once is enough: the
-    exact string was signed by one of our keys, and the keys only change with a restart. Only
+    exact string was signed by one of our keys. The memo is emptied when the keys change (a
+    retired key's tokens must stop verifying). Only
     the signature is remembered: the claims (`exp`, `aud`, scopes) are validated on every use
     by `validate_token`, and revocation is checked by the caller, through the grant. The memo
     is bounded and holds only tokens that verified.
@@ -29,19 +30,21 @@ class OwnAccessTokens(JWTBearerTokenValidator):  # type: ignore[misc]
 
     def __init__(self, issuer: str, resource: str | None, keys: KeyRing) -> None:
         super().__init__(issuer=issuer, resource_server=resource)
-        self._jwks = KeySet(list(keys.verifying.values()))
+        self._keys = keys
+        self._snapshot = keys.current
         self._verified: dict[str, JWTAccessTokenClaims] = {}
 
     def get_jwks(self) -> KeySet:
-        return self._jwks
+        return self._keys.current.key_set
 
     def authenticate_token(self, token_string: str) -> JWTAccessTokenClaims:
+        if self._snapshot is not self._keys.current:
+            self._snapshot, self._verified = self._keys.current, {}
         claims = self._verified.get(token_string)
         if claims is None:
             claims = super().authenticate_token(token_string)  # raises unless it verifies
             if len(self._verified) >= self.MEMO_SIZE:
-                # The oldest out; `pop` with a default: introspection and revocation may also
-                # run in worker threads, and two may evict the same entry.
+                # The oldest out (`pop` with a default: never a KeyError, whatever runs it).
                 self._verified.pop(next(iter(self._verified), ""), None)
             self._verified[token_string] = claims
         return claims

@@ -52,10 +52,9 @@ class LogoutEndpoint(EndSessionEndpoint):  # type: ignore[misc]
 
     def __init__(self, server: SageAuthorizationServer) -> None:
         super().__init__(server)
-        self._jwks = KeySet(list(server.keys.verifying.values()))
 
     def get_server_jwks(self) -> KeySet:
-        return self._jwks
+        return self.server.keys.current.key_set
 
     def get_algorithms(self) -> list[str]:
         return ["RS256", "ES256"]

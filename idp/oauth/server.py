@@ -137,7 +137,8 @@ class SageAuthorizationServer(AuthorizationServer):  # type: ignore[misc]
             raise ClientAuthenticationFailed(error.status_code) from error
 
     def query_client(self, client_id: str) -> ClientRecord | None:
-        return self.store.client_cache.get(client_id)
+        cache = self.store.client_cache
+        return cache.get(client_id) or Bridge.call(cache.lookup, client_id)
 
     def save_token(self, token: dict[str, Any], request: Any) -> None:
         subject = request.subject

@@ -17,7 +17,7 @@ from joserfc.jws import JWSRegistry
 from joserfc.util import json_b64encode, urlsafe_b64encode
 
 from idp.domain.claims_request import RequestedClaims
-from idp.keys import KeyRing
+from idp.keys import KeyRing, KeySnapshot, SigningKey
 from idp.settings import Settings
 from idp.store.records import ClientRecord, UserRecord
 from shared.scopes import EDI, OPENID
@@ -70,11 +70,16 @@ class AccessTokenGenerator(JWTBearerTokenGenerator):  # type: ignore[misc]
             expires_generator=lambda client, grant_type: lifetime,
         )
         self.settings = settings
-        self._key = keys.key_for("ES256")
-        self._kid = keys.kid_for("ES256")
-        # The protected header never changes: encoded once, as joserfc would encode it.
-        self._header = json_b64encode({"typ": "at+jwt", "alg": "ES256", "kid": self._kid})
+        self._keys = keys
         self._es256 = JWSRegistry(algorithms=["ES256"]).get_alg("ES256")
+        self._signer = self._signer_of(keys.current)
+
+    @staticmethod
+    def _signer_of(snapshot: KeySnapshot) -> tuple[KeySnapshot, SigningKey, bytes]:
+        """The key and the protected header, encoded once per key (as joserfc would)."""
+        key = snapshot.signing["ES256"]
+        header = json_b64encode({"typ": "at+jwt", "alg": "ES256", "kid": str(key.kid)})
+        return snapshot, key, header
 
     def access_token_generator(self, client: Any, grant_type: str, user: Any, scope: str) -> str:
         """The RFC 9068 token of Authlib's `access_token_generator`, claim for claim and byte
@@ -97,8 +102,12 @@ class AccessTokenGenerator(JWTBearerTokenGenerator):  # type: ignore[misc]
             claims["auth_time"] = auth_time
         claims.update(self.get_extra_claims(client, grant_type, user, scope))
         payload = json.dumps(claims, ensure_ascii=False, separators=(",", ":")).encode()
-        signing_input = self._header + b"." + urlsafe_b64encode(payload)
-        signature = urlsafe_b64encode(self._es256.sign(signing_input, self._key))
+        signer = self._signer
+        if signer[0] is not self._keys.current:  # the keys were rolled over
+            signer = self._signer = self._signer_of(self._keys.current)
+        _, key, header = signer
+        signing_input = header + b"." + urlsafe_b64encode(payload)
+        signature = urlsafe_b64encode(self._es256.sign(signing_input, key))
         return (signing_input + b"." + signature).decode("ascii")
 
     def get_jti(self, client: Any, grant_type: str, user: Any, scope: str) -> str:

@@ -130,7 +130,7 @@ async def confirm_page(request: Request) -> Response:
     normalised, device = found
     if step := await _referencing_step(ctx, session, normalised, device):
         return step
-    client = ctx.store.client_cache.get(device.client_id)
+    client = await ctx.store.client_cache.lookup(device.client_id)
     return ctx.templates.render(
         request,
         "device_confirm.html",

@@ -20,8 +20,8 @@ from idp.store.users import UserRepository
 
 
 class Store:
-    def __init__(self, database_url: str) -> None:
-        self.db = Database(database_url)
+    def __init__(self, database_url: str, pool_size: int = 20) -> None:
+        self.db = Database(database_url, pool_size)
         self.users = UserRepository(self.db)
         self.clients = ClientRepository(self.db)
         self.client_cache = ClientCache(self.clients)

@@ -86,7 +86,9 @@ class ClientRepository:
 
 class ClientCache:
     """Every client, in memory: the token endpoint authenticates clients without the database.
-    A background poll of `fingerprint()` picks up what the CLI changed in another process."""
+    A client not in memory is read from the database (`lookup`): one added with the CLI works
+    on its very first request, on every node. A background poll of `fingerprint()` (every
+    `client_cache_poll` seconds) picks up clients removed or changed by another process."""
 
     def __init__(self, repository: ClientRepository) -> None:
         self.repository = repository
@@ -95,11 +97,21 @@ class ClientCache:
         self._web_origins: frozenset[str] = frozenset()
 
     def get(self, client_id: str) -> ClientRecord | None:
+        """The client if it is in memory (no database read)."""
         return self._clients.get(client_id)
 
     def web_origins(self) -> frozenset[str]:
         """Every origin a client registered for CORS (`clients add --web-origin`)."""
         return self._web_origins
+
+    async def lookup(self, client_id: str) -> ClientRecord | None:
+        """The client, from memory or else from the database (then remembered)."""
+        client = self._clients.get(client_id)
+        if client is None:
+            client = await self.repository.get(client_id)
+            if client is not None:
+                self._clients[client_id] = client
+        return client
 
     async def refresh(self) -> None:
         fingerprint = await self.repository.fingerprint()

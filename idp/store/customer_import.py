@@ -11,7 +11,6 @@ from typing import TypeVar
 
 from sqlalchemy import Table, select, update
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.sql.dml import Insert
 
 from idp.domain.customer_import import ImportPlan
@@ -21,7 +20,7 @@ from idp.domain.referencing import (
     DEFAULT_PROFILE,
     ProofKind,
 )
-from idp.store.database import Database
+from idp.store.database import Database, Statements
 from idp.store.tables import Customer, CustomerProof, NotificationEmail, Profile
 
 customers = Customer.__table__  # type: ignore[attr-defined]
@@ -88,14 +87,14 @@ class _Writer:
         self.db = db
         self.now = now
 
-    async def names(self, c: AsyncConnection, codes: Sequence[str]) -> dict[str, str]:
+    async def names(self, c: Statements, codes: Sequence[str]) -> dict[str, str]:
         names: dict[str, str] = {}
         for chunk in chunks(codes):
             query = select(customers.c.code, customers.c.name).where(customers.c.code.in_(chunk))
             names.update({row.code: row.name for row in await c.execute(query)})
         return names
 
-    async def add_customers(self, c: AsyncConnection, new: dict[str, str]) -> None:
+    async def add_customers(self, c: Statements, new: dict[str, str]) -> None:
         if not new:
             return
         rows = [
@@ -117,7 +116,7 @@ class _Writer:
         ]
         await c.execute(insert_ignoring_duplicates(self.db, profiles), builtin)
 
-    async def add_proofs(self, c: AsyncConnection, wanted: set[tuple[str, ProofKind, str]]) -> int:
+    async def add_proofs(self, c: Statements, wanted: set[tuple[str, ProofKind, str]]) -> int:
         codes = sorted({code for code, _, _ in wanted})
         existing: set[tuple[str, str, str]] = set()
         for chunk in chunks(codes):
@@ -135,9 +134,7 @@ class _Writer:
             await c.execute(insert_ignoring_duplicates(self.db, proofs), rows)
         return len(missing)
 
-    async def add_notification_emails(
-        self, c: AsyncConnection, wanted: set[tuple[str, str]]
-    ) -> int:
+    async def add_notification_emails(self, c: Statements, wanted: set[tuple[str, str]]) -> int:
         by_customer: dict[str, list[str]] = {}
         for code, address in sorted(wanted):
             by_customer.setdefault(code, []).append(address)

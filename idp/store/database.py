@@ -1,44 +1,44 @@
-"""The async engine, and the ways in: `read()` and `write()` for everything, `first()` and
-`atomic()` for the hot paths (token refresh, introspection, userinfo, the API's token check).
+"""The store's way into the database, per execution mode (`idp.execution` describes both):
+`read()` and `write()` for everything, `first()`, `all()` and `atomic()` for the hot paths
+(token refresh, introspection, userinfo, revocation, the API's token check).
 
-SQLite allows one writer at a time; under concurrent requests its busy-waiting makes the latency
-tail (PERFORMANCE.md), so write transactions are serialised in-process with one lock and kept
-short. PostgreSQL needs no lock.
+Embedded SQLite: every statement runs synchronously on the event loop on one pair of
+standard-library connections (a reader, a writer whose commits never checkpoint: `checkpoint()`
+does that in a worker thread every second). `read()`/`write()` wrap them in SQLAlchemy's
+synchronous `Connection`; the hot paths run compiled statements on the same connections with
+`InlineSQLite` (parameters and rows through the column types' own processors, as SQLAlchemy
+applies them). A write transaction never suspends: entering one while another is open is a bug
+and raises, instead of waiting for a lock.
 
-On SQLite the hot paths skip the async driver. Through SQLAlchemy's aiosqlite adapter one
-statement is several thread hand-offs, ~90-140 µs of CPU each on this machine, while SQLite
-itself reads a row by key in ~8 µs and runs a whole refresh rotation (read, conditional UPDATE,
-INSERT, COMMIT) in ~55 µs. So `first()` and `atomic()` run their compiled statements
-synchronously on the event loop with the standard library driver (`InlineSQLite`): the loop
-is held for less time than a hand-off would cost. They stay `async` and keep one code path
-with PostgreSQL, where they go through the async engine as usual. (With several worker
-processes on one SQLite file, an inline write may wait for another process's transaction —
-SQLite's busy timeout — holding its loop meanwhile: several workers want PostgreSQL.)
-
-Because those calls finish without ever suspending, Authlib's synchronous grants can run on
-the event loop too (`idp.oauth.bridge`): under `no_waiting()`, a store call that would have
-to wait — any `read()`/`write()`, PostgreSQL, or the write lock held by another task — raises
-`MustWait` before it reads or writes anything, and the caller goes the usual way instead.
+PostgreSQL: the async engine (asyncpg); reads in autocommit (no BEGIN/ROLLBACK round trips);
+one pool sized to the concurrency and opened at start-up, so a running server opens no new
+sessions. The hot-path reads (`first()`, `all()`) run their compiled statements on a pooled
+session's asyncpg connection directly (`InlinePostgres`); writes go through SQLAlchemy.
 """
 
 from __future__ import annotations
 
-import asyncio
 import os
 import sqlite3
 from collections import namedtuple
-from collections.abc import AsyncIterator, Callable, Iterator, Mapping
-from contextlib import asynccontextmanager, contextmanager
-from contextvars import ContextVar
+from collections.abc import AsyncIterator, Callable, Iterable, Iterator, Mapping
+from contextlib import AsyncExitStack, asynccontextmanager, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeVar
 
 import anyio.to_thread
+from sqlalchemy import create_engine as sa_create_engine
 from sqlalchemy import event
-from sqlalchemy.engine import Dialect, make_url
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
+from sqlalchemy.engine import Connection, Dialect, make_url
+from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
+from sqlalchemy.pool import NullPool
 from sqlalchemy.sql import Executable
+from sqlalchemy.util import greenlet_spawn
+
+from idp.execution import ExecutionMode, execution_mode
+
+T = TypeVar("T")
 
 PRAGMAS = (
     "PRAGMA journal_mode=WAL",
@@ -76,44 +76,15 @@ def create_engine(url: str) -> AsyncEngine:
     return create_async_engine(url, pool_size=10, max_overflow=10, pool_pre_ping=False)
 
 
-class MustWait(Exception):
-    """A store call made under `no_waiting()` would have to wait; nothing was written."""
-
-
-@dataclass
-class _Attempt:
-    wrote: bool = False  # a transaction committed: from then on, waiting is a bug, not a retry
-
-
-_NO_WAITING: ContextVar[_Attempt | None] = ContextVar("sageid_no_waiting", default=None)
-
-
-@contextmanager
-def no_waiting() -> Iterator[None]:
-    """Store calls in this block must finish without suspending, or raise `MustWait` — which
-    they may only do before the block wrote anything, so that it can be run again."""
-    token = _NO_WAITING.set(_Attempt())
-    try:
-        yield
-    finally:
-        _NO_WAITING.reset(token)
-
-
-def waiting_allowed() -> bool:
-    return _NO_WAITING.get() is None
-
-
-def _may_wait() -> None:
-    attempt = _NO_WAITING.get()
-    if attempt is None:
-        return
-    if attempt.wrote:
-        raise RuntimeError("a store call would wait after a write under no_waiting()")
-    raise MustWait
+def create_pool(url: str, size: int) -> AsyncEngine:
+    """PostgreSQL: a pool of `size` sessions and no overflow, so that a server warmed up at
+    that concurrency never opens (and closes) another: overflow sessions are closed when
+    returned, and under load that churns (measured: 209 new sessions in 10 s of userinfo)."""
+    return create_async_engine(url, pool_size=size, max_overflow=0, pool_pre_ping=False)
 
 
 class Statements(Protocol):
-    """A connection as hot-path code uses it: `await c.execute(statement, parameters)`."""
+    """A connection as store code uses it: `await c.execute(statement, parameters)`."""
 
     async def execute(self, statement: Any, parameters: Any = None, /) -> Any: ...
 
@@ -137,63 +108,18 @@ class _Compiled:
     result: tuple[Callable[[Any], Any] | None, ...]
 
 
-class InlineSQLite:
-    """Compiled SQLAlchemy Core statements on one standard-library SQLite connection, run
-    synchronously. Parameters and rows go through the column types' own processors, as
-    SQLAlchemy does; rows allow attribute access by column name, like its `Row`."""
+class CompiledStatements:
+    """Core statements compiled once for one dialect, with the column types' own parameter
+    and result processors, as SQLAlchemy applies them; rows allow attribute access by column
+    name, like its `Row`."""
 
     CACHE_SIZE = 256  # statements are module constants; a bound keeps a stray one harmless
 
-    def __init__(self, path: str, dialect: Dialect, *pragmas: str) -> None:
-        self._path = path
+    def __init__(self, dialect: Dialect) -> None:
         self._dialect = dialect
-        self._pragmas = PRAGMAS + pragmas
-        self._connection: sqlite3.Connection | None = None
         self._compiled: dict[tuple[int, tuple[str, ...]], tuple[Executable, _Compiled]] = {}
 
-    def _connect(self) -> sqlite3.Connection:
-        if self._connection is None:
-            # Opened on first use (after migrations), used only on the event loop thread.
-            connection = sqlite3.connect(self._path, isolation_level=None, check_same_thread=False)
-            for pragma in self._pragmas:
-                connection.execute(pragma)
-            self._connection = connection
-        return self._connection
-
-    def execute(self, statement: Executable, parameters: Mapping[str, Any]) -> InlineResult:
-        compiled = self._compile(statement, tuple(parameters))
-        given = {**compiled.values, **parameters} if compiled.values else parameters
-        values = [
-            process(given[name]) if process else given[name]
-            for name, process in zip(compiled.names, compiled.bind, strict=True)
-        ]
-        cursor = self._connect().execute(compiled.sql, values)
-        if compiled.row is None:
-            return InlineResult([], cursor.rowcount)
-        rows = [
-            compiled.row._make(
-                process(value) if process else value
-                for value, process in zip(raw, compiled.result, strict=True)
-            )
-            for raw in cursor.fetchall()
-        ]
-        return InlineResult(rows, cursor.rowcount)
-
-    def run(self, sql: str) -> None:
-        self._connect().execute(sql).fetchall()
-
-    @contextmanager
-    def transaction(self) -> Iterator[None]:
-        connection = self._connect()
-        connection.execute("BEGIN IMMEDIATE")
-        try:
-            yield
-        except BaseException:
-            connection.execute("ROLLBACK")
-            raise
-        connection.execute("COMMIT")
-
-    def _compile(self, statement: Executable, keys: tuple[str, ...]) -> _Compiled:
+    def get(self, statement: Executable, keys: tuple[str, ...]) -> _Compiled:
         found = self._compiled.get((id(statement), keys))
         if found is not None and found[0] is statement:
             return found[1]
@@ -217,106 +143,281 @@ class InlineSQLite:
         self._compiled[(id(statement), keys)] = (statement, entry)
         return entry
 
+
+def _bound(compiled: _Compiled, parameters: Mapping[str, Any]) -> list[Any]:
+    given = {**compiled.values, **parameters} if compiled.values else parameters
+    return [
+        process(given[name]) if process else given[name]
+        for name, process in zip(compiled.names, compiled.bind, strict=True)
+    ]
+
+
+def _rows(compiled: _Compiled, raw_rows: Iterable[Any]) -> list[Any]:
+    return [
+        compiled.row._make(
+            process(value) if process else value
+            for value, process in zip(raw, compiled.result, strict=True)
+        )
+        for raw in raw_rows
+    ]
+
+
+class InlineSQLite:
+    """Compiled statements on one standard-library SQLite connection, run synchronously."""
+
+    def __init__(self, connection: sqlite3.Connection, dialect: Dialect) -> None:
+        self._connection = connection
+        self._statements = CompiledStatements(dialect)
+
+    def execute(self, statement: Executable, parameters: Mapping[str, Any]) -> InlineResult:
+        compiled = self._statements.get(statement, tuple(parameters))
+        cursor = self._connection.execute(compiled.sql, _bound(compiled, parameters))
+        if compiled.row is None:
+            return InlineResult([], cursor.rowcount)
+        return InlineResult(_rows(compiled, cursor.fetchall()), cursor.rowcount)
+
+    @contextmanager
+    def transaction(self) -> Iterator[None]:
+        connection = self._connection
+        if connection.in_transaction:
+            raise RuntimeError(_SUSPENDED)
+        connection.execute("BEGIN IMMEDIATE")
+        try:
+            yield
+        except BaseException:
+            connection.execute("ROLLBACK")
+            raise
+        connection.execute("COMMIT")
+
+
+class InlinePostgres:
+    """PostgreSQL's hot-path reads: compiled statements run on a pooled session's asyncpg
+    connection directly. Through `AsyncConnection.execute` a one-row read measured ~300-650 µs
+    of CPU here, against ~115-150 µs this way (the execution context, pool events and two
+    greenlet hand-offs saved); writes keep SQLAlchemy's transactions."""
+
+    def __init__(self, engine: AsyncEngine) -> None:
+        self._engine = engine
+        self._statements = CompiledStatements(engine.dialect)
+
+    async def rows(self, statement: Executable, parameters: Mapping[str, Any]) -> list[Any]:
+        compiled = self._statements.get(statement, tuple(parameters))
+        values = _bound(compiled, parameters)
+        connection = await self._engine.raw_connection()
+        try:  # autocommit: no transaction is open on a session the pool hands out
+            driver = connection.driver_connection
+            assert driver is not None
+            raw = await driver.fetch(compiled.sql, *values)
+        finally:
+            await greenlet_spawn(connection.close)  # back to the pool
+        return _rows(compiled, raw)
+
+
+_SUSPENDED = (
+    "a SQLite write transaction began while another was open: on SQLite a transaction's body "
+    "may only run statements (idp.execution), never await anything else"
+)
+
+
+class _Synchronous:
+    """SQLAlchemy's synchronous `Connection` (or `InlineSQLite`) behind the async `Statements`
+    interface: it never suspends."""
+
+    def __init__(self, connection: Connection | InlineSQLite) -> None:
+        self._connection = connection
+
+    async def execute(self, statement: Any, parameters: Any = None, /) -> Any:
+        if isinstance(self._connection, InlineSQLite):
+            return self._connection.execute(statement, parameters or {})
+        return self._connection.execute(statement, parameters)
+
+
+class EmbeddedSQLite:
+    """The connection pair of the embedded mode, opened on first use (after migrations) and
+    used only on the event loop's thread; a third connection checkpoints in a worker thread."""
+
+    def __init__(self, path: str) -> None:
+        Path(path).parent.mkdir(parents=True, exist_ok=True)
+        _create_private(Path(path))
+        self.path = path
+        self.engine = sa_create_engine(f"sqlite:///{path}", poolclass=NullPool)
+        event.listen(self.engine, "connect", _embedded_connect)
+        self._reader: Connection | None = None
+        self._writer: Connection | None = None
+        self._inline_reader: InlineSQLite | None = None
+        self._inline_writer: InlineSQLite | None = None
+        self._checkpointer: sqlite3.Connection | None = None
+
+    def _open(self) -> tuple[Connection, Connection]:
+        if self._reader is None or self._writer is None:
+            reader = self.engine.connect().execution_options(isolation_level="AUTOCOMMIT")
+            writer = self.engine.connect()
+            event.listen(writer, "begin", _begin_immediate)
+            # Its commits never checkpoint (the fsyncs would hold the event loop).
+            writer.exec_driver_sql("PRAGMA wal_autocheckpoint=0")
+            writer.commit()
+            self._reader, self._writer = reader, writer
+            dialect = self.engine.dialect
+            self._inline_reader = InlineSQLite(_raw(reader), dialect)
+            self._inline_writer = InlineSQLite(_raw(writer), dialect)
+        return self._reader, self._writer
+
+    @property
+    def reader(self) -> Connection:
+        return self._open()[0]
+
+    @property
+    def writer(self) -> Connection:
+        return self._open()[1]
+
+    @property
+    def inline_reader(self) -> InlineSQLite:
+        self._open()
+        assert self._inline_reader is not None
+        return self._inline_reader
+
+    @property
+    def inline_writer(self) -> InlineSQLite:
+        self._open()
+        assert self._inline_writer is not None
+        return self._inline_writer
+
+    def checkpoint(self) -> None:
+        """A passive checkpoint on a connection of its own (only ever used in a worker
+        thread, one call at a time)."""
+        if self._checkpointer is None:
+            self._checkpointer = sqlite3.connect(
+                self.path, isolation_level=None, check_same_thread=False
+            )
+        self._checkpointer.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
+
     def close(self) -> None:
-        if self._connection is not None:
-            self._connection.close()
-            self._connection = None
+        for connection in (self._reader, self._writer):
+            if connection is not None:
+                connection.close()
+        self._reader = self._writer = None
+        if self._checkpointer is not None:
+            self._checkpointer.close()
+            self._checkpointer = None
+        self.engine.dispose()
 
 
-class _InlineStatements:
-    """`InlineSQLite` behind the async `Statements` interface (it never suspends)."""
+def _embedded_connect(dbapi_connection: Any, _record: Any) -> None:
+    dbapi_connection.isolation_level = None  # transactions are begun explicitly, below
+    _sqlite_pragmas(dbapi_connection, _record)
 
-    def __init__(self, inline: InlineSQLite) -> None:
-        self._inline = inline
 
-    async def execute(self, statement: Any, parameters: Any = None, /) -> InlineResult:
-        return self._inline.execute(statement, parameters or {})
+def _begin_immediate(connection: Connection) -> None:
+    # Take the write lock at BEGIN: a deferred transaction upgrading later could fail with
+    # SQLITE_BUSY instead of waiting (busy timeout) for another process's writer.
+    connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+def _raw(connection: Connection) -> sqlite3.Connection:
+    raw = connection.connection.dbapi_connection
+    assert isinstance(raw, sqlite3.Connection)
+    return raw
 
 
 class Database:
-    def __init__(self, url: str) -> None:
+    def __init__(self, url: str, pool_size: int = 20) -> None:
         self.url = url
-        self.engine = create_engine(url)
-        self.is_sqlite = self.engine.dialect.name == "sqlite"
-        self._write_lock = asyncio.Lock() if self.is_sqlite else None
-        self._reader: InlineSQLite | None = None
-        self._writer: InlineSQLite | None = None
-        self._checkpointer: InlineSQLite | None = None
-        database = make_url(url).database
-        if self.is_sqlite and database and database != ":memory:":
-            # Two connections: a read never sees a transaction another task has open.
-            self._reader = InlineSQLite(database, self.engine.dialect)
-            # Its commits never checkpoint (a checkpoint's fsyncs would hold the event loop):
-            # `checkpoint()` does, in a worker thread.
-            self._writer = InlineSQLite(
-                database, self.engine.dialect, "PRAGMA wal_autocheckpoint=0"
-            )
-            self._checkpointer = InlineSQLite(database, self.engine.dialect)
+        self.mode = execution_mode(url)
+        self.is_sqlite = self.mode is ExecutionMode.EMBEDDED
+        self._pool_size = pool_size
+        self._embedded: EmbeddedSQLite | None = None
+        self._engine: AsyncEngine | None = None
+        self._read_engine: AsyncEngine | None = None
+        if self.is_sqlite:
+            database = make_url(url).database
+            if not database or database == ":memory:":
+                raise ValueError("the embedded database must be a file (sqlite:///path)")
+            self._embedded = EmbeddedSQLite(database)
+        else:
+            self._engine = create_pool(url, pool_size)
+            self._read_engine = self._engine.execution_options(isolation_level="AUTOCOMMIT")
+            self._inline = InlinePostgres(self._engine)
+
+    @property
+    def engine(self) -> AsyncEngine:
+        """PostgreSQL's async engine (the embedded mode has none)."""
+        assert self._engine is not None, "the embedded SQLite store has no async engine"
+        return self._engine
 
     @asynccontextmanager
-    async def read(self) -> AsyncIterator[AsyncConnection]:
-        _may_wait()
-        async with self.engine.connect() as connection:
-            yield connection
-
-    @asynccontextmanager
-    async def write(self) -> AsyncIterator[AsyncConnection]:
-        """One short transaction; committed on success, rolled back on any exception."""
-        _may_wait()
-        if self._write_lock is None:
-            async with self.engine.begin() as connection:
-                yield connection
+    async def read(self) -> AsyncIterator[Statements]:
+        if self._embedded is not None:
+            yield _Synchronous(self._embedded.reader)
             return
-        async with self._write_lock, self.engine.begin() as connection:
+        assert self._read_engine is not None
+        async with self._read_engine.connect() as connection:
             yield connection
+
+    @asynccontextmanager
+    async def write(self) -> AsyncIterator[Statements]:
+        """One short transaction; committed on success, rolled back on any exception."""
+        if self._embedded is not None:
+            writer = self._embedded.writer
+            if writer.in_transaction() or _raw(writer).in_transaction:
+                raise RuntimeError(_SUSPENDED)
+            with writer.begin():
+                yield _Synchronous(writer)
+            return
+        async with self.engine.begin() as connection:
+            yield connection
+
+    async def run_sync(self, function: Callable[[Connection], T]) -> T:
+        """`function(connection)` with a synchronous SQLAlchemy connection (Alembic's check)."""
+        if self._embedded is not None:
+            return function(self._embedded.reader)
+        async with self.engine.connect() as connection:
+            return await connection.run_sync(function)
 
     async def first(self, query: Executable, params: Mapping[str, Any]) -> Any | None:
         """The first row of a hot-path read (attribute access by column name), or None."""
-        if self._reader is not None:
-            return self._reader.execute(query, params).first()
-        async with self.read() as connection:
-            return (await connection.execute(query, params)).first()
+        if self._embedded is not None:
+            return self._embedded.inline_reader.execute(query, params).first()
+        rows = await self._inline.rows(query, params)
+        return rows[0] if rows else None
 
     async def all(self, query: Executable, params: Mapping[str, Any]) -> list[Any]:
         """Every row of a hot-path read, as `first()` reads one."""
-        if self._reader is not None:
-            return self._reader.execute(query, params).rows
-        async with self.read() as connection:
-            return list((await connection.execute(query, params)).all())
+        if self._embedded is not None:
+            return self._embedded.inline_reader.execute(query, params).rows
+        return await self._inline.rows(query, params)
 
     @asynccontextmanager
     async def atomic(self) -> AsyncIterator[Statements]:
         """A hot-path write transaction: committed on success, rolled back on any exception.
-        Its body should only run statements (on SQLite it holds the write lock)."""
-        if self._writer is None or self._write_lock is None:
+        Its body should only run statements (on SQLite it must not suspend)."""
+        if self._embedded is None:
             async with self.write() as connection:
                 yield connection
             return
-        if waiting_allowed():
-            async with self._write_lock:
-                with self._writer.transaction():
-                    yield _InlineStatements(self._writer)
+        inline = self._embedded.inline_writer
+        if self._embedded.writer.in_transaction():
+            raise RuntimeError(_SUSPENDED)
+        with inline.transaction():
+            yield _Synchronous(inline)
+
+    async def fill_pool(self) -> None:
+        """PostgreSQL: open every session of the pool now, at start-up, rather than on the
+        first requests (several workers share the load unevenly; none opens one later)."""
+        if self._engine is None:
             return
-        # Under `no_waiting()` nothing else runs on the loop until this block ends, so the lock
-        # need not be taken, only be free: no other task may be inside a write transaction.
-        if self._write_lock.locked():
-            _may_wait()
-        with self._writer.transaction():
-            yield _InlineStatements(self._writer)
-        attempt = _NO_WAITING.get()
-        if attempt is not None:
-            attempt.wrote = True
+        async with AsyncExitStack() as opened:
+            for _ in range(self._pool_size):
+                await opened.enter_async_context(self._engine.connect())
 
     async def checkpoint(self) -> None:
         """Copy what the write-ahead log holds back into the SQLite file, without blocking
         readers or writers (a passive checkpoint), in a worker thread. The app runs it every
         second; SQLite's other connections still checkpoint on their own commits."""
-        if self._checkpointer is not None:
-            checkpointer = self._checkpointer
-            await anyio.to_thread.run_sync(checkpointer.run, "PRAGMA wal_checkpoint(PASSIVE)")
+        if self._embedded is not None:
+            await anyio.to_thread.run_sync(self._embedded.checkpoint)
 
     async def dispose(self) -> None:
-        for inline in (self._reader, self._writer, self._checkpointer):
-            if inline is not None:
-                inline.close()
-        await self.engine.dispose()
+        if self._embedded is not None:
+            self._embedded.close()
+        if self._engine is not None:
+            await self._engine.dispose()

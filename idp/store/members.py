@@ -12,7 +12,6 @@ from typing import Any
 
 from sqlalchemy import delete, select, update
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.ext.asyncio import AsyncConnection
 
 from idp.domain.administration import MemberRefusal, check_member_change
 from idp.domain.referencing import (
@@ -21,7 +20,7 @@ from idp.domain.referencing import (
     normalise_email,
     normalise_identifier,
 )
-from idp.store.database import Database
+from idp.store.database import Database, Statements
 from idp.store.tables import (
     Customer,
     Membership,
@@ -59,9 +58,7 @@ class AssignmentRecord:
     assigned_at: float
 
 
-async def _refusal(
-    c: AsyncConnection, code: str, actor_id: str, member_id: str
-) -> MemberRefusal | None:
+async def _refusal(c: Statements, code: str, actor_id: str, member_id: str) -> MemberRefusal | None:
     administrator = select(customers.c.administrator_id).where(customers.c.code == code)
     administrator_id = (await c.execute(administrator)).scalar_one_or_none()
     return check_member_change(
@@ -185,12 +182,12 @@ class ProfileRefusal(StrEnum):
     INVALID = "profile_invalid"
 
 
-async def _is_administrator(c: AsyncConnection, code: str, actor_id: str) -> bool:
+async def _is_administrator(c: Statements, code: str, actor_id: str) -> bool:
     administrator = select(customers.c.administrator_id).where(customers.c.code == code)
     return bool((await c.execute(administrator)).scalar_one_or_none() == actor_id)
 
 
-async def _profile(c: AsyncConnection, code: str, profile_id: str) -> Any:
+async def _profile(c: Statements, code: str, profile_id: str) -> Any:
     query = select(profiles).where(profiles.c.id == profile_id, profiles.c.customer_code == code)
     return (await c.execute(query)).first()
 

@@ -9,11 +9,10 @@ from typing import Any
 
 from sqlalchemy import and_, false, insert, or_, select, tuple_
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.sql.elements import ColumnElement
 
 from idp.domain.submissions import Cursor, CustomerAccess, ListFilter, Visibility
-from idp.store.database import Database
+from idp.store.database import Database, Statements
 from idp.store.tables import (
     Customer,
     Membership,
@@ -158,7 +157,7 @@ def _filtered(where: ListFilter) -> list[ColumnElement[bool]]:
 
 
 async def record_notification_email(
-    c: AsyncConnection, db: Database, customer_code: str, address: str, now: float
+    c: Statements, db: Database, customer_code: str, address: str, now: float
 ) -> None:
     """Upsert: a new address is remembered, a known one seen again (so a Sage ID with that
     email is later referenced to the customer automatically, seed étape 3)."""

@@ -39,6 +39,11 @@ class CachedDocument:
     `If-None-Match`; HEAD gets the same headers without the body."""
 
     def __init__(self, body: bytes, etag: str) -> None:
+        self.replace(body, etag)
+
+    def replace(self, body: bytes, etag: str) -> None:
+        """A new version of the document (the JWKS after a key rollover); called on the event
+        loop, where responses are sent."""
         common = [
             (b"etag", etag.encode()),
             (b"cache-control", CACHE),

@@ -36,7 +36,7 @@ class AuthlibBuilt(FixedJti):
     access_token_generator = JWTBearerTokenGenerator.access_token_generator
 
     def get_jwks(self) -> KeySet:
-        return KeySet([self._key])
+        return KeySet([self._keys.key_for("ES256")])
 
 
 async def test_token_response_and_header(

@@ -85,7 +85,10 @@ def workers(
     tmp_path: Path, database_url: str, key_template: Path, request: pytest.FixtureRequest
 ) -> Iterator[str]:
     """`uvicorn --workers 2` in a subprocess, sharing the test database (grace from param).
-    The keys exist before the workers start: each would otherwise make its own."""
+    The keys exist before the workers start: each would otherwise make its own. PostgreSQL
+    only: SQLite serves one process (`idp.execution`; `serve --workers 2` refuses it)."""
+    if not database_url.startswith("postgresql"):
+        pytest.skip("several worker processes need PostgreSQL")
     port = free_port()
     issuer = f"http://127.0.0.1:{port}"
     settings: Settings = make_settings(tmp_path, database_url, key_template, issuer=issuer)

@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import json
+import os
 import stat
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -35,21 +38,32 @@ def test_keys_are_created_private_and_rotate(env: dict[str, str]) -> None:
     assert stat.S_IMODE(key_file.stat().st_mode) == 0o600
     assert out.count("  signing") == 2
 
-    code, out = run(env, "keys", "rotate")
+    first_signing = {line.split()[0] for line in out.splitlines() if "  signing" in line}
+
+    code, out = run(env, "keys", "rotate")  # new keys published, not signing yet
     assert code == 0
     lines = out.strip().splitlines()
     assert len(lines) == 4
-    assert sum("signing" in line for line in lines) == 2
-    assert sum("published" in line for line in lines) == 2
+    signing = {line.split()[0] for line in lines if "signing" in line}
+    published = {line.split()[0] for line in lines if "published" in line}
+    assert signing == first_signing and len(published) == 2
 
-    old_kid = next(line.split()[0] for line in lines if "published" in line)
-    signing_kid = next(line.split()[0] for line in lines if "signing" in line)
+    code, out = run(env, "keys", "activate", *published)
+    assert code == 0
+    lines = out.strip().splitlines()
+    assert {line.split()[0] for line in lines if "signing" in line} == published
+    assert {line.split()[0] for line in lines if "published" in line} == first_signing
+
+    old_kid = next(iter(first_signing))
+    signing_kid = next(iter(published))
     code, out = run(env, "keys", "retire", signing_kid)
     assert code != 0 and "current signing key" in out
     code, out = run(env, "keys", "retire", old_kid)
     assert code == 0 and old_kid not in out
     code, out = run(env, "keys", "retire", "no-such-kid")
     assert code != 0 and "no key" in out
+    code, out = run(env, "keys", "activate", "no-such-kid")
+    assert code != 0 and "no key" in out and "Traceback" not in out
 
 
 def test_clients_add_list_remove(env: dict[str, str]) -> None:
@@ -196,3 +210,23 @@ def test_serve_refuses_an_unmigrated_database(tmp_path: Path) -> None:
     code, out = run(empty, "serve", "--port", "1")
     assert code != 0
     assert "sageid-idp db upgrade" in out and "Traceback" not in out
+
+
+def test_serve_refuses_several_workers_on_sqlite(tmp_path: Path) -> None:
+    """idp.execution: on SQLite statements run on the event loop, so one process serves."""
+    sqlite = {
+        "SAGEID_DATA_DIR": str(tmp_path / "var"),
+        "SAGEID_KEY_DIR": str(tmp_path / "certs"),
+        "DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'sageid.db'}",
+    }
+    done = subprocess.run(
+        [str(Path(sys.executable).parent / "sageid-idp"), "serve", "--workers", "2"],
+        env={**os.environ, **sqlite},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode != 0
+    error = done.stderr.strip().splitlines()
+    assert len(error) == 1 and "PostgreSQL" in error[0] and "--workers" in error[0], error
+    assert "Traceback" not in done.stderr and done.stdout == ""

@@ -1,21 +1,23 @@
-"""The hot paths' way into the store: `Database.first()` and `atomic()` (inline on SQLite, the
-async engine on PostgreSQL), `no_waiting()` / `MustWait`, `Bridge.run(on_loop=True)` and the
-off-loop WAL checkpoint."""
+"""The execution modes (`idp.execution`): `Database.first()` and `atomic()` (inline on SQLite,
+the async engine on PostgreSQL), `Bridge.run` on the loop or in a greenlet, transactions
+that never suspend on SQLite, and the off-loop WAL checkpoint."""
 
 from __future__ import annotations
 
 import shutil
 import sqlite3
+import threading
 from collections.abc import AsyncIterator
 from pathlib import Path
 
 import anyio
 import pytest
 from sqlalchemy import bindparam, insert, select
+from sqlalchemy.util.concurrency import in_greenlet
 
+from idp.execution import ExecutionMode, execution_mode
 from idp.oauth.bridge import Bridge
 from idp.store import Store
-from idp.store.database import MustWait, no_waiting
 from idp.store.tables import RevokedToken, User
 
 users = User.__table__  # type: ignore[attr-defined]
@@ -48,7 +50,7 @@ async def store(database_url: str) -> AsyncIterator[Store]:
 
 @pytest.fixture
 async def sqlite_store(tmp_path: Path, sqlite_template: Path) -> AsyncIterator[Store]:
-    """For what only SQLite has: the in-process write lock and the write-ahead log."""
+    """For what only SQLite has: the embedded mode and the write-ahead log."""
     path = tmp_path / "sageid.db"
     shutil.copy(sqlite_template, path)
     async for store in _store(f"sqlite+aiosqlite:///{path}"):
@@ -79,66 +81,108 @@ async def test_atomic_commits_or_rolls_back(store: Store) -> None:
     assert await store.db.first(DENIED, {"jti": "dropped"}) is None
 
 
-async def test_no_waiting_refuses_whatever_would_wait(store: Store) -> None:
-    with no_waiting(), pytest.raises(MustWait):
-        Bridge.call(store.users.by_email, "ada@example.com")  # `read()`: the async engine
-    if not store.db.is_sqlite:
-        with no_waiting(), pytest.raises(MustWait):
-            Bridge.call(store.db.first, BY_EMAIL, {"email": "ada@example.com"})
-        return
-    with no_waiting():  # inline on SQLite: finished on the spot
-        row = Bridge.call(store.db.first, BY_EMAIL, {"email": "ada@example.com"})
-    assert row is not None and row.name == "Ada"
+async def test_embedded_store_calls_never_suspend(sqlite_store: Store) -> None:
+    """On SQLite every store coroutine, page-path `read()`/`write()` included, finishes
+    without suspending: that is what lets Authlib run on the event loop."""
+    store = sqlite_store
+    bridge = Bridge(ExecutionMode.EMBEDDED, timeout=5)
+    loop_thread = threading.get_ident()
+
+    def authlib_like() -> str:
+        assert threading.get_ident() == loop_thread  # on the event loop, not in a thread
+        Bridge.call(store.grants.deny_access_token, "jti-1", 9.0, 1.0)  # `write()`
+        user = Bridge.call(store.users.by_email, "ada@example.com")  # `read()`
+        assert user is not None
+        return user.name
+
+    assert await bridge.run(authlib_like) == "Ada"
+    assert await store.grants.is_denied("jti-1")
 
 
-async def test_a_write_must_wait_while_another_task_writes(sqlite_store: Store) -> None:
+async def test_scale_out_runs_authlib_in_a_greenlet_that_store_calls_suspend(
+    store: Store,
+) -> None:
+    """PostgreSQL's mode (it works over any async store): Authlib on the loop's thread, in a
+    greenlet; while its store call waits, other tasks run."""
+    bridge = Bridge(ExecutionMode.SCALE_OUT, timeout=5)
+    loop_thread = threading.get_ident()
+    order: list[str] = []
+
+    def authlib_like() -> str:
+        assert threading.get_ident() == loop_thread and in_greenlet()
+        order.append("authlib starts")
+        Bridge.call(anyio.sleep, 0.05)  # suspends this greenlet, not the loop
+        user = Bridge.call(store.users.by_email, "ada@example.com")
+        assert user is not None
+        order.append("authlib ends")
+        return user.name
+
+    async def meanwhile() -> None:
+        await anyio.sleep(0.01)
+        order.append("another task")
+
+    async with anyio.create_task_group() as tasks:
+        tasks.start_soon(meanwhile)
+        assert await bridge.run(authlib_like) == "Ada"
+    assert order == ["authlib starts", "another task", "authlib ends"]
+
+
+async def test_a_store_call_that_hangs_is_abandoned() -> None:
+    bridge = Bridge(ExecutionMode.SCALE_OUT, timeout=0.1)
+
+    def hangs() -> None:
+        Bridge.call(anyio.sleep, 30)
+
+    with pytest.raises(TimeoutError):
+        await bridge.run(hangs)
+
+
+async def test_a_suspending_store_call_is_a_bug_in_the_embedded_mode() -> None:
+    bridge = Bridge(ExecutionMode.EMBEDDED, timeout=5)
+
+    def suspends() -> None:
+        Bridge.call(anyio.sleep, 0.01)
+
+    with pytest.raises(RuntimeError, match="suspended"):
+        await bridge.run(suspends)
+    with pytest.raises(RuntimeError, match="outside Bridge"):
+        Bridge.call(anyio.sleep, 0)
+
+
+async def test_a_transaction_suspending_on_sqlite_is_refused(sqlite_store: Store) -> None:
+    """Transactions never interleave on the writer: none may suspend, so none waits for a
+    lock. One that did would let a second begin: that raises, and the first still commits."""
     store = sqlite_store
     inside, release = anyio.Event(), anyio.Event()
 
-    async def long_write() -> None:
+    async def suspending_write() -> None:
         async with store.db.write() as c:
             await c.execute(DENY, {"jti": "first", "expires_at": 9.0})
             inside.set()
             await release.wait()
 
-    async def deny() -> None:
-        async with store.db.atomic() as c:
-            await c.execute(DENY, {"jti": "second", "expires_at": 9.0})
-
     async with anyio.create_task_group() as tasks:
-        tasks.start_soon(long_write)
+        tasks.start_soon(suspending_write)
         await inside.wait()
-        with no_waiting(), pytest.raises(MustWait):
-            Bridge.call(deny)
-        assert await store.db.first(DENIED, {"jti": "second"}) is None  # nothing written
+        for second in (store.db.write(), store.db.atomic()):
+            with pytest.raises(RuntimeError, match="another was open"):
+                async with second as c:
+                    await c.execute(DENY, {"jti": "second", "expires_at": 9.0})
         release.set()
-    await deny()  # waiting allowed: it takes its turn
-    assert await store.db.first(DENIED, {"jti": "second"}) is not None
+    assert await store.db.first(DENIED, {"jti": "first"}) is not None
+    assert await store.db.first(DENIED, {"jti": "second"}) is None
 
 
-async def test_on_loop_calls_fall_back_to_a_worker_thread(store: Store) -> None:
-    bridge = Bridge(threads=2, timeout=5)
-    attempts: list[bool] = []
-
-    def authlib_like() -> str:
-        attempts.append(True)
-        user = Bridge.call(store.users.by_email, "ada@example.com")  # must wait
-        assert user is not None
-        return user.name
-
-    assert await bridge.run(authlib_like, on_loop=True) == "Ada"
-    assert len(attempts) == 2  # on the loop (refused before any store work), then a thread
-
-    def inline_only() -> bool:
-        return Bridge.call(store.db.first, DENIED, {"jti": "x"}) is None
-
-    attempts.clear()
-    assert await bridge.run(inline_only, on_loop=True) is True
+def test_the_mode_follows_the_database_url() -> None:
+    assert execution_mode("sqlite+aiosqlite:///var/x.db") is ExecutionMode.EMBEDDED
+    assert execution_mode("postgresql+asyncpg://u@h/db") is ExecutionMode.SCALE_OUT
+    with pytest.raises(ValueError, match="unsupported database"):
+        execution_mode("mysql+aiomysql://u@h/db")
 
 
 async def test_inline_writes_are_checkpointed_off_the_loop(sqlite_store: Store) -> None:
     store = sqlite_store
-    path = Path(store.db.engine.url.database or "")
+    path = Path(store.db.url.split("///", 1)[1])
     async with store.db.atomic() as c:
         await c.execute(DENY, {"jti": "in-the-log", "expires_at": 9.0})
 
@@ -151,19 +195,6 @@ async def test_inline_writes_are_checkpointed_off_the_loop(sqlite_store: Store) 
     assert not in_the_file()  # committed to the log only
     await store.db.checkpoint()
     assert in_the_file()
-
-
-async def test_waiting_after_a_write_is_a_bug_not_a_retry(sqlite_store: Store) -> None:
-    """`MustWait` means "run me again": only true while nothing was written."""
-    store = sqlite_store
-
-    async def deny_then_read() -> None:
-        async with store.db.atomic() as c:
-            await c.execute(DENY, {"jti": "written", "expires_at": 9.0})
-        await store.users.by_email("ada@example.com")  # `read()`: would wait
-
-    with no_waiting(), pytest.raises(RuntimeError, match="after a write"):
-        Bridge.call(deny_then_read)
 
 
 async def test_all_reads_every_row(store: Store) -> None:
