@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from starlette.requests import Request
 
 from idp.clock import Clock
 from idp.keys import KeyRing
 from idp.mail import Mailer
+from idp.metrics import Metrics
 from idp.oauth.access_tokens import AccessTokenValidator
 from idp.oauth.bridge import Bridge
 from idp.oauth.server import SageAuthorizationServer
@@ -36,6 +37,7 @@ class AppContext:
     mailer: Mailer
     discovery: CachedDocument
     jwks: CachedDocument
+    metrics: Metrics = field(default_factory=Metrics)
 
 
 def context(request: Request) -> AppContext:

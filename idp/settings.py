@@ -82,6 +82,15 @@ class Settings:
     # Largest file accepted by the submissions API (issue 8: "configurable, default 20 MB");
     # enforced while the upload streams in, so a larger body is never read in full.
     submission_max_bytes: int = 20 * 1024 * 1024
+    # Uploads read at the same time; the others wait their turn (issue 14: bounded memory and
+    # temporary disk under a burst of large submissions).
+    upload_slots: int = 4
+    # `/metrics` answers only to `Authorization: Bearer <token>`, and not at all without one.
+    metrics_token: str | None = field(default=None, repr=False)
+    # prometheus-client's multiprocess mode (`sageid-idp serve --workers N` sets it up).
+    metrics_multiprocess_dir: str | None = None
+    # `/readyz` answers 503 when the database takes longer than this (a load balancer's probe).
+    readiness_timeout: float = 1.0
 
     def __post_init__(self) -> None:
         parts = urlsplit(self.issuer)
@@ -93,6 +102,8 @@ class Settings:
             raise ValueError("SAGEID_ISSUER must use https unless it is a loopback address")
         if self.submission_max_bytes <= 0:
             raise ValueError("SAGEID_SUBMISSION_MAX_BYTES must be a positive number of bytes")
+        if self.upload_slots <= 0:
+            raise ValueError("SAGEID_UPLOAD_SLOTS must be a positive number")
         if not self.database_url:
             url = f"sqlite+aiosqlite:///{self.data_dir / 'sageid.db'}"
             object.__setattr__(self, "database_url", url)
@@ -154,6 +165,9 @@ class Settings:
             submission_max_bytes=int(
                 env.get("SAGEID_SUBMISSION_MAX_BYTES", str(defaults.submission_max_bytes))
             ),
+            upload_slots=int(env.get("SAGEID_UPLOAD_SLOTS", str(defaults.upload_slots))),
+            metrics_token=env.get("SAGEID_METRICS_TOKEN") or None,
+            metrics_multiprocess_dir=env.get("PROMETHEUS_MULTIPROC_DIR") or None,
         )
 
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import base64
-import binascii
 
 from starlette.requests import Request
 from starlette.responses import Response
@@ -21,13 +20,19 @@ ON_LOOP_GRANTS = frozenset({"client_credentials", "refresh_token"})
 
 
 def basic_credentials_readable(authorization: str | None) -> bool:
-    """A `Basic` header must decode to UTF-8 `id:secret` (RFC 6749 §2.3.1); Authlib would fail
-    on undecodable bytes instead of answering `invalid_client`."""
-    if not authorization or not authorization.lower().startswith("basic "):
+    """A `Basic` header must decode to UTF-8 `id:secret` (RFC 6749 §2.3.1). The header is
+    split as Authlib splits it, which fails on undecodable bytes, or a space but only one
+    word, instead of answering `invalid_client`."""
+    if not authorization or " " not in authorization:
+        return True
+    parts = authorization.split(None, 1)
+    if len(parts) != 2:
+        return False
+    if parts[0].lower() != "basic":
         return True
     try:
-        decoded = base64.b64decode(authorization[6:].strip(), validate=True).decode("utf-8")
-    except (binascii.Error, UnicodeDecodeError):
+        decoded = base64.b64decode(parts[1].strip(), validate=True).decode("utf-8")
+    except (ValueError, UnicodeDecodeError):  # binascii.Error, or a non-ASCII header
         return False
     return ":" in decoded
 
