@@ -51,17 +51,19 @@ class Metrics:
         )
         self.throttle_refusals = Counter(
             "sageid_throttle_refusals",
-            "Attempts refused by a throttle, by what was throttled.",
-            ["kind"],
+            "Attempts refused by a throttle (answered 429), by route template.",
+            ["route"],
             registry=registry,
         )
         self.sign_in_failures = Counter(
             "sageid_sign_in_failures",
-            "Password sign-ins refused (wrong password, unknown account or locked).",
+            "Password sign-ins refused, by reason (wrong password or unknown account, locks).",
+            ["reason"],
             registry=registry,
         )
         # `labels()` takes a lock and builds a key: the children are kept per label set.
         self._children: dict[tuple[str, str, int], tuple[Counter, Histogram]] = {}
+        self._tokens: dict[str, Counter] = {}
 
     def observe_request(self, route: str, method: str, status: int, seconds: float) -> None:
         key = (route, method if method in METHODS else "other", status)
@@ -71,6 +73,15 @@ class Metrics:
             self._children[key] = children
         children[0].inc()
         children[1].observe(seconds)
+        if status == 429:
+            self.throttle_refusals.labels(route).inc()
+
+    def token_issued(self, grant_type: str) -> None:
+        """Called for a successful token response only, so the grant type is a known one."""
+        child = self._tokens.get(grant_type)
+        if child is None:
+            child = self._tokens[grant_type] = self.tokens_issued.labels(grant_type)
+        child.inc()
 
     def exposition(self) -> bytes:
         if self.multiprocess_dir is None:

@@ -12,6 +12,7 @@ from idp.oauth.requests import ParsedOAuth2Request, duplicated
 from idp.oauth.server import OAuthResult
 from idp.web.errors import oauth_error
 from idp.web.forms import first, read_form
+from idp.web.observe import note_client
 
 # Grants whose store work, if any, is one hot-path call (`Bridge.run(on_loop=True)`): client
 # credentials never touch the store (clients are cached, the JWT needs no row), a refresh is
@@ -53,11 +54,20 @@ async def token(request: Request) -> Response:
             {"WWW-Authenticate": 'Basic realm="token"'},
         )
 
+    attempts: list[ParsedOAuth2Request] = []  # the bridge may call `respond` twice
+
     def respond() -> OAuthResult:
         oauth_request = ParsedOAuth2Request(
             "POST", ctx.settings.url("/token"), request.headers, form=items
         )
+        attempts.append(oauth_request)
         return ctx.server.create_token_response(oauth_request)  # type: ignore[no-any-return]
 
     result = await ctx.bridge.run(respond, on_loop=grant_type in ON_LOOP_GRANTS)
+    oauth_request = attempts[-1]
+    note_client(request, oauth_request.client and oauth_request.client.client_id)
+    if result.status == 200:
+        ctx.metrics.token_issued(grant_type)
+    elif oauth_request.reuse_detected:
+        ctx.metrics.refresh_reuse.inc()
     return result.to_response()

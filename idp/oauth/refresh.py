@@ -99,6 +99,7 @@ class RefreshTokenGrant(grants.RefreshTokenGrant):  # type: ignore[misc]
         state = rotation.state
         if rotation.outcome is Outcome.REUSED and state is not None:
             log.warning("refresh token reused: grant %s revoked", state.grant.id)
+            self.request.reuse_detected = True
         if state is None or rotation.outcome not in (Outcome.ROTATED, Outcome.REPLAYED):
             raise InvalidGrantError("The refresh token is invalid, expired or revoked.")
         self.request.subject = TokenSubject(state.user, state.grant.id, state.grant.auth_time)

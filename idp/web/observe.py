@@ -27,7 +27,13 @@ UNMATCHED = "unmatched"
 
 
 def request_id(scope: Scope) -> str:
-    rid: str = scope.get("state", {}).get("request_id", "-")
+    """The request's id, made when first asked for (an error, an access line): most requests
+    never need one."""
+    state = scope.setdefault("state", {})
+    rid: str | None = state.get("request_id")
+    if rid is None:
+        # Only to tell requests apart in the logs: not a secret, so a cheap generator.
+        rid = state["request_id"] = f"{_ids.getrandbits(48):012x}"
     return rid
 
 
@@ -49,9 +55,6 @@ class Observe:
             await self.app(scope, receive, send)
             return
         start = time.perf_counter()
-        state = scope.setdefault("state", {})
-        # Only to tell requests apart in the logs: not a secret, so a cheap generator.
-        rid = state["request_id"] = f"{_ids.getrandbits(48):012x}"
         status = 0
 
         async def observing_send(message: Message) -> None:
@@ -63,6 +66,7 @@ class Observe:
         try:
             await self.app(scope, receive, observing_send)
         except Exception as exc:
+            rid = request_id(scope)
             log_unexpected(scope, rid, exc)
             if status == 0:
                 status = 500
@@ -83,7 +87,7 @@ class Observe:
 
 
 def _log_access(scope: Scope, route: str, status: int, seconds: float) -> None:
-    state = scope["state"]
+    rid = request_id(scope)
     access_log.info(
         "%s %s %s %.1f ms",
         scope["method"],
@@ -91,10 +95,10 @@ def _log_access(scope: Scope, route: str, status: int, seconds: float) -> None:
         status,
         seconds * 1000,
         extra={
-            "request_id": state["request_id"],
+            "request_id": rid,
             "route": route,
             "status": status,
             "duration_ms": round(seconds * 1000, 3),
-            "client_id": state.get("client_id"),
+            "client_id": scope["state"].get("client_id"),
         },
     )
