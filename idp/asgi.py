@@ -8,10 +8,14 @@ from starlette.applications import Starlette
 
 from idp.app import create_app
 from idp.settings import Settings
+from idp.web.read_timeout import ReadTimeoutProtocol
 
 
 def app_factory() -> Starlette:
-    app = create_app(Settings.from_env())
+    settings = Settings.from_env()
+    app = create_app(settings)
+    # The protocol class `sageid-idp serve` gave uvicorn, imported by name in this worker.
+    ReadTimeoutProtocol.read_timeout = settings.read_timeout
     # What is built by now (modules, keys, Authlib, SQLAlchemy, templates) lives as long as the
     # process: out of the collector's sight, a full collection no longer scans it. Measured
     # under load: ~60 ms pauses (userinfo p99 55 ms) without, p99 3 ms with.

@@ -91,6 +91,9 @@ class Settings:
     metrics_multiprocess_dir: str | None = None
     # `/readyz` answers 503 when the database takes longer than this (a load balancer's probe).
     readiness_timeout: float = 1.0
+    # A request must arrive whole, headers and body, within this many seconds (slow clients;
+    # `idp.web.read_timeout`). 20 MB at 2 Mbit/s takes 80 s: uploads over slow links need more.
+    read_timeout: float = 30.0
 
     def __post_init__(self) -> None:
         parts = urlsplit(self.issuer)
@@ -168,6 +171,7 @@ class Settings:
             upload_slots=int(env.get("SAGEID_UPLOAD_SLOTS", str(defaults.upload_slots))),
             metrics_token=env.get("SAGEID_METRICS_TOKEN") or None,
             metrics_multiprocess_dir=env.get("PROMETHEUS_MULTIPROC_DIR") or None,
+            read_timeout=float(env.get("SAGEID_READ_TIMEOUT", str(defaults.read_timeout))),
         )
 
 

@@ -14,7 +14,7 @@ import random
 import time
 from collections.abc import Iterable
 
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from idp.metrics import Metrics
@@ -24,6 +24,7 @@ access_log = logging.getLogger("sageid.access")
 # Its own generator: request ids stay distinct whatever seeds the global one (tests do).
 _ids = random.Random()  # noqa: S311 (an id to find log lines by, not a secret)
 UNMATCHED = "unmatched"
+CLIENT_CLOSED = 499  # as nginx logs it
 
 
 def request_id(scope: Scope) -> str:
@@ -65,6 +66,10 @@ class Observe:
 
         try:
             await self.app(scope, receive, observing_send)
+        except ClientDisconnect:
+            # The client left (or was cut by the read timeout) before its request was read:
+            # no one to answer, nothing went wrong here.
+            status = status or CLIENT_CLOSED
         except Exception as exc:
             rid = request_id(scope)
             log_unexpected(scope, rid, exc)
