@@ -19,6 +19,7 @@ from starlette.staticfiles import StaticFiles
 
 from idp.api.openapi import openapi
 from idp.api.submissions import create_submission, get_submission, list_submissions
+from idp.api.upload_slots import UploadSlots
 from idp.clock import Clock, SystemClock
 from idp.context import AppContext
 from idp.discovery import provider_metadata
@@ -105,6 +106,7 @@ def build_context(settings: Settings, clock: Clock | None = None) -> AppContext:
         discovery=CachedDocument(metadata, '"' + hashlib.sha256(metadata).hexdigest()[:32] + '"'),
         jwks=CachedDocument(keys.jwks_bytes, keys.jwks_etag),
         metrics=Metrics(settings.metrics_multiprocess_dir),
+        upload_slots=UploadSlots(settings.upload_slots),
     )
 
 

@@ -6,6 +6,7 @@ import gc
 
 from starlette.applications import Starlette
 
+from idp.api.upload_slots import map_large_allocations
 from idp.app import create_app
 from idp.settings import Settings
 from idp.web.read_timeout import ReadTimeoutProtocol
@@ -13,6 +14,7 @@ from idp.web.read_timeout import ReadTimeoutProtocol
 
 def app_factory() -> Starlette:
     settings = Settings.from_env()
+    map_large_allocations()  # memory of large uploads goes back to the system (issue 14)
     app = create_app(settings)
     # The protocol class `sageid-idp serve` gave uvicorn, imported by name in this worker.
     ReadTimeoutProtocol.read_timeout = settings.read_timeout

@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 
 from starlette.requests import Request
 
+from idp.api.upload_slots import UploadSlots
 from idp.clock import Clock
 from idp.keys import KeyRing
 from idp.mail import Mailer
@@ -38,6 +39,7 @@ class AppContext:
     discovery: CachedDocument
     jwks: CachedDocument
     metrics: Metrics = field(default_factory=Metrics)
+    upload_slots: UploadSlots = field(default_factory=lambda: UploadSlots(4))
 
 
 def context(request: Request) -> AppContext:
