@@ -13,6 +13,7 @@ from typing import Any
 import anyio.from_thread
 import httpx
 import pytest
+from prometheus_client.parser import text_string_to_metric_families
 from starlette.applications import Starlette
 
 from idp.app import create_app
@@ -70,3 +71,12 @@ def portal_app(
         seeded, cookie, csrf, token = portal.call(prepare)
         yield PortalApp(portal, app, settings, client, seeded, cookie, csrf, token)
         portal.call(client.aclose)
+    # The server's own count, whatever the tests asserted on the way.
+    answered = server_errors = 0
+    for family in text_string_to_metric_families(app.state.ctx.metrics.exposition().decode()):
+        for sample in family.samples:
+            if sample.name == "sageid_http_requests_total":
+                answered += int(sample.value)
+                server_errors += int(sample.value) if sample.labels["status"] >= "500" else 0
+    print(f"\n{answered} requests answered, {server_errors} with a 5xx status")
+    assert server_errors == 0

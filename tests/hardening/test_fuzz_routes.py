@@ -5,6 +5,7 @@ details at the API, the error page elsewhere)."""
 from __future__ import annotations
 
 import base64
+import os
 import urllib.parse
 from typing import Any
 
@@ -218,6 +219,7 @@ FUZZED = st.fixed_dictionaries(
     }
 )
 EXAMPLES = {"max_examples": 60, "deadline": None}
+FUZZ_EXAMPLES = int(os.environ.get("SAGEID_FUZZ_EXAMPLES", "800"))
 SHARED_APP = [HealthCheck.function_scoped_fixture, HealthCheck.too_slow]
 
 
@@ -301,7 +303,8 @@ def test_protocol_endpoints_answer_bad_bytes(
     fuzz_request(portal_app, method, template, _parameters(data, template), case)
 
 
-@settings(max_examples=800, deadline=None, suppress_health_check=SHARED_APP)
+# More for a long run: SAGEID_FUZZ_EXAMPLES=20000 pytest tests/hardening -s -k fuzz
+@settings(max_examples=FUZZ_EXAMPLES, deadline=None, suppress_health_check=SHARED_APP)
 @given(data=st.data(), case=FUZZED)
 def test_every_route_answers_bad_bytes(
     portal_app: PortalApp, data: st.DataObject, case: dict[str, Any]
