@@ -345,3 +345,20 @@ def test_the_reported_cases(portal_app: PortalApp) -> None:
     )
     assert response.status_code == 400
     assert "location" not in response.headers
+
+
+def test_non_ascii_form_and_cookie_signatures(portal_app: PortalApp) -> None:
+    """Found by the fuzzer: `hmac.compare_digest` raises on non-ASCII str."""
+    cookie = portal_app.session_cookie.encode()
+    for path in ("/portal/profile/administrator", "/signout", "/verify"):
+        response = portal_app.request(
+            "POST",
+            path,
+            content=b"csrf_token=%C2%80",
+            headers=[(b"content-type", FORM.encode()), (b"cookie", cookie)],
+        )
+        assert response.status_code == 403, (path, response.status_code)
+    forged = portal_app.request(
+        "GET", "/verify", headers=[(b"cookie", b"sageid_pending=verify.x.1.\xc3\xa9")]
+    )
+    assert forged.status_code < 500
