@@ -12,7 +12,6 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 import anyio
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
-from starlette.middleware.trustedhost import TrustedHostMiddleware
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Mount, Route
@@ -20,12 +19,14 @@ from starlette.staticfiles import StaticFiles
 
 from idp.api.openapi import openapi
 from idp.api.submissions import create_submission, get_submission, list_submissions
+from idp.api.upload_slots import UploadSlots
 from idp.clock import Clock, SystemClock
 from idp.context import AppContext
 from idp.discovery import provider_metadata
 from idp.endpoints.authorize import authorize
 from idp.endpoints.device_authorization import device_authorization
 from idp.endpoints.discovery import document_routes, served_documents
+from idp.endpoints.health import healthz, metrics, readyz
 from idp.endpoints.introspect import introspect
 from idp.endpoints.logout import logout
 from idp.endpoints.revoke import revoke
@@ -33,6 +34,7 @@ from idp.endpoints.token import token
 from idp.endpoints.userinfo import userinfo
 from idp.keys import KeyFile, KeyRing, KeySnapshot
 from idp.mail.factory import build_mailer
+from idp.metrics import Metrics
 from idp.migrate import check_migrated
 from idp.oauth.access_tokens import AccessTokenValidator
 from idp.oauth.backchannel import BackchannelLogout
@@ -86,7 +88,9 @@ from idp.store import Store
 from idp.web.cors import Cors
 from idp.web.csrf import Csrf
 from idp.web.errors import EXCEPTION_HANDLERS
+from idp.web.hosts import TrustedHosts
 from idp.web.prebuilt import CachedDocument, PrebuiltDocuments
+from idp.web.stack import Provider
 from idp.web.templating import TEMPLATE_DIR, Templates
 from shared.scopes import EDI_AUDIENCE_PATH
 
@@ -118,6 +122,8 @@ def build_context(settings: Settings, clock: Clock | None = None) -> AppContext:
         discovery=CachedDocument(metadata, '"' + hashlib.sha256(metadata).hexdigest()[:32] + '"'),
         jwks=CachedDocument(keys.jwks_bytes, keys.jwks_etag),
         backchannel=BackchannelLogout(settings.issuer, keys, store.client_cache.get, clock.now),
+        metrics=Metrics(settings.metrics_multiprocess_dir),
+        upload_slots=UploadSlots(settings.upload_slots),
     )
 
 
@@ -273,9 +279,15 @@ def create_app(settings: Settings, clock: Clock | None = None) -> Starlette:
         Route("/portal/admin/{code}/profiles/rename", rename_profile, methods=["POST"]),
         Route("/portal/admin/{code}/profiles/delete", delete_profile, methods=["POST"]),
         Route("/portal/admin/{code}/assignments/withdraw", withdraw_assignment, methods=["POST"]),
+        # Operations (issue 14): liveness, readiness, Prometheus metrics.
+        Route("/healthz", healthz, methods=["GET"]),
+        Route("/readyz", readyz, methods=["GET"]),
+        Route("/metrics", metrics, methods=["GET"]),
         Mount("/static", StaticFiles(directory=TEMPLATE_DIR.parent / "static"), name="static"),
     ]
-    app = Starlette(
+    app = Provider(
+        metrics=ctx.metrics,
+        named_paths=served_documents(ctx),
         routes=routes,
         middleware=[
             Middleware(
@@ -283,7 +295,7 @@ def create_app(settings: Settings, clock: Clock | None = None) -> Starlette:
                 documents=served_documents(ctx),
                 allowed_hosts=settings.trusted_hosts,
             ),
-            Middleware(TrustedHostMiddleware, allowed_hosts=settings.trusted_hosts),
+            Middleware(TrustedHosts, allowed_hosts=settings.trusted_hosts),
             Middleware(Cors, origins=ctx.store.client_cache.web_origins),
         ],
         exception_handlers=EXCEPTION_HANDLERS,  # type: ignore[arg-type]

@@ -6,12 +6,18 @@ import gc
 
 from starlette.applications import Starlette
 
+from idp.api.upload_slots import map_large_allocations
 from idp.app import create_app
 from idp.settings import Settings
+from idp.web.read_timeout import ReadTimeoutProtocol
 
 
 def app_factory() -> Starlette:
-    app = create_app(Settings.from_env())
+    settings = Settings.from_env()
+    map_large_allocations()  # memory of large uploads goes back to the system (issue 14)
+    app = create_app(settings)
+    # The protocol class `sageid-idp serve` gave uvicorn, imported by name in this worker.
+    ReadTimeoutProtocol.read_timeout = settings.read_timeout
     # What is built by now (modules, keys, Authlib, SQLAlchemy, templates) lives as long as the
     # process: out of the collector's sight, a full collection no longer scans it. Measured
     # under load: ~60 ms pauses (userinfo p99 55 ms) without, p99 3 ms with.

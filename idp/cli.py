@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import logging
 import sys
 import time
 from collections.abc import Awaitable, Callable
@@ -73,11 +72,45 @@ def main() -> None:
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=8000, show_default=True, type=click.IntRange(1, 65535))
 @click.option("--workers", default=1, show_default=True, type=click.IntRange(1, 64))
-def serve(host: str, port: int, workers: int) -> None:
+@click.option(
+    "--log-format",
+    type=click.Choice(["text", "json"]),
+    default="text",
+    show_default=True,
+    help="json: one object a line (time, level, request id, route, status, duration, client).",
+)
+@click.option("--access-log/--no-access-log", default=True, show_default=True)
+@click.option(
+    "--proxy-headers",
+    is_flag=True,
+    help="Behind a reverse proxy: the client address from X-Forwarded-For (trusted peers only).",
+)
+@click.option(
+    "--forwarded-allow-ips",
+    default="127.0.0.1",
+    show_default=True,
+    help="Proxy addresses whose X-Forwarded-* headers are believed (comma-separated).",
+)
+@click.option(
+    "--graceful-timeout",
+    default=10,
+    show_default=True,
+    type=click.IntRange(0, 3600),
+    help="Seconds running requests get to finish when the server is asked to stop.",
+)
+def serve(
+    host: str,
+    port: int,
+    workers: int,
+    log_format: str,
+    access_log: bool,
+    proxy_headers: bool,
+    forwarded_allow_ips: str,
+    graceful_timeout: int,
+) -> None:
     """Serve the provider (the database must be migrated: `sageid-idp db upgrade`)."""
-    import uvicorn
-
     from idp.migrate import NotMigrated, check_migrated
+    from idp.serving import ServeOptions, run
 
     settings = _settings()
     if workers > 1 and execution_mode(settings.database_url) is ExecutionMode.EMBEDDED:
@@ -96,19 +129,20 @@ def serve(host: str, port: int, workers: int) -> None:
         _with_store(migrated)
     except NotMigrated as error:
         raise click.ClickException(str(error)) from error
-    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
     click.echo(f"Sage ID provider on {settings.issuer} (listening on {host}:{port})")
     if (note := _port_note(settings.issuer, port)) is not None:
         click.echo(note, err=True)
-    uvicorn.run(
-        "idp.asgi:app_factory",
-        factory=True,
-        host=host,
-        port=port,
-        workers=workers,
-        proxy_headers=False,
-        server_header=False,
-        log_level="info",
+    run(
+        ServeOptions(
+            host=host,
+            port=port,
+            workers=workers,
+            log_format=log_format,
+            access_log=access_log,
+            proxy_headers=proxy_headers,
+            forwarded_allow_ips=forwarded_allow_ips,
+            graceful_timeout=graceful_timeout,
+        )
     )
 
 

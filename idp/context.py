@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from starlette.requests import Request
 
+from idp.api.upload_slots import UploadSlots
 from idp.clock import Clock
 from idp.keys import KeyRing
 from idp.mail import Mailer
+from idp.metrics import Metrics
 from idp.oauth.access_tokens import AccessTokenValidator
 from idp.oauth.backchannel import BackchannelLogout
 from idp.oauth.bridge import Bridge
@@ -38,6 +40,8 @@ class AppContext:
     discovery: CachedDocument
     jwks: CachedDocument
     backchannel: BackchannelLogout  # issue 15: logout tokens to clients
+    metrics: Metrics = field(default_factory=Metrics)
+    upload_slots: UploadSlots = field(default_factory=lambda: UploadSlots(4))
 
 
 def context(request: Request) -> AppContext:

@@ -111,6 +111,18 @@ class Settings:
     # PostgreSQL sessions per process: at least the concurrent requests expected, since a
     # request waits for a free one (sessions beyond the pool would be opened and closed).
     database_pool_size: int = 20
+    # Uploads read at the same time; the others wait their turn (issue 14: bounded memory and
+    # temporary disk under a burst of large submissions).
+    upload_slots: int = 4
+    # `/metrics` answers only to `Authorization: Bearer <token>`, and not at all without one.
+    metrics_token: str | None = field(default=None, repr=False)
+    # prometheus-client's multiprocess mode (`sageid-idp serve --workers N` sets it up).
+    metrics_multiprocess_dir: str | None = None
+    # `/readyz` answers 503 when the database takes longer than this (a load balancer's probe).
+    readiness_timeout: float = 1.0
+    # A request must arrive whole, headers and body, within this many seconds (slow clients;
+    # `idp.web.read_timeout`). 20 MB at 2 Mbit/s takes 80 s: uploads over slow links need more.
+    read_timeout: float = 30.0
 
     def __post_init__(self) -> None:
         parts = urlsplit(self.issuer)
@@ -124,6 +136,8 @@ class Settings:
             raise ValueError("SAGEID_SUBMISSION_MAX_BYTES must be a positive number of bytes")
         if self.database_pool_size <= 0:
             raise ValueError("SAGEID_DATABASE_POOL_SIZE must be a positive number")
+        if self.upload_slots <= 0:
+            raise ValueError("SAGEID_UPLOAD_SLOTS must be a positive number")
         if not self.database_url:
             url = f"sqlite+aiosqlite:///{self.data_dir / 'sageid.db'}"
             object.__setattr__(self, "database_url", url)
@@ -192,6 +206,10 @@ class Settings:
             database_pool_size=int(
                 env.get("SAGEID_DATABASE_POOL_SIZE", str(defaults.database_pool_size))
             ),
+            upload_slots=int(env.get("SAGEID_UPLOAD_SLOTS", str(defaults.upload_slots))),
+            metrics_token=env.get("SAGEID_METRICS_TOKEN") or None,
+            metrics_multiprocess_dir=env.get("PROMETHEUS_MULTIPROC_DIR") or None,
+            read_timeout=float(env.get("SAGEID_READ_TIMEOUT", str(defaults.read_timeout))),
         )
 
 

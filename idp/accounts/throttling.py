@@ -37,7 +37,8 @@ class Reservation:
 
 
 def client_ip(request: Request) -> str:
-    # uvicorn runs without proxy headers (idp.cli serve): the peer address is the client's.
+    # The peer address; under `serve --proxy-headers`, the one a trusted proxy forwarded
+    # (uvicorn puts it in the scope; README, "Behind a reverse proxy").
     return request.client.host if request.client else "unknown"
 
 

@@ -32,6 +32,7 @@ PROBLEM_TYPES: Final[dict[str, int]] = {
     "invalid-query": 400,
     "file-too-large": 413,
     "file-type-refused": 415,
+    "uploads-busy": 503,
 }
 
 

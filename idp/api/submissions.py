@@ -23,7 +23,7 @@ from starlette.responses import JSONResponse, Response
 from idp.api.bearer import Caller, authenticate
 from idp.api.problems import API_ROOT, HEADERS, Problem, invalid_params
 from idp.api.uploads import Upload, read_upload
-from idp.context import context
+from idp.context import AppContext, context
 from idp.domain.referencing import normalise_identifier
 from idp.domain.submissions import (
     KIND_RULES,
@@ -155,6 +155,11 @@ def _sha256(content: bytes) -> str:
 async def create_submission(request: Request) -> Response:
     ctx = context(request)
     caller = await authenticate(request)  # before reading a byte of the upload
+    async with ctx.upload_slots.hold():
+        return await _receive(request, ctx, caller)
+
+
+async def _receive(request: Request, ctx: AppContext, caller: Caller) -> Response:
     upload = await read_upload(request, ctx.settings.submission_max_bytes)
     kind, code, email = _fields(upload, caller)
     customer_name = _authorise(caller, kind, code)

@@ -51,6 +51,13 @@ from shared.scopes import REFERENCING, SCOPE_CLAIMS
 
 DECISION_FIELD = "decision"
 MAX_AGE = re.compile(r"[0-9]{1,10}")
+# RFC 6749 Appendix A.3 and A.6 (a URI reference, RFC 3986 characters only). Authlib echoes
+# both in its error descriptions, which refuse anything outside RFC 6749's error character
+# set (a quote, a backslash, a control or non-ASCII character) by raising instead.
+SYNTAX = {
+    "response_type": re.compile(r"[A-Za-z0-9_]+( [A-Za-z0-9_]+)*"),
+    "redirect_uri": re.compile(r"[A-Za-z0-9\-._~:/?#\[\]@!$&'()*+,;=%]+"),
+}
 
 
 def _invalid_request_page(error: OAuth2Error) -> PageError:
@@ -63,6 +70,13 @@ def _invalid_request_page(error: OAuth2Error) -> PageError:
         ),
         explain(error.error, error.get_error_description()),
     )
+
+
+def _malformed(params: dict[str, str]) -> str | None:
+    for name, syntax in SYNTAX.items():
+        if name in params and not syntax.fullmatch(params[name]):
+            return f"Malformed parameter: {name}."
+    return None
 
 
 def _needs_sign_in(
@@ -150,6 +164,8 @@ async def authorize(request: Request) -> Response:
         raise _invalid_request_page(InvalidRequestError(f"Repeated parameter: {repeated[0]}."))
 
     params = dict(items)
+    if malformed := _malformed(params):
+        raise _invalid_request_page(InvalidRequestError(malformed))
     prompts = params.get("prompt", "").split()
     max_age = params.get("max_age", "")
     session = await current_session(request)

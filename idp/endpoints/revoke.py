@@ -11,6 +11,7 @@ from idp.oauth.requests import ParsedOAuth2Request, duplicated
 from idp.oauth.server import OAuthResult
 from idp.web.errors import oauth_error
 from idp.web.forms import read_form
+from idp.web.observe import note_client
 
 
 async def token_endpoint_response(request: Request, endpoint: str, path: str) -> Response:
@@ -28,13 +29,18 @@ async def token_endpoint_response(request: Request, endpoint: str, path: str) ->
             {"WWW-Authenticate": f'Basic realm="{endpoint}"'},
         )
 
+    attempts: list[ParsedOAuth2Request] = []  # the request Authlib saw (its client)
+
     def respond() -> OAuthResult:
         oauth_request = ParsedOAuth2Request(
             "POST", ctx.settings.url(path), request.headers, form=items
         )
+        attempts.append(oauth_request)
         return ctx.server.create_endpoint_response(endpoint, oauth_request)  # type: ignore[no-any-return]
 
     result = await ctx.bridge.run(respond)
+    client = attempts[-1].client
+    note_client(request, client and client.client_id)
     return result.to_response()
 
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import base64
-import binascii
 
 from starlette.requests import Request
 from starlette.responses import Response
@@ -13,16 +12,23 @@ from idp.oauth.requests import ParsedOAuth2Request, duplicated
 from idp.oauth.server import OAuthResult
 from idp.web.errors import oauth_error
 from idp.web.forms import first, read_form
+from idp.web.observe import note_client
 
 
 def basic_credentials_readable(authorization: str | None) -> bool:
-    """A `Basic` header must decode to UTF-8 `id:secret` (RFC 6749 §2.3.1); Authlib would fail
-    on undecodable bytes instead of answering `invalid_client`."""
-    if not authorization or not authorization.lower().startswith("basic "):
+    """A `Basic` header must decode to UTF-8 `id:secret` (RFC 6749 §2.3.1). The header is
+    split as Authlib splits it, which fails on undecodable bytes, or a space but only one
+    word, instead of answering `invalid_client`."""
+    if not authorization or " " not in authorization:
+        return True
+    parts = authorization.split(None, 1)
+    if len(parts) != 2:
+        return False
+    if parts[0].lower() != "basic":
         return True
     try:
-        decoded = base64.b64decode(authorization[6:].strip(), validate=True).decode("utf-8")
-    except (binascii.Error, UnicodeDecodeError):
+        decoded = base64.b64decode(parts[1].strip(), validate=True).decode("utf-8")
+    except (ValueError, UnicodeDecodeError):  # binascii.Error, or a non-ASCII header
         return False
     return ":" in decoded
 
@@ -43,11 +49,20 @@ async def token(request: Request) -> Response:
             {"WWW-Authenticate": 'Basic realm="sageid"'},
         )
 
+    attempts: list[ParsedOAuth2Request] = []  # the request Authlib saw (its client)
+
     def respond() -> OAuthResult:
         oauth_request = ParsedOAuth2Request(
             "POST", ctx.settings.url("/token"), request.headers, form=items
         )
+        attempts.append(oauth_request)
         return ctx.server.create_token_response(oauth_request)  # type: ignore[no-any-return]
 
     result = await ctx.bridge.run(respond)
+    oauth_request = attempts[-1]
+    note_client(request, oauth_request.client and oauth_request.client.client_id)
+    if result.status == 200:
+        ctx.metrics.token_issued(grant_type)
+    elif oauth_request.reuse_detected:
+        ctx.metrics.refresh_reuse.inc()
     return result.to_response()

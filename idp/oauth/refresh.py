@@ -107,6 +107,7 @@ class RefreshTokenGrant(grants.RefreshTokenGrant):  # type: ignore[misc]
             log.warning("refresh token reused: grant %s revoked", state.grant.id)
             if rotation.audited is not None:
                 audit.observe(rotation.audited)
+            self.request.reuse_detected = True
         if state is None or rotation.outcome not in (Outcome.ROTATED, Outcome.REPLAYED):
             raise InvalidGrantError("The refresh token is invalid, expired or revoked.")
         self.request.subject = _subject(state)

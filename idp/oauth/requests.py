@@ -73,6 +73,8 @@ class ParsedOAuth2Request(OAuth2Request):  # type: ignore[misc]
         self._form = dict(form)
         # Filled by our grants for the token generator (see idp.oauth.tokens.TokenSubject).
         self.subject: Any = None
+        # Set by the refresh grant when a rotated token came back (counted in the metrics).
+        self.reuse_detected = False
 
     def _remember_checked(self, uri: str) -> None:
         if os.getenv("AUTHLIB_INSECURE_TRANSPORT"):

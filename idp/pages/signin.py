@@ -70,6 +70,8 @@ async def password_submit(request: Request) -> Response:
     result = await check_password(
         context(request), email, first(form, "password"), client_ip(request), journey.client_id
     )
+    if result.status is not PasswordStatus.OK:
+        context(request).metrics.sign_in_failures.labels(result.status.value).inc()
     if result.status is PasswordStatus.ACCOUNT_LOCKED:
         error = Message(
             N_(

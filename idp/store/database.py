@@ -70,7 +70,16 @@ def create_engine(url: str) -> AsyncEngine:
             _create_private(Path(parsed.database))
         # No rollback-on-return: `Connection.close()` has already ended the transaction, and
         # each aiosqlite call is a thread hand-off (PERFORMANCE.md: the async layer is the cost).
-        engine = create_async_engine(url, pool_size=8, max_overflow=0, pool_reset_on_return=None)
+        # No statement cache: a cached statement keeps its last bound values, so every pooled
+        # connection held a copy of the last submission file it stored, 20 MB each (issue 14).
+        # The hot paths have their own connections (`InlineSQLite`), which keep theirs.
+        engine = create_async_engine(
+            url,
+            pool_size=8,
+            max_overflow=0,
+            pool_reset_on_return=None,
+            connect_args={"cached_statements": 0},
+        )
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
         return engine
     return create_async_engine(url, pool_size=10, max_overflow=10, pool_pre_ping=False)

@@ -3,15 +3,13 @@
 - Protocol endpoints answer RFC 6749 JSON (`error`, `error_description`) with `no-store`.
 - The submissions API (`/api/v1`) answers RFC 9457 problem details (`idp.api.problems`).
 - Pages answer a friendly page in the user's language.
-- Anything unexpected is logged with a request id and shown as a generic error: never a
-  traceback, and never the request's secrets.
+- Anything unexpected is logged once with its request id (`idp.web.unexpected`) and shown
+  as a generic error: never a traceback, and never the request's secrets.
 """
 
 from __future__ import annotations
 
 import json
-import logging
-import secrets
 
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
@@ -23,11 +21,17 @@ from idp.web.csrf import CsrfError
 from idp.web.forms import BadForm
 from idp.web.protocol_errors import ProtocolErrorText
 
-log = logging.getLogger("sageid.errors")
-
 JSON_HEADERS = {"Cache-Control": "no-store", "Pragma": "no-cache"}
 # Paths whose clients are programs, not people: they get JSON.
-API_PREFIXES = ("/token", "/revoke", "/introspect", "/userinfo", "/device_authorization", "/api/")
+API_PREFIXES: tuple[str, ...] = (
+    "/token",
+    "/revoke",
+    "/introspect",
+    "/userinfo",
+    "/device_authorization",
+    "/api/",
+)
+API_PREFIXES += ("/healthz", "/readyz", "/metrics")
 
 
 def oauth_error(
@@ -162,16 +166,20 @@ async def http_exception_handler(request: Request, exc: Exception) -> Response:
     return page
 
 
-async def unexpected_error_handler(request: Request, exc: Exception) -> Response:
-    request_id = secrets.token_hex(6)
-    # The exception and path only: no headers, form or query (they may carry secrets).
-    log.error(
-        "request %s failed: %s %s",
-        request_id,
-        request.method,
-        request.url.path,
-        exc_info=exc,
-    )
+def host_refused(request: Request) -> Response:
+    """A `Host` this server does not answer for (`idp.web.hosts`), in the path's format."""
+    detail = "Invalid host header"
+    if request.url.path.startswith(API_ROOT):
+        return _api_problem(request, Problem(400, "Bad Request", detail))
+    if _wants_json(request):
+        return oauth_error("invalid_request", detail)
+    title = N_("Request refused")
+    return error_page(request, PageError(400, title, title))
+
+
+def unexpected_error_response(request: Request, request_id: str) -> Response:
+    """What the client sees of an unexpected exception (`idp.web.unexpected` logs it): a
+    generic error naming the request id, never a traceback."""
     if request.url.path.startswith(API_ROOT):
         detail = f"Unexpected error (request {request_id})."
         return _api_problem(request, Problem(500, "Internal Server Error", detail))
@@ -194,5 +202,4 @@ EXCEPTION_HANDLERS = {
     BadForm: bad_form_handler,
     CsrfError: csrf_handler,
     HTTPException: http_exception_handler,
-    Exception: unexpected_error_handler,
 }

@@ -51,7 +51,8 @@ def pending_user(request: Request, purpose: Purpose) -> str | None:
     value = request.cookies.get(cookie_name(ctx.settings.secure_cookies), "")
     payload, _, signature = value.rpartition(".")
     parts = payload.split(".")
-    if len(parts) != 3 or not hmac.compare_digest(_signature(request, payload), signature):
+    expected = _signature(request, payload).encode()
+    if len(parts) != 3 or not hmac.compare_digest(expected, signature.encode()):
         return None
     kind, user_id, expires = parts
     if kind != purpose or not expires.isdigit() or int(expires) <= ctx.clock.now():

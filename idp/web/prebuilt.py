@@ -7,18 +7,17 @@ does not answer for certain goes to the application unchanged, so other methods 
 router's 405, unknown paths its 404, `/jwks.json/` its slash redirect, a request under a
 `root_path` the router's own path matching.
 
-It is the first user middleware, so Starlette still puts `ServerErrorMiddleware` outside it:
-a failure here is logged and rendered like any other (one place for unexpected errors), and
-`create_app` still returns a plain `Starlette`. Wrapping that layer too would save about
-0.7 µs a request (measured in-process: ~1.3 µs against ~2 µs), not worth a second error path.
+It is the first user middleware, so `idp.web.observe` still wraps it: a failure here is
+logged and rendered like any other (one place for unexpected errors), and these requests are
+counted in the metrics like the rest.
 
 Trusted hosts still apply. The documents do not depend on the Host header, so serving them to
 any Host would leak nothing and forge nothing. But the rule "this server answers only on its
 own names" is one operators and the tests rely on (a misrouted proxy or a DNS-rebinding page
 gets 400 on every path, not on all but three), and checking it costs one set look-up. Only a
 Host that plainly names an allowed host (exact name, optional numeric port) is served here;
-anything else, wildcard patterns included, falls through to `TrustedHostMiddleware`, which
-stays the one place that refuses a host.
+anything else, wildcard patterns included, falls through to `idp.web.hosts.TrustedHosts`,
+which stays the one place that refuses a host.
 """
 
 from __future__ import annotations
