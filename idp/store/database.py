@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import os
 import sqlite3
+import threading
 from collections import namedtuple
 from collections.abc import AsyncIterator, Callable, Iterable, Iterator, Mapping
 from contextlib import AsyncExitStack, asynccontextmanager, contextmanager
@@ -256,6 +257,8 @@ class EmbeddedSQLite:
         self._inline_reader: InlineSQLite | None = None
         self._inline_writer: InlineSQLite | None = None
         self._checkpointer: sqlite3.Connection | None = None
+        self._checkpoint_lock = threading.Lock()
+        self._closed = False
 
     def _open(self) -> tuple[Connection, Connection]:
         if self._reader is None or self._writer is None:
@@ -292,22 +295,29 @@ class EmbeddedSQLite:
         return self._inline_writer
 
     def checkpoint(self) -> None:
-        """A passive checkpoint on a connection of its own (only ever used in a worker
-        thread, one call at a time)."""
-        if self._checkpointer is None:
-            self._checkpointer = sqlite3.connect(
-                self.path, isolation_level=None, check_same_thread=False
-            )
-        self._checkpointer.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
+        """A passive checkpoint on a connection of its own, in a worker thread. The lock keeps
+        `close()` from closing that connection under a running checkpoint (a task cancelled
+        while awaiting the thread does not stop the thread; closing a sqlite3 connection in
+        use by another thread crashes the process)."""
+        with self._checkpoint_lock:
+            if self._closed:
+                return
+            if self._checkpointer is None:
+                self._checkpointer = sqlite3.connect(
+                    self.path, isolation_level=None, check_same_thread=False
+                )
+            self._checkpointer.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
 
     def close(self) -> None:
         for connection in (self._reader, self._writer):
             if connection is not None:
                 connection.close()
         self._reader = self._writer = None
-        if self._checkpointer is not None:
-            self._checkpointer.close()
-            self._checkpointer = None
+        with self._checkpoint_lock:  # a passive checkpoint takes milliseconds
+            self._closed = True
+            if self._checkpointer is not None:
+                self._checkpointer.close()
+                self._checkpointer = None
         self.engine.dispose()
 
 
