@@ -269,7 +269,12 @@ def fuzz_request(
 
 def check(response: httpx.Response, template: str) -> None:
     assert response.status_code < 500, (response.status_code, response.text[:300])
-    if response.status_code >= 400 and response.status_code != 405:
+    bare_challenge = (  # RFC 6750 §3.1: no token at all, a challenge and nothing else
+        response.status_code == 401
+        and not response.content
+        and response.headers.get("www-authenticate", "").startswith("Bearer")
+    )
+    if response.status_code >= 400 and response.status_code != 405 and not bare_challenge:
         kind = expected_format(template)
         assert response.headers["content-type"].startswith(kind), (template, response.text[:200])
     assert "Traceback" not in response.text

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import signal
 import subprocess
 import sys
@@ -16,9 +15,11 @@ from typing import Any
 
 import anyio
 import httpx
+import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
-from tests.conftest import free_port, make_settings
+from idp.migrate import upgrade
+from tests.conftest import POSTGRES_URL, _reset_postgres, free_port, make_settings
 from tests.support import SERVICE_ID, SERVICE_SECRET, seed_store
 
 
@@ -26,15 +27,14 @@ def _lines(log: Path) -> list[dict[str, Any]]:
     return [json.loads(line) for line in log.read_text().splitlines() if line.strip()]
 
 
-def test_json_logs_of_every_worker(
-    tmp_path: Path, sqlite_template: Path, key_template: Path
-) -> None:
-    shutil.copy(sqlite_template, tmp_path / "sageid.db")
+@pytest.mark.postgres
+@pytest.mark.skipif(not POSTGRES_URL, reason="several workers serve PostgreSQL only (SQLite: one)")
+def test_json_logs_of_every_worker(tmp_path: Path, key_template: Path) -> None:
+    _reset_postgres(POSTGRES_URL)
+    upgrade(POSTGRES_URL)
     port = free_port()
     issuer = f"http://127.0.0.1:{port}"
-    settings = make_settings(
-        tmp_path, f"sqlite+aiosqlite:///{tmp_path / 'sageid.db'}", key_template, issuer
-    )
+    settings = make_settings(tmp_path, POSTGRES_URL, key_template, issuer)
     anyio.run(seed_store, settings)
     env = {
         **os.environ,

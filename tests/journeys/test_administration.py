@@ -164,9 +164,19 @@ async def test_removing_a_member_ends_their_access_at_once(
     assert removed.headers["location"] == f"{ADMIN}?done=member_removed"
     # The same access token, a moment later: that customer is no longer his.
     refused = await upload(client, token, customer=PHARMACIE, email=PAUL)
-    assert refused.status_code == 403, refused.text
-    listed = await client.get("/api/v1/submissions", headers=bearer(token))
-    assert listed.json()["items"] == []  # nor are its submissions
+    assert refused.status_code == 401, refused.text  # every sign-in of his ended (issue 15)
+    # Signed in again: that customer is no longer his, nor are its submissions.
+    fresh = mint(
+        ctx.settings,
+        ctx.keys,
+        paul,
+        await new_grant(ctx.store, paul, ctx.clock.now()),
+        scope="openid edi",
+    )
+    again = await upload(client, fresh, customer=PHARMACIE, email=PAUL)
+    assert again.status_code == 403, again.text
+    listed = await client.get("/api/v1/submissions", headers=bearer(fresh))
+    assert listed.json()["items"] == []
     # Nor does a sign-in bring him back: his address is forgotten as a notification email.
     user = await ctx.store.users.by_id(paul)
     assert user is not None and await ensure_referenced(ctx, user) is Outcome.REFERENCED
