@@ -19,6 +19,7 @@ from idp.accounts.throttling import client_ip
 from idp.context import context
 from idp.domain.email_address import is_plausible_email
 from idp.i18n import N_
+from idp.pages.activity import recent_sign_ins
 from idp.pages.feedback import AfterSend, Message, after_send, code_feedback, minutes
 from idp.pages.portal import format_time
 from idp.pages.referencing import congratulations_url
@@ -62,6 +63,7 @@ async def _render(
     async with asyncio.TaskGroup() as reads:
         accounts = reads.create_task(ctx.store.customers.accounts_of(user.id))
         apps = reads.create_task(ctx.store.connected_apps.of_user(user.id, ctx.clock.now()))
+        sign_ins = reads.create_task(recent_sign_ins(ctx, user.id, locale))
     return ctx.templates.render(
         request,
         "account.html",
@@ -76,6 +78,7 @@ async def _render(
                 }
                 for app in apps.result()
             ],
+            "sign_ins": sign_ins.result(),
             "notice": NOTICES.get(request.query_params.get("done", "")),
             "errors": errors or {},
             "values": values or {},

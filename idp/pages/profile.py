@@ -11,14 +11,13 @@ from starlette.responses import Response
 from idp import audit
 from idp.accounts.throttling import client_ip
 from idp.audit import Kind
-from idp.context import AppContext, context
+from idp.context import context
 from idp.domain.administration import is_administrator
 from idp.domain.referencing import normalise_identifier
-from idp.i18n import N_
+from idp.pages.activity import recent_sign_ins
 from idp.pages.portal import (
     back,
     entered_portal,
-    format_time,
     portal_of,
     posted_form,
     render,
@@ -30,12 +29,6 @@ from idp.web.forms import first
 from idp.web.templating import request_locale
 
 PROFILE = "/portal/profile"
-RECENT_SIGN_INS = 10  # the user's own sign-ins shown on *Profil*, from the audit trail
-SIGN_IN_OUTCOMES = {
-    "success": N_("Signed in"),
-    "failure": N_("Wrong password"),
-    "refused": N_("Refused: too many attempts"),
-}
 
 
 async def profile_page(request: Request) -> Response:
@@ -50,21 +43,7 @@ async def profile_page(request: Request) -> Response:
         }
         for access in portal.access.values()
     ]
-    ctx = context(request)
-    recent = await ctx.store.audit.list(
-        subject=portal.user.id, kinds=(str(Kind.SIGN_IN),), limit=RECENT_SIGN_INS
-    )
-    locale = request_locale(request)
-    sign_ins = [
-        {
-            "at": format_time(event.at, locale),
-            "client": _client_name(ctx, event.client_id),
-            "ip": event.ip or "",
-            "outcome": SIGN_IN_OUTCOMES.get(event.outcome, SIGN_IN_OUTCOMES["failure"]),
-            "failed": event.outcome != "success",
-        }
-        for event in recent
-    ]
+    sign_ins = await recent_sign_ins(context(request), portal.user.id, request_locale(request))
     return render(
         request,
         portal,
@@ -72,11 +51,6 @@ async def profile_page(request: Request) -> Response:
         "profile",
         {"accounts": accounts, "reference_url": reference_url(PROFILE), "sign_ins": sign_ins},
     )
-
-
-def _client_name(ctx: AppContext, client_id: str | None) -> str:
-    client = ctx.store.client_cache.get(client_id) if client_id else None
-    return client.name if client else ""
 
 
 async def become_administrator(request: Request) -> Response:

@@ -176,3 +176,16 @@ async def test_signed_out_forms_lead_to_sign_in(client: httpx.AsyncClient, seede
     assert "Vous n’êtes pas connecté" in text_of(page)
     answer = await post_form(client, "/signin", "/account/name", name="X")
     assert answer.status_code == 303 and answer.headers["location"] == "/signin?next=/account"
+
+
+async def test_the_page_lists_the_users_own_recent_sign_ins(
+    client: httpx.AsyncClient, seeded: Seeded
+) -> None:
+    """Read from the audit trail (issue 14): a wrong password, then the sign-in."""
+    await sign_in(client, password="not the password")
+    await sign_in(client)
+    words = text_of(await client.get("/account"))
+    assert "Connexions récentes" in words
+    assert "Mot de passe incorrect" in words and "Connexion réussie" in words
+    english = text_of(await client.get("/account", params={"ui_locales": "en"}))
+    assert "Recent sign-ins" in english and "Wrong password" in english

@@ -1,0 +1,39 @@
+"""A user's own recent sign-ins, read from the audit trail (issue 14), shown on the account
+page and on the portal's *Profil* (issue 18: "the account page's recent activity")."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from idp.audit import Kind
+from idp.context import AppContext
+from idp.i18n import N_
+from idp.pages.portal import format_time
+
+RECENT_SIGN_INS = 10
+SIGN_IN_OUTCOMES = {
+    "success": N_("Signed in"),
+    "failure": N_("Wrong password"),
+    "refused": N_("Refused: too many attempts"),
+}
+
+
+async def recent_sign_ins(ctx: AppContext, user_id: str, locale: str) -> list[dict[str, Any]]:
+    recent = await ctx.store.audit.list(
+        subject=user_id, kinds=(str(Kind.SIGN_IN),), limit=RECENT_SIGN_INS
+    )
+    return [
+        {
+            "at": format_time(event.at, locale),
+            "client": _client_name(ctx, event.client_id),
+            "ip": event.ip or "",
+            "outcome": SIGN_IN_OUTCOMES.get(event.outcome, SIGN_IN_OUTCOMES["failure"]),
+            "failed": event.outcome != "success",
+        }
+        for event in recent
+    ]
+
+
+def _client_name(ctx: AppContext, client_id: str | None) -> str:
+    client = ctx.store.client_cache.get(client_id) if client_id else None
+    return client.name if client else ""
