@@ -14,6 +14,7 @@ from alembic.util.exc import CommandError
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, NoSuchModuleError, SQLAlchemyError
 
+from idp.execution import UnsupportedDatabase
 from idp.migrate import NotMigrated
 from idp.settings import Settings
 
@@ -53,7 +54,7 @@ def explain(error: BaseException, settings: Settings | None) -> str | None:
     where = f"the database {safe_url(database_url)}" if database_url else "the database"
     if isinstance(error, NotMigrated):
         return str(error)
-    if isinstance(error, NoSuchModuleError | ArgumentError):
+    if isinstance(error, NoSuchModuleError | ArgumentError | UnsupportedDatabase):
         return f"DATABASE_URL is not a usable database URL: {_first_line(str(error))}"
     if isinstance(error, SQLAlchemyError):
         cause: Any = getattr(error, "orig", None) or error

@@ -47,4 +47,8 @@ def execution_mode(database_url: str) -> ExecutionMode:
         return ExecutionMode.EMBEDDED
     if backend == "postgresql":
         return ExecutionMode.SCALE_OUT
-    raise ValueError(f"unsupported database {backend!r}: use sqlite or postgresql+asyncpg")
+    raise UnsupportedDatabase(f"unsupported database {backend!r}: use sqlite or postgresql+asyncpg")
+
+
+class UnsupportedDatabase(ValueError):
+    """A database URL of neither kind (said to the operator in one line)."""
