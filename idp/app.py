@@ -55,6 +55,7 @@ from idp.pages.administration import (
     delete_profile,
     remove_member,
     rename_profile,
+    set_mfa_requirement,
     set_new_members_profile,
     withdraw_assignment,
 )
@@ -73,6 +74,8 @@ from idp.pages.referencing import (
     reference_submit,
     terms_page,
 )
+from idp.pages.second_factor import second_factor_page, second_factor_submit
+from idp.pages.security import app_page, app_remove, app_submit, recovery_regenerate
 from idp.pages.signin import password_submit, signin_page, signin_submit
 from idp.pages.signup import signup_page, signup_submit
 from idp.pages.tracking import tracking_page
@@ -210,6 +213,12 @@ def create_app(settings: Settings, clock: Clock | None = None) -> Starlette:
         Route("/account/email", email_submit, methods=["POST"]),
         Route("/account/email/confirm", email_confirm, methods=["POST"]),
         Route("/account/apps/disconnect", disconnect_app, methods=["POST"]),
+        # Issue 17: second factors, at sign-in and on the account page.
+        get_and_post("/signin/second-factor", second_factor_page, second_factor_submit),
+        get_and_post("/account/security/app", app_page, app_submit),
+        Route("/account/security/app/remove", app_remove, methods=["POST"]),
+        Route("/account/security/recovery", recovery_regenerate, methods=["POST"]),
+        Route("/portal/admin/{code}/security", set_mfa_requirement, methods=["POST"]),
         get_and_post("/reference", reference_page, reference_submit),
         Route("/referenced", congratulations_page, methods=["GET"]),
         Route("/terms", terms_page, methods=["GET"]),

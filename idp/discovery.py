@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from idp.domain.second_factor import ACR_VALUES
 from idp.i18n import SUPPORTED_LOCALES
 from idp.oauth.server import SageAuthorizationServer
 from idp.settings import Settings
@@ -48,6 +49,9 @@ def provider_metadata(settings: Settings, server: SageAuthorizationServer) -> di
         "prompt_values_supported": PROMPT_VALUES,
         "authorization_response_iss_parameter_supported": True,
     }
+    # Issue 17: the two levels a sign-in reaches, and the `acr`/`amr` claims that say which.
+    metadata["acr_values_supported"] = list(ACR_VALUES)
+    metadata["claims_supported"] = [*claims, "acr", "amr"]
     for name, (key, path) in OPTIONAL_ENDPOINTS.items():
         if name in server._endpoints:
             metadata[key] = settings.url(path)

@@ -28,7 +28,8 @@ from idp.i18n import N_
 from idp.oauth.grants import AuthenticatedUser
 from idp.oauth.requests import ParsedOAuth2Request, duplicated
 from idp.pages.referencing import congratulations_url, reference_url
-from idp.store.records import SessionRecord
+from idp.pages.second_factor import second_factor_step
+from idp.store.records import ClientRecord, SessionRecord
 from idp.web.csrf import FIELD as CSRF_FIELD
 from idp.web.errors import PageError
 from idp.web.forms import first, read_form
@@ -107,6 +108,20 @@ async def _reference_silently(ctx: AppContext, signed_in: AuthenticatedUser) -> 
     await ensure_referenced(ctx, signed_in.user)
 
 
+async def _second_factor(
+    ctx: AppContext, session: SessionRecord, client: ClientRecord, items: list[tuple[str, str]]
+) -> str | None:
+    """Issue 17: the second factor (or its enrolment) a client, the request's `acr_values`
+    or a customer's administrator requires, before anything is issued."""
+    return await second_factor_step(
+        ctx,
+        session,
+        client_requires=client.require_mfa,
+        acr_values=dict(items).get("acr_values", ""),
+        resume="/authorize?" + urlencode(items),
+    )
+
+
 async def authorize(request: Request) -> Response:
     ctx = context(request)
     decision: str | None = None
@@ -135,7 +150,7 @@ async def authorize(request: Request) -> Response:
     needs_sign_in = max_age_valid and _needs_sign_in(session, prompts, max_age, now)
     signed_in = None
     if session is not None and not needs_sign_in:
-        signed_in = AuthenticatedUser(session.user, session.auth_time)
+        signed_in = AuthenticatedUser(session.user, session.auth_time, session.amr)
 
     try:
         grant = await ctx.bridge.run(ctx.server.get_consent_grant, oauth_request, signed_in)
@@ -157,6 +172,10 @@ async def authorize(request: Request) -> Response:
         return _sign_in_redirect(items)
 
     client = grant.client
+    if session is not None and (step := await _second_factor(ctx, session, client, items)):
+        if "none" in prompts:
+            return refuse(InteractionRequiredError())
+        return RedirectResponse(step, status_code=303)
     requested = set(grant.request.scope.split())
     if REFERENCING in requested:
         # Seed, étape 3: a Sage ID asked for by a `referencing` client is referenced first,

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 from authlib.oauth2.rfc6749 import grants
 from authlib.oidc.core import OpenIDCode
 
+from idp.domain.second_factor import acr_for, amr_list
 from idp.oauth.bridge import Bridge
 from idp.oauth.claims import user_claims
 from idp.oauth.tokens import TokenSubject
@@ -22,9 +23,10 @@ if TYPE_CHECKING:
 class AuthenticatedUser:
     """The signed-in user handed to Authlib at the authorization endpoint."""
 
-    def __init__(self, user: UserRecord, auth_time: float) -> None:
+    def __init__(self, user: UserRecord, auth_time: float, amr: str = "pwd") -> None:
         self.user = user
         self.auth_time = auth_time
+        self.amr = amr
 
     def get_user_id(self) -> str:
         return self.user.id
@@ -45,6 +47,7 @@ class OriginalSignIn:
     §12.2)."""
 
     auth_time: float
+    amr: str = "pwd"
 
     def get_nonce(self) -> None:
         return None
@@ -52,11 +55,11 @@ class OriginalSignIn:
     def get_auth_time(self) -> int:
         return int(self.auth_time)
 
-    def get_acr(self) -> None:
-        return None
+    def get_acr(self) -> str:
+        return acr_for(self.amr)
 
     def get_amr(self) -> list[str]:
-        return ["pwd"]
+        return amr_list(self.amr)
 
 
 class IssuesToSubject:
@@ -109,6 +112,7 @@ class AuthorizationCodeGrant(IssuesToSubject, grants.AuthorizationCodeGrant):  #
             code_challenge_method=data["code_challenge_method"],
             auth_time=signed_in.auth_time,
             expires_at=now + self.server.settings.lifetimes.authorization_code,
+            amr=signed_in.amr,
         )
         Bridge.call(self.server.store.codes.save, code, record)
 
@@ -118,7 +122,7 @@ class AuthorizationCodeGrant(IssuesToSubject, grants.AuthorizationCodeGrant):  #
         if found is None:
             return None
         record, user = found
-        self.request.subject = TokenSubject(user, record.grant_id, record.auth_time)
+        self.request.subject = TokenSubject(user, record.grant_id, record.auth_time, record.amr)
         return record
 
     def delete_authorization_code(self, authorization_code: Any) -> None:

@@ -67,7 +67,7 @@ class RefreshedIDToken(SageOpenIDCode):
 
     def process_token(self, grant: Any, response: Any) -> Any:
         subject: TokenSubject = grant.request.subject
-        grant.request.authorization_code = OriginalSignIn(subject.auth_time)
+        grant.request.authorization_code = OriginalSignIn(subject.auth_time, subject.amr)
         return super().process_token(grant, response)
 
 
@@ -104,7 +104,9 @@ class RefreshTokenGrant(grants.RefreshTokenGrant):  # type: ignore[misc]
                 audit.observe(rotation.audited)
         if state is None or rotation.outcome not in (Outcome.ROTATED, Outcome.REPLAYED):
             raise InvalidGrantError("The refresh token is invalid, expired or revoked.")
-        self.request.subject = TokenSubject(state.user, state.grant.id, state.grant.auth_time)
+        self.request.subject = TokenSubject(
+            state.user, state.grant.id, state.grant.auth_time, state.grant.amr
+        )
         if rotation.outcome is Outcome.REPLAYED:
             assert state.successor is not None
             try:
@@ -128,7 +130,7 @@ class RefreshTokenGrant(grants.RefreshTokenGrant):  # type: ignore[misc]
         event loop: plain computation, no I/O). Raises `invalid_scope` for a widened scope,
         and then nothing is written."""
         super()._validate_token_scope(state)
-        subject = TokenSubject(state.user, state.grant.id, state.grant.auth_time)
+        subject = TokenSubject(state.user, state.grant.id, state.grant.auth_time, state.grant.amr)
         token: dict[str, Any] = super().issue_token(subject, state)
         self._token = token
         pair = {key: token[key] for key in PAIR_MEMBERS if key in token}

@@ -113,6 +113,7 @@ class SageAuthorizationServer(AuthorizationServer):  # type: ignore[misc]
             auth_time=subject.auth_time,
             expires_at=subject.auth_time + self.settings.lifetimes.refresh_token,
             revoked_at=None,
+            amr=subject.amr,
         )
         refresh = token.get("refresh_token")
         Bridge.call(

@@ -31,6 +31,7 @@ class TokenSubject:
     user: UserRecord
     grant_id: str
     auth_time: float
+    amr: str = "pwd"  # the sign-in's methods, kept by every refresh (issue 17)
 
     def get_user_id(self) -> str:
         return self.user.id

@@ -77,6 +77,7 @@ async def admin_customer(request: Request) -> Response:
         members = reads.create_task(store.members.members_of(code))
         profiles = reads.create_task(store.customers.profiles_of(code))
         assigned = reads.create_task(store.members.assignments_of(code))
+        require_mfa = reads.create_task(store.factors.customer_requires(code))
     every_profile = profiles.result()
     default = next(p for p in every_profile if p.is_default)
     counts = Counter(member.profile_id for member in members.result())
@@ -95,6 +96,7 @@ async def admin_customer(request: Request) -> Response:
             "new_members_profile": next((p for p in every_profile if p.is_new_members), default),
             "profile_members": counts,
             "builtin_profiles": BUILTIN_PROFILES,
+            "require_mfa": require_mfa.result(),
         },
     )
 
@@ -139,6 +141,21 @@ async def remove_member(request: Request) -> Response:
         detail = {"customer_code": code}
         await _audited(request, Kind.MEMBER_REMOVED, portal.user.id, member_id, detail)
     return _after(code, refusal, "member_removed")
+
+
+async def set_mfa_requirement(request: Request) -> Response:
+    """Issue 17: *Exiger une double authentification* for every member of the account, from
+    their next sign-in (`idp.pages.second_factor.required_enrolment`)."""
+    form = await posted_form(request)
+    found = await _administrator(request)
+    if isinstance(found, Response):
+        return found
+    portal, code = found
+    required = first(form, "require_mfa") == "on"
+    await context(request).store.factors.set_customer_requirement(code, required)
+    detail: audit.Detail = {"customer_code": code, "required": required}
+    await _audited(request, Kind.MFA_REQUIREMENT_CHANGED, portal.user.id, portal.user.id, detail)
+    return back(_customer_url(code), done="mfa_required" if required else "mfa_not_required")
 
 
 async def _audited(

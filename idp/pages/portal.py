@@ -55,6 +55,11 @@ NOTICES: Final = {
         "The profile was deleted; its members now have the new members' profile."
     ),
     "assignment_withdrawn": N_("The profile given in advance was withdrawn."),
+    # Issue 17: *Exiger une double authentification*.
+    "mfa_required": N_(
+        "Two-step verification is now required: every member sets it up at their next sign-in."
+    ),
+    "mfa_not_required": N_("Two-step verification is no longer required."),
 }
 ERRORS: Final = {
     "taken": N_("This customer account already has an administrator."),

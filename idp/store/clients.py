@@ -33,6 +33,7 @@ class ClientRepository:
         auth_method: str = "client_secret_basic",
         secret: str | None = None,
         id_token_alg: str = "RS256",
+        require_mfa: bool = False,
     ) -> tuple[ClientRecord, str | None]:
         """Register a client; returns it and, for a confidential client, its secret (shown
         once: only its hash is kept). ID tokens are RS256 unless the client registers ES256
@@ -49,6 +50,7 @@ class ClientRepository:
             "scope": scope,
             "first_party": first_party,
             "id_token_signed_response_alg": id_token_alg,
+            "require_mfa": require_mfa,
             "created_at": now,
             "updated_at": now,
         }

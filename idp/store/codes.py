@@ -32,6 +32,7 @@ class CodeRepository:
                     code_challenge_method=record.code_challenge_method,
                     auth_time=record.auth_time,
                     expires_at=record.expires_at,
+                    amr=record.amr,
                 )
             )
 
@@ -86,5 +87,6 @@ class CodeRepository:
             code_challenge_method=row.code_challenge_method,
             auth_time=row.auth_time,
             expires_at=row.expires_at,
+            amr=row.amr,
         )
         return record, user_from_row(user)

@@ -49,6 +49,7 @@ def grant_from_row(row: object) -> GrantRecord:
         auth_time=row.auth_time,  # type: ignore[attr-defined]
         expires_at=row.expires_at,  # type: ignore[attr-defined]
         revoked_at=row.revoked_at,  # type: ignore[attr-defined]
+        amr=getattr(row, "amr", "pwd"),
     )
 
 
@@ -119,6 +120,7 @@ _STATE = (
         grants.c.auth_time,
         grants.c.expires_at,
         grants.c.revoked_at,
+        grants.c.amr.label("grant_amr"),
         users,
     )
     .join(grants, grants.c.id == refresh_tokens.c.grant_id)
@@ -164,6 +166,7 @@ def _state_from_row(row: Any) -> RefreshTokenState | None:
         auth_time=row.auth_time,
         expires_at=row.expires_at,
         revoked_at=row.revoked_at,
+        amr=row.grant_amr,
     )
     return RefreshTokenState(
         token_hash=row.token_hash,
@@ -199,6 +202,7 @@ class GrantRepository:
                     created_at=now,
                     expires_at=grant.expires_at,
                     revoked_at=None,
+                    amr=grant.amr,
                 )
             )
             if refresh_token_hash is not None:

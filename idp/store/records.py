@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from idp.domain.redirects import redirect_uri_matches
+from idp.domain.second_factor import acr_for, amr_list
 from shared.scopes import DEVICE_CODE_GRANT
 
 
@@ -45,6 +46,7 @@ class ClientRecord:
     first_party: bool
     id_token_signed_response_alg: str = "RS256"
     secret_hash: str | None = field(default=None, repr=False)
+    require_mfa: bool = False  # issue 17
 
     @property
     def is_public(self) -> bool:
@@ -106,6 +108,7 @@ class AuthorizationCodeRecord:
     code_challenge_method: str
     auth_time: float
     expires_at: float
+    amr: str = "pwd"  # RFC 8176 methods, space-separated (issue 17)
 
     def get_redirect_uri(self) -> str:
         return self.redirect_uri
@@ -119,11 +122,11 @@ class AuthorizationCodeRecord:
     def get_auth_time(self) -> int:
         return int(self.auth_time)
 
-    def get_acr(self) -> None:
-        return None
+    def get_acr(self) -> str:
+        return acr_for(self.amr)
 
     def get_amr(self) -> list[str]:
-        return ["pwd"]
+        return amr_list(self.amr)
 
 
 @dataclass(frozen=True)
@@ -135,6 +138,7 @@ class GrantRecord:
     auth_time: float
     expires_at: float
     revoked_at: float | None
+    amr: str = "pwd"
 
 
 @dataclass(frozen=True)
@@ -144,6 +148,7 @@ class SessionRecord:
     user: UserRecord
     auth_time: float
     expires_at: float
+    amr: str = "pwd"
 
 
 def client_from_row(row: Any) -> ClientRecord:
@@ -158,6 +163,7 @@ def client_from_row(row: Any) -> ClientRecord:
         first_party=bool(row.first_party),
         id_token_signed_response_alg=row.id_token_signed_response_alg,
         secret_hash=row.secret_hash,
+        require_mfa=bool(getattr(row, "require_mfa", False)),
     )
 
 

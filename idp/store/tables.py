@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import JSON, Column, Index, LargeBinary, UniqueConstraint, text
+from sqlalchemy import JSON, BigInteger, Column, Index, LargeBinary, UniqueConstraint, text
 from sqlmodel import Field, SQLModel
 
 
@@ -41,6 +41,8 @@ class Client(SQLModel, table=True):
     id_token_signed_response_alg: str = Field(default="RS256", max_length=10)
     created_at: float
     updated_at: float
+    # Issue 17: every sign-in for this client needs a second factor.
+    require_mfa: bool = Field(default=False, sa_column_kwargs={"server_default": text("false")})
 
 
 class AuthorizationCode(SQLModel, table=True):
@@ -58,6 +60,7 @@ class AuthorizationCode(SQLModel, table=True):
     auth_time: float
     expires_at: float
     consumed_at: float | None = None
+    amr: str = Field(default="pwd", max_length=40, sa_column_kwargs={"server_default": "pwd"})
 
 
 class Grant(SQLModel, table=True):
@@ -72,6 +75,7 @@ class Grant(SQLModel, table=True):
     created_at: float
     expires_at: float  # auth_time + 30 days, never extended
     revoked_at: float | None = None
+    amr: str = Field(default="pwd", max_length=40, sa_column_kwargs={"server_default": "pwd"})
 
 
 class RefreshToken(SQLModel, table=True):
@@ -110,6 +114,7 @@ class BrowserSession(SQLModel, table=True):
     created_at: float
     expires_at: float
     ended_at: float | None = None
+    amr: str = Field(default="pwd", max_length=40, sa_column_kwargs={"server_default": "pwd"})
 
 
 class DeviceCode(SQLModel, table=True):
@@ -127,6 +132,7 @@ class DeviceCode(SQLModel, table=True):
     auth_time: float | None = None
     grant_id: str = Field(max_length=36)
     consumed_at: float | None = None
+    amr: str = Field(default="pwd", max_length=40, sa_column_kwargs={"server_default": "pwd"})
 
 
 class EmailChallenge(SQLModel, table=True):
@@ -187,6 +193,8 @@ class Customer(SQLModel, table=True):
     )
     created_at: float
     updated_at: float
+    # Issue 17: *Exiger une double authentification*, ticked by the administrator.
+    require_mfa: bool = Field(default=False, sa_column_kwargs={"server_default": text("false")})
 
 
 class CustomerProof(SQLModel, table=True):
@@ -343,3 +351,31 @@ class SubmissionFile(SQLModel, table=True):
 
 
 __all__ += ["Submission", "SubmissionFile"]
+
+
+# --- Second factors (issue 17) ------------------------------------------------------------------
+
+
+class SecondFactor(SQLModel, table=True):
+    """An authenticator app (TOTP, RFC 6238): its secret encrypted under a server sub-key
+    (`idp.accounts.second_factor`), and the last time step used, so a code works once."""
+
+    __tablename__ = "second_factors"
+    id: str = Field(primary_key=True, max_length=36)
+    user_id: str = Field(foreign_key="users.id", ondelete="CASCADE", index=True, max_length=36)
+    kind: str = Field(max_length=10)  # totp
+    name: str = Field(max_length=100)
+    secret: str = Field(max_length=500)
+    last_step: int = Field(default=0, sa_type=BigInteger, sa_column_kwargs={"server_default": "0"})
+    created_at: float
+    last_used_at: float | None = None
+
+
+class RecoveryCode(SQLModel, table=True):
+    """One of ten single-use recovery codes, HMAC-SHA-256 under a server sub-key."""
+
+    __tablename__ = "recovery_codes"
+    code_hash: str = Field(primary_key=True, max_length=64)
+    user_id: str = Field(foreign_key="users.id", ondelete="CASCADE", index=True, max_length=36)
+    created_at: float
+    used_at: float | None = None

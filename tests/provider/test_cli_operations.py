@@ -88,11 +88,11 @@ def test_db_upgrade_names_the_database_and_the_revisions(tmp_path: Path) -> None
     code, out = run(env, "db", "upgrade")
     assert code == 0
     assert (
-        out.strip()
-        == f"database sqlite+aiosqlite:///{path}: applied 0001, 0002, 0003, 0005; now at 0005"
+        out.strip() == f"database sqlite+aiosqlite:///{path}: "
+        "applied 0001, 0002, 0003, 0005, 0007, 0008; now at 0008"
     )
     code, out = run(env, "db", "upgrade")
-    assert out.strip() == f"database sqlite+aiosqlite:///{path} is up to date (revision 0005)"
+    assert out.strip() == f"database sqlite+aiosqlite:///{path} is up to date (revision 0008)"
     # Readable by its owner only, with SQLite's journal files.
     run(env, "users", "list")
     for file in path.parent.iterdir():
