@@ -61,7 +61,9 @@ async def signed_in_with_app(
     return await give_second_factor(http, following, code_at(secret, ctx.clock.now()))
 
 
-async def redeem(http: httpx.AsyncClient, location: str, verifier: str) -> dict[str, Any]:
+async def redeem(
+    http: httpx.AsyncClient, location: str, verifier: str, client_id: str = NATIVE_ID
+) -> dict[str, Any]:
     code = query_of(location)["code"]
     token = await http.post(
         "/token",
@@ -69,7 +71,7 @@ async def redeem(http: httpx.AsyncClient, location: str, verifier: str) -> dict[
             "grant_type": "authorization_code",
             "code": code,
             "redirect_uri": NATIVE_REDIRECT,
-            "client_id": NATIVE_ID,
+            "client_id": client_id,
             "code_verifier": verifier,
         },
     )
