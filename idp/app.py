@@ -60,6 +60,9 @@ from idp.pages.administration import (
     withdraw_assignment,
 )
 from idp.pages.device import confirm_page, confirm_submit, device_page, device_submit
+from idp.pages.passkeys import register as register_passkey
+from idp.pages.passkeys import register_options, sign_in_options
+from idp.pages.passkeys import sign_in as passkey_sign_in
 from idp.pages.password_reset import (
     forgot_page,
     forgot_submit,
@@ -218,6 +221,10 @@ def create_app(settings: Settings, clock: Clock | None = None) -> Starlette:
         get_and_post("/account/security/app", app_page, app_submit),
         Route("/account/security/app/remove", app_remove, methods=["POST"]),
         Route("/account/security/recovery", recovery_regenerate, methods=["POST"]),
+        Route("/account/security/passkey/options", register_options, methods=["POST"]),
+        Route("/account/security/passkey", register_passkey, methods=["POST"]),
+        Route("/signin/passkey/options", sign_in_options, methods=["POST"]),
+        Route("/signin/passkey", passkey_sign_in, methods=["POST"]),
         Route("/portal/admin/{code}/security", set_mfa_requirement, methods=["POST"]),
         get_and_post("/reference", reference_page, reference_submit),
         Route("/referenced", congratulations_page, methods=["GET"]),

@@ -20,6 +20,8 @@ class Notice(StrEnum):
     APP_REMOVED = "app_removed"
     RECOVERY_CODES = "recovery_codes"
     MFA_RESET = "mfa_reset"
+    PASSKEY_ADDED = "passkey_added"
+    PASSKEY_REMOVED = "passkey_removed"
 
 
 _SUBJECTS = {
@@ -27,6 +29,8 @@ _SUBJECTS = {
     Notice.APP_REMOVED: "An authenticator app was removed from your Sage ID",
     Notice.RECOVERY_CODES: "New recovery codes were generated for your Sage ID",
     Notice.MFA_RESET: "The second factors of your Sage ID were removed by Sage support",
+    Notice.PASSKEY_ADDED: "A passkey was added to your Sage ID",
+    Notice.PASSKEY_REMOVED: "A passkey was removed from your Sage ID",
 }
 
 

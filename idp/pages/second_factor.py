@@ -60,8 +60,11 @@ def _form(
     method: str,
     error: Message | None = None,
     status: int = 200,
+    *,
+    passkeys: bool = False,
+    app: bool = True,
 ) -> Response:
-    values = {"method": method, "error": error}
+    values = {"method": method, "error": error, "passkeys": passkeys, "app": app}
     return journey.render(request, "signin_second_factor.html", values, status=status)
 
 
@@ -70,10 +73,17 @@ def _method(value: str | None) -> str:
 
 
 async def second_factor_page(request: Request) -> Response:
+    """Passkey first when the user has one, then the app's code, then a recovery code."""
     journey = Journey.from_query(request)
-    if await _who(request) is None:
+    who = await _who(request)
+    if who is None:
         return journey.redirect("/signin")
-    return _form(request, journey, _method(request.query_params.get("method")))
+    summary = await context(request).store.factors.of_user(who[0].id)
+    asked = request.query_params.get("method")
+    method = _method(asked if asked or summary.totp else "recovery")
+    return _form(
+        request, journey, method, passkeys=bool(summary.passkeys), app=summary.totp is not None
+    )
 
 
 async def second_factor_submit(request: Request) -> Response:

@@ -40,6 +40,8 @@ NAME_MAX = 100
 # Account page notices (`?done=`), next to `idp.pages.account.NOTICES`.
 NOTICES = {
     "app_removed": N_("The authenticator app was removed."),
+    "passkey_removed": N_("The passkey was removed."),
+    "passkey_failed": N_("The passkey could not be added. Try again."),
 }
 
 
@@ -171,10 +173,10 @@ async def app_submit(request: Request) -> Response:
         return RedirectResponse(following, status_code=303)
     codes = await new_recovery_codes(ctx, user.id)
     await _audited(request, audit.Kind.RECOVERY_CODES_GENERATED, user.id)
-    return _codes_page(request, codes, following)
+    return codes_page(request, codes, following)
 
 
-def _codes_page(request: Request, codes: list[str], following: str) -> Response:
+def codes_page(request: Request, codes: list[str], following: str) -> Response:
     values = {"codes": codes, "next": following}
     response = context(request).templates.render(request, "account_recovery_codes.html", values)
     response.headers["Cache-Control"] = "no-store"
@@ -188,10 +190,17 @@ async def app_remove(request: Request) -> Response:
     if not _is_recent(request, session):
         return _to_sign_in(ACCOUNT, session.user.email)
     ctx = context(request)
-    if await ctx.store.factors.remove(session.user.id, first(form, "factor_id")[:36]):
-        await _audited(request, audit.Kind.SECOND_FACTOR_REMOVED, session.user.id, {"kind": "totp"})
-        await notify(ctx, session.user, Notice.APP_REMOVED, request_locale(request))
-    return RedirectResponse(f"{ACCOUNT}?done=app_removed", status_code=303)
+    factor_id = first(form, "factor_id")[:36]
+    summary = await ctx.store.factors.of_user(session.user.id)
+    factor = next((f for f in summary.factors if f.id == factor_id), None)
+    if factor is None or not await ctx.store.factors.remove(session.user.id, factor_id):
+        return RedirectResponse(ACCOUNT, status_code=303)
+    kind = {"kind": factor.kind}
+    await _audited(request, audit.Kind.SECOND_FACTOR_REMOVED, session.user.id, kind)
+    notice = Notice.PASSKEY_REMOVED if factor.kind == "passkey" else Notice.APP_REMOVED
+    await notify(ctx, session.user, notice, request_locale(request))
+    done = "passkey_removed" if factor.kind == "passkey" else "app_removed"
+    return RedirectResponse(f"{ACCOUNT}?done={done}", status_code=303)
 
 
 async def recovery_regenerate(request: Request) -> Response:
@@ -206,4 +215,4 @@ async def recovery_regenerate(request: Request) -> Response:
     codes = await new_recovery_codes(ctx, session.user.id)
     await _audited(request, audit.Kind.RECOVERY_CODES_GENERATED, session.user.id)
     await notify(ctx, session.user, Notice.RECOVERY_CODES, request_locale(request))
-    return _codes_page(request, codes, ACCOUNT)
+    return codes_page(request, codes, ACCOUNT)

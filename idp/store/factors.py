@@ -26,6 +26,10 @@ class FactorRecord:
     last_step: int
     created_at: float
     last_used_at: float | None
+    user_id: str = ""
+    credential_id: str | None = None
+    sign_count: int = 0
+    method: str | None = None
 
 
 @dataclass(frozen=True)
@@ -43,6 +47,10 @@ class FactorSummary:
     def totp(self) -> FactorRecord | None:
         return next((f for f in self.factors if f.kind == "totp"), None)
 
+    @property
+    def passkeys(self) -> tuple[FactorRecord, ...]:
+        return tuple(f for f in self.factors if f.kind == "passkey")
+
 
 def _factor(row: object) -> FactorRecord:
     return FactorRecord(
@@ -53,6 +61,10 @@ def _factor(row: object) -> FactorRecord:
         last_step=row.last_step,  # type: ignore[attr-defined]
         created_at=row.created_at,  # type: ignore[attr-defined]
         last_used_at=row.last_used_at,  # type: ignore[attr-defined]
+        user_id=row.user_id,  # type: ignore[attr-defined]
+        credential_id=row.credential_id,  # type: ignore[attr-defined]
+        sign_count=row.sign_count,  # type: ignore[attr-defined]
+        method=row.method,  # type: ignore[attr-defined]
     )
 
 
@@ -97,6 +109,55 @@ class FactorRepository:
                 )
             )
         return factor_id
+
+    async def add_passkey(
+        self,
+        user_id: str,
+        *,
+        name: str,
+        credential_id: str,
+        public_key: str,
+        sign_count: int,
+        method: str,
+        now: float,
+    ) -> str:
+        factor_id = str(uuid.uuid4())
+        async with self.db.write() as c:
+            await c.execute(
+                insert(factors).values(
+                    id=factor_id,
+                    user_id=user_id,
+                    kind="passkey",
+                    name=name,
+                    secret=public_key,
+                    credential_id=credential_id,
+                    sign_count=sign_count,
+                    method=method,
+                    created_at=now,
+                )
+            )
+        return factor_id
+
+    async def passkey(self, credential_id: str) -> FactorRecord | None:
+        async with self.db.read() as c:
+            row = (
+                await c.execute(
+                    select(factors).where(
+                        factors.c.credential_id == credential_id, factors.c.kind == "passkey"
+                    )
+                )
+            ).first()
+        return _factor(row) if row else None
+
+    async def use_passkey(self, factor_id: str, seen: int, new_count: int, now: float) -> bool:
+        """Record a verified assertion unless another one moved the counter meanwhile."""
+        async with self.db.write() as c:
+            result = await c.execute(
+                update(factors)
+                .where(factors.c.id == factor_id, factors.c.sign_count == seen)
+                .values(sign_count=new_count, last_used_at=now)
+            )
+        return bool(result.rowcount)  # type: ignore[attr-defined]
 
     async def use_step(self, factor_id: str, step: int, now: float) -> bool:
         """Record `step` as used unless this or a later step already was: of two requests

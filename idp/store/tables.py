@@ -358,14 +358,20 @@ __all__ += ["Submission", "SubmissionFile"]
 
 class SecondFactor(SQLModel, table=True):
     """An authenticator app (TOTP, RFC 6238): its secret encrypted under a server sub-key
-    (`idp.accounts.second_factor`), and the last time step used, so a code works once."""
+    (`idp.accounts.second_factor`), and the last time step used, so a code works once; or a
+    passkey (WebAuthn): its public key and signature counter."""
 
     __tablename__ = "second_factors"
     id: str = Field(primary_key=True, max_length=36)
     user_id: str = Field(foreign_key="users.id", ondelete="CASCADE", index=True, max_length=36)
-    kind: str = Field(max_length=10)  # totp
+    kind: str = Field(max_length=10)  # totp | passkey
     name: str = Field(max_length=100)
-    secret: str = Field(max_length=500)
+    # TOTP: the sealed secret; passkey: the credential's COSE public key (base64url).
+    secret: str = Field(max_length=1000)
+    # Passkeys (WebAuthn): credential id (base64url), signature counter, `hwk` or `swk`.
+    credential_id: str | None = Field(default=None, unique=True, max_length=1400)
+    sign_count: int = Field(default=0, sa_type=BigInteger, sa_column_kwargs={"server_default": "0"})
+    method: str | None = Field(default=None, max_length=3)
     last_step: int = Field(default=0, sa_type=BigInteger, sa_column_kwargs={"server_default": "0"})
     created_at: float
     last_used_at: float | None = None

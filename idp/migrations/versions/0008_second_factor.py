@@ -1,4 +1,4 @@
-"""second factor: authenticator apps (TOTP), recovery codes, who requires them, amr kept
+"""second factor: authenticator apps (TOTP), passkeys (WebAuthn), recovery codes, who requires them, amr kept
 
 Revision ID: 0008
 Revises: 0007
@@ -33,7 +33,13 @@ def upgrade() -> None:
         ),
         sa.Column("kind", sa.String(length=10), nullable=False),
         sa.Column("name", sa.String(length=100), nullable=False),
-        sa.Column("secret", sa.String(length=500), nullable=False),
+        # TOTP: the sealed secret; passkey: the credential's COSE public key (base64url).
+        sa.Column("secret", sa.String(length=1000), nullable=False),
+        # Passkeys (WebAuthn): the credential id (base64url), its signature counter, and the
+        # RFC 8176 method it stands for (`hwk` bound to a device, `swk` synced).
+        sa.Column("credential_id", sa.String(length=1400), nullable=True, unique=True),
+        sa.Column("sign_count", sa.BigInteger(), nullable=False, server_default="0"),
+        sa.Column("method", sa.String(length=3), nullable=True),
         sa.Column("last_step", sa.BigInteger(), nullable=False, server_default="0"),
         sa.Column("created_at", sa.Float(), nullable=False),
         sa.Column("last_used_at", sa.Float(), nullable=True),
