@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from email import policy
 from email.parser import BytesParser
+from urllib.parse import unquote
 
 import httpx
 import pyotp
@@ -13,6 +14,7 @@ from idp.audit import Kind
 from idp.clock import FrozenClock
 from idp.context import AppContext
 from idp.domain.second_factor import ACR_MFA, ACR_PASSWORD
+from tests.accounts.helpers import OTHER_PASSWORD, last_code, submit
 from tests.second_factor.helpers import (
     code_at,
     enrol_app,
@@ -26,6 +28,7 @@ from tests.second_factor.helpers import (
 from tests.support import (
     NATIVE_ID,
     Seeded,
+    authorization_code,
     authorize_params,
     csrf_of,
     pkce_pair,
@@ -110,8 +113,6 @@ async def test_tokens_carry_amr_and_acr_and_a_refresh_keeps_them(
     params = authorize_params(challenge=challenge)
     start = await client.get("/authorize", params=params)
     following = start.headers["location"].split("next=", 1)[1]
-    from urllib.parse import unquote
-
     following = unquote(following.split("&", 1)[0])
     done = await signed_in_with_app(client, ctx, secret, following)
     assert done.status_code == 303
@@ -138,8 +139,6 @@ async def test_a_password_only_sign_in_says_so(
     client: httpx.AsyncClient, ctx: AppContext, seeded: Seeded
 ) -> None:
     verifier, challenge = pkce_pair()
-    from tests.support import authorization_code
-
     final = await authorization_code(client, authorize_params(challenge=challenge))
     body = await redeem(client, final.headers["location"], verifier)
     claims = await id_claims(client, body["id_token"])
@@ -226,3 +225,24 @@ async def test_the_second_factor_page_in_english_and_without_a_password(
     assert '<label for="code">Code from the app</label>' in page.text
     fr = await client.get("/signin/second-factor", params={"next": "/account"})
     assert "Validation en deux étapes" in fr.text
+
+
+async def test_a_password_reset_does_not_stand_in_for_the_second_factor(
+    client: httpx.AsyncClient, ctx: AppContext, seeded: Seeded, clock: FrozenClock
+) -> None:
+    secret = await enrol_app(ctx, seeded.user_id)
+    page = await client.get("/password/forgot", params={"next": "/account"})
+    page = await submit(client, page, "/password/forgot", email=seeded.email)
+    done = await submit(
+        client,
+        page,
+        "/password/reset",
+        code=last_code(ctx.settings, to=seeded.email),
+        password=OTHER_PASSWORD,
+        confirmation=OTHER_PASSWORD,
+    )
+    assert done.status_code == 303
+    assert done.headers["location"].startswith("/signin/second-factor")
+    assert "Vous n’êtes pas connecté" in (await client.get("/account")).text
+    signed = await give_second_factor(client, "/account", code_at(secret, clock.now()))
+    assert signed.headers["location"] == "/account"
