@@ -93,13 +93,15 @@ async def _judge(ctx: AppContext, user: UserRecord, code: str, method: str) -> b
         key = ctx.keys.derive(RECOVERY_KEY_PURPOSE)
         code_hash = rules.hash_recovery_code(key, user.id, code)
         return await ctx.store.factors.use_recovery_code(user.id, code_hash, now)
-    totp = (await ctx.store.factors.of_user(user.id)).totp
-    if totp is None:
-        return False
-    secret = unseal_secret(ctx, user.id, totp.secret)
-    step = rules.matching_step(secret, code, now, totp.last_step)
-    # The conditional update makes the step single use even between parallel requests.
-    return step is not None and await ctx.store.factors.use_step(totp.id, step, now)
+    for app in (await ctx.store.factors.of_user(user.id)).factors:
+        if app.kind != "totp":
+            continue
+        secret = unseal_secret(ctx, user.id, app.secret)
+        step = rules.matching_step(secret, code, now, app.last_step)
+        # The conditional update makes the step single use even between parallel requests.
+        if step is not None:
+            return await ctx.store.factors.use_step(app.id, step, now)
+    return False
 
 
 async def check_second_factor(
