@@ -24,16 +24,6 @@ class Notice(StrEnum):
     PASSKEY_REMOVED = "passkey_removed"
 
 
-_SUBJECTS = {
-    Notice.APP_ADDED: "An authenticator app was added to your Sage ID",
-    Notice.APP_REMOVED: "An authenticator app was removed from your Sage ID",
-    Notice.RECOVERY_CODES: "New recovery codes were generated for your Sage ID",
-    Notice.MFA_RESET: "The second factors of your Sage ID were removed by Sage support",
-    Notice.PASSKEY_ADDED: "A passkey was added to your Sage ID",
-    Notice.PASSKEY_REMOVED: "A passkey was removed from your Sage ID",
-}
-
-
 def compose_notice(
     *,
     to: str,
@@ -49,7 +39,14 @@ def compose_notice(
     def _(message: str) -> str:
         return gettext(language, message)
 
-    subject = _(_SUBJECTS[notice])
+    subject = {
+        Notice.APP_ADDED: _("An authenticator app was added to your Sage ID"),
+        Notice.APP_REMOVED: _("An authenticator app was removed from your Sage ID"),
+        Notice.RECOVERY_CODES: _("New recovery codes were generated for your Sage ID"),
+        Notice.MFA_RESET: _("The second factors of your Sage ID were removed by Sage support"),
+        Notice.PASSKEY_ADDED: _("A passkey was added to your Sage ID"),
+        Notice.PASSKEY_REMOVED: _("A passkey was removed from your Sage ID"),
+    }[notice]
     greeting = _("Hello {name},").format(name=" ".join(name.split())) if name else _("Hello,")
     warning = _(
         "If you did not make this change, change your password at once and contact Sage support."
