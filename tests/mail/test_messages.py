@@ -79,7 +79,7 @@ def test_mail_catalogs_translate_every_message_id() -> None:
     used = {
         message
         for module in (messages_module, notices_module)  # notices: issue 17
-        for _, message, _, _ in extract_from_file("python", module.__file__)
+        for _, message, _, _ in extract_from_file("python", str(module.__file__))
     }
     catalogs = {}
     for locale in ("fr", "en"):
