@@ -16,7 +16,12 @@ from idp.domain.referencing import Method, NewMembership
 from idp.domain.second_factor import ACR_MFA, ACR_VALUES
 from idp.store.records import UserRecord
 from shared.scopes import DEVICE_CODE_GRANT
-from tests.referencing.helpers import BOULANGERIE, PHARMACIE, import_customers
+from tests.referencing.helpers import (
+    BOULANGERIE,
+    PHARMACIE,
+    browser_signed_in,
+    import_customers,
+)
 from tests.second_factor.helpers import (
     code_at,
     enrol_app,
@@ -203,6 +208,20 @@ async def test_the_administrators_requirement_applies_to_members_at_next_sign_in
     client.cookies.clear()
     untouched = await sign_in(client, other.email, PASSWORD, "/portal")
     assert untouched.headers["location"] == "/portal"
+    assert (await client.get("/portal")).status_code == 200
+
+
+async def test_the_portal_asks_a_password_only_session_of_a_requiring_customer(
+    client: httpx.AsyncClient, ctx: AppContext, seeded: Seeded
+) -> None:
+    await import_customers(ctx.store, ctx.clock.now())
+    member = await _member(ctx, "member.pharmacie@example.com", PHARMACIE)
+    await browser_signed_in(client, ctx.store, member.id, ctx.clock.now())
+    assert (await client.get("/portal")).status_code == 200
+    await ctx.store.factors.set_customer_requirement(PHARMACIE, True)
+    sent = await client.get("/portal")
+    assert sent.status_code == 303
+    assert urlsplit(sent.headers["location"]).path == "/account/security/app"
 
 
 async def test_the_device_flows_browser_part_asks_for_the_second_factor(
