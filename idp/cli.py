@@ -20,6 +20,7 @@ from idp.keys import ALGORITHMS, KeyFile
 from idp.settings import Settings
 from idp.store import Store
 from idp.store.factors import FactorSummary
+from idp.store.records import UserRecord
 from shared.scopes import ALL_SCOPES, DEVICE_CODE_GRANT
 
 T = TypeVar("T")
@@ -396,6 +397,27 @@ def users_mfa(email: str) -> None:
     click.echo(f"recovery codes left: {summary.recovery_codes_left}")
 
 
+async def _mail_reset_notice(user: UserRecord) -> None:
+    """The user hears of it (issue 17); a mail failure is a warning, the reset stands."""
+    from idp.mail import MailDeliveryError
+    from idp.mail.factory import build_mailer
+    from idp.mail.notices import Notice, compose_notice
+
+    settings = _settings()
+    message = compose_notice(
+        to=user.email,
+        name=user.name,
+        notice=Notice.MFA_RESET,
+        locale=user.locale or "fr",
+        sender=settings.mail_from,
+        issuer=settings.issuer,
+    )
+    try:
+        await build_mailer(settings).send(message)
+    except MailDeliveryError as error:
+        click.echo(f"warning: the user was not mailed: {error}", err=True)
+
+
 @users.command("mfa-reset")
 @click.argument("email")
 def users_mfa_reset(email: str) -> None:
@@ -408,6 +430,7 @@ def users_mfa_reset(email: str) -> None:
             raise click.ClickException(f"no account for {email}")
         count = await store.factors.remove_all(user.id)
         await _audited(store, Kind.MFA_RESET, subject=user.id, detail={"factors": count})
+        await _mail_reset_notice(user)
         return count
 
     count = _with_store(reset)

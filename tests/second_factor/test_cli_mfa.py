@@ -4,6 +4,8 @@ them (audited, actor "cli")."""
 from __future__ import annotations
 
 import time
+from email import policy
+from email.parser import BytesParser
 from pathlib import Path
 
 import anyio
@@ -52,6 +54,12 @@ def test_list_then_reset_the_second_factors(
     reset = runner.invoke(main, ["users", "mfa-reset", EMAIL.upper()], env=env)
     assert reset.exit_code == 0, reset.output
     assert reset.output.strip() == f"removed 1 second factor of {EMAIL}"
+    mails = list((tmp_path / "var" / "outbox").glob("*.eml"))
+    assert len(mails) == 1
+    mail = BytesParser(policy=policy.default).parsebytes(mails[0].read_bytes())
+    assert mail["Subject"] == (
+        "Les doubles authentifications de votre Sage ID ont été retirées par le support Sage"
+    )
     enrolled, events = anyio.run(after_reset)
     assert not enrolled
     assert [(e.actor, e.detail) for e in events] == [("cli", {"factors": 1})]
