@@ -32,6 +32,7 @@ from idp.pages.security import ACCOUNT, NAME_MAX, codes_page
 from idp.web.ceremony import ceremony, end_ceremony, start_ceremony
 from idp.web.csrf import FIELD as CSRF_FIELD
 from idp.web.forms import first, read_form
+from idp.web.navigation import safe_next
 from idp.web.second_step import clear_second_step, second_step_user
 from idp.web.sessions import current_session, session_id_of, start_session
 from idp.web.templating import request_locale
@@ -102,7 +103,7 @@ async def register(request: Request) -> Response:
         detail={"kind": "passkey"},
     )
     await notify(ctx, user, Notice.PASSKEY_ADDED, request_locale(request))
-    following = first(form, "next") or ACCOUNT
+    following = safe_next(first(form, "next") or ACCOUNT)
     if (await ctx.store.factors.of_user(user.id)).recovery_codes_left:
         response: Response = RedirectResponse(following, status_code=303)
     else:

@@ -152,10 +152,15 @@ def test_passkey_pages_at_phone_width(
 ) -> None:
     page, _ = _with_authenticator(chromium, width=390)
     _password_sign_in(page, localhost_server.url)
+    # The enrolment step of a journey offers a passkey too, and comes back to the journey.
+    page.goto(f"{localhost_server.url}/account/security/app?next=/account%23security&required=1")
+    expect(page.get_by_role("heading", name="Ou ajoutez une clé d’accès")).to_be_visible()
     page.get_by_role("button", name="Ajouter une clé d’accès").click()
     expect(page.get_by_role("heading", name="Vos codes de secours")).to_be_visible()
     assert page.evaluate("document.documentElement.scrollWidth") <= 390
     screenshots(page, "passkey-recovery-codes-390")
+    continue_link = page.get_by_role("link", name="Je les ai conservés, continuer")
+    expect(continue_link).to_have_attribute("href", "/account#security")
     page.get_by_role("link", name="Je les ai conservés, continuer").click()
     assert page.evaluate("document.documentElement.scrollWidth") <= 390
     screenshots(page, "account-security-390")
