@@ -34,9 +34,11 @@ from idp.pages.portal import (
     render,
     to_sign_in,
 )
+from idp.pages.second_factor import second_factor_step
 from idp.store.customers import ProfileExists
 from idp.store.members import ProfileRefusal
 from idp.web.forms import first
+from idp.web.sessions import current_session
 
 ADMIN = "/portal/admin"
 
@@ -52,7 +54,25 @@ async def _administrator(request: Request) -> tuple[Portal, str] | Response:
     if portal is None:
         return to_sign_in(request, _customer_url(code))
     portal.require_administrator(code)
+    if request.method == "GET" and (step := await _second_factor(request, code)):
+        return step
     return portal, code
+
+
+async def _second_factor(request: Request, code: str) -> Response | None:
+    """Issue 17: an administrator whose customer requires a second factor gives it (or
+    enrols) before the administration pages, like every member before the services."""
+    session = await current_session(request)
+    if session is None:
+        return None
+    step = await second_factor_step(
+        context(request),
+        session,
+        client_requires=False,
+        acr_values="",
+        resume=_customer_url(code),
+    )
+    return RedirectResponse(step, status_code=303) if step else None
 
 
 async def admin_index(request: Request) -> Response:

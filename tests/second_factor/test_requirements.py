@@ -197,6 +197,9 @@ async def test_the_administrators_requirement_applies_to_members_at_next_sign_in
     assert ticked.headers["location"].endswith("?done=mfa_required")
     assert await ctx.store.factors.customer_requires(PHARMACIE)
     assert not await ctx.store.factors.customer_requires(BOULANGERIE)
+    # The administrator too, before the administration pages again.
+    admin_again = await client.get(f"/portal/admin/{PHARMACIE}")
+    assert urlsplit(admin_again.headers["location"]).path == "/account/security/app"
 
     client.cookies.clear()
     to_enrol = await sign_in(client, member.email, PASSWORD, "/portal")
