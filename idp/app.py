@@ -58,11 +58,15 @@ from idp.pages.administration import (
     delete_profile,
     remove_member,
     rename_profile,
+    set_mfa_requirement,
     set_new_members_profile,
     withdraw_assignment,
 )
 from idp.pages.device import confirm_page, confirm_submit, device_page, device_submit
 from idp.pages.legal import legal_page, privacy_page
+from idp.pages.passkeys import register as register_passkey
+from idp.pages.passkeys import register_options, sign_in_options
+from idp.pages.passkeys import sign_in as passkey_sign_in
 from idp.pages.password_reset import (
     forgot_page,
     forgot_submit,
@@ -77,6 +81,8 @@ from idp.pages.referencing import (
     reference_submit,
     terms_page,
 )
+from idp.pages.second_factor import second_factor_page, second_factor_submit
+from idp.pages.security import app_page, app_remove, app_submit, recovery_regenerate
 from idp.pages.signin import password_submit, signin_page, signin_submit
 from idp.pages.signup import signup_page, signup_submit
 from idp.pages.tracking import tracking_page
@@ -253,6 +259,16 @@ def create_app(settings: Settings, clock: Clock | None = None) -> Starlette:
         Route("/account/email", email_submit, methods=["POST"]),
         Route("/account/email/confirm", email_confirm, methods=["POST"]),
         Route("/account/apps/disconnect", disconnect_app, methods=["POST"]),
+        # Issue 17: second factors, at sign-in and on the account page.
+        get_and_post("/signin/second-factor", second_factor_page, second_factor_submit),
+        get_and_post("/account/security/app", app_page, app_submit),
+        Route("/account/security/app/remove", app_remove, methods=["POST"]),
+        Route("/account/security/recovery", recovery_regenerate, methods=["POST"]),
+        Route("/account/security/passkey/options", register_options, methods=["POST"]),
+        Route("/account/security/passkey", register_passkey, methods=["POST"]),
+        Route("/signin/passkey/options", sign_in_options, methods=["POST"]),
+        Route("/signin/passkey", passkey_sign_in, methods=["POST"]),
+        Route("/portal/admin/{code}/security", set_mfa_requirement, methods=["POST"]),
         get_and_post("/reference", reference_page, reference_submit),
         Route("/referenced", congratulations_page, methods=["GET"]),
         Route("/terms", terms_page, methods=["GET"]),

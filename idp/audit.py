@@ -43,6 +43,11 @@ class Kind(StrEnum):
     REFRESH_TOKEN_REUSED = "refresh_token_reused"  # the grant was revoked (RFC 9700 §4.14.2)
     REVOCATION = "revocation"  # RFC 7009
     LOGOUT = "logout"  # browser sign-out or RP-initiated logout
+    # Second factors (issue 17); never a secret or a code in `detail`, only the kind/method.
+    SECOND_FACTOR_ADDED = "second_factor_added"  # detail: kind
+    SECOND_FACTOR_REMOVED = "second_factor_removed"  # detail: kind
+    SECOND_FACTOR_USED = "second_factor_used"  # detail: method; success, failure or refused
+    RECOVERY_CODES_GENERATED = "recovery_codes_generated"
     # Administrator commands (`sageid-idp`), actor "cli":
     CLIENT_ADDED = "admin.client_added"
     CLIENT_REMOVED = "admin.client_removed"
@@ -53,6 +58,8 @@ class Kind(StrEnum):
     USER_REVOKED = "admin.user_revoked"
     CUSTOMERS_IMPORTED = "admin.customers_imported"
     ADMINISTRATOR_SET = "admin.administrator_set"
+    MFA_RESET = "admin.mfa_reset"  # every second factor removed by support
+    MFA_REQUIREMENT_CHANGED = "mfa_requirement_changed"  # by a customer's administrator
 
 
 class Outcome(StrEnum):

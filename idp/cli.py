@@ -19,6 +19,8 @@ from idp.execution import ExecutionMode, execution_mode
 from idp.keys import ALGORITHMS, KeyFile
 from idp.settings import Settings
 from idp.store import Store
+from idp.store.factors import FactorSummary
+from idp.store.records import UserRecord
 from shared.scopes import ALL_SCOPES, DEVICE_CODE_GRANT
 
 T = TypeVar("T")
@@ -281,6 +283,7 @@ def clients() -> None:
     multiple=True,
     help="A browser origin allowed by CORS at token, userinfo, revocation, device endpoints.",
 )
+@click.option("--require-mfa", is_flag=True, help="Every sign-in needs a second factor.")
 @click.option("--json", "as_json", is_flag=True)
 def clients_add(
     name: str,
@@ -295,6 +298,7 @@ def clients_add(
     backchannel_logout_uri: str | None,
     backchannel_logout_session_required: bool,
     web_origins: tuple[str, ...],
+    require_mfa: bool,
     as_json: bool,
 ) -> None:
     """Register a client; prints its client_id and, once, its secret."""
@@ -341,8 +345,11 @@ def clients_add(
             backchannel_logout_uri=backchannel_logout_uri,
             backchannel_logout_session_required=backchannel_logout_session_required,
             web_origins=web_origins,
+            require_mfa=require_mfa,
         )
         detail = {"name": name, "kind": kind, "grant_types": " ".join(grant_types)}
+        if require_mfa:
+            detail["require_mfa"] = "yes"
         await _audited(store, Kind.CLIENT_ADDED, client_id=record.client_id, detail=detail)
         return record.client_id, secret
 
@@ -365,6 +372,8 @@ def clients_list() -> None:
         click.echo(f"{client.client_id}  {client.name}  ({kind}{party})")
         click.echo(f"    grants: {' '.join(client.grant_types)}  scope: {client.scope}")
         click.echo(f"    ID tokens: {client.id_token_signed_response_alg}")
+        if client.require_mfa:
+            click.echo("    requires a second factor")
         for uri in client.redirect_uris:
             click.echo(f"    redirect: {uri}")
         if client.backchannel_logout_uri:
@@ -473,6 +482,70 @@ def users_revoke(email: str) -> None:
 
     count = _with_store(revoke)
     click.echo(f"revoked {count} grant{'s' if count != 1 else ''} of {email.strip().casefold()}")
+
+
+@users.command("mfa")
+@click.argument("email")
+def users_mfa(email: str) -> None:
+    """List the second factors of an account (issue 17)."""
+
+    async def factors(store: Store) -> FactorSummary:
+        user = await store.users.by_email(email)
+        if user is None:
+            raise click.ClickException(f"no account for {email}")
+        return await store.factors.of_user(user.id)
+
+    summary = _with_store(factors)
+    if not summary.enrolled:
+        click.echo(f"{email.strip().casefold()}: no second factor")
+        return
+    for factor in summary.factors:
+        added = time.strftime("%Y-%m-%d %H:%M", time.gmtime(factor.created_at))
+        used = time.strftime("%Y-%m-%d %H:%M", time.gmtime(factor.last_used_at or 0))
+        click.echo(f"{factor.kind}  {factor.name}  added {added} UTC  last used {used} UTC")
+    click.echo(f"recovery codes left: {summary.recovery_codes_left}")
+
+
+async def _mail_reset_notice(user: UserRecord) -> None:
+    """The user hears of it (issue 17); a mail failure is a warning, the reset stands."""
+    from idp.mail import MailDeliveryError
+    from idp.mail.factory import build_mailer
+    from idp.mail.notices import Notice, compose_notice
+
+    settings = _settings()
+    message = compose_notice(
+        to=user.email,
+        name=user.name,
+        notice=Notice.MFA_RESET,
+        locale=user.locale or "fr",
+        sender=settings.mail_from,
+        issuer=settings.issuer,
+    )
+    try:
+        await build_mailer(settings).send(message)
+    except MailDeliveryError as error:
+        click.echo(f"warning: the user was not mailed: {error}", err=True)
+
+
+@users.command("mfa-reset")
+@click.argument("email")
+def users_mfa_reset(email: str) -> None:
+    """Remove every second factor and recovery code of an account, once support has checked
+    the person's identity (audited)."""
+
+    async def reset(store: Store) -> int:
+        user = await store.users.by_email(email)
+        if user is None:
+            raise click.ClickException(f"no account for {email}")
+        count = await store.factors.remove_all(user.id)
+        await _audited(store, Kind.MFA_RESET, subject=user.id, detail={"factors": count})
+        await _mail_reset_notice(user)
+        return count
+
+    count = _with_store(reset)
+    click.echo(
+        f"removed {count} second factor{'s' if count != 1 else ''} of {email.strip().casefold()}"
+    )
 
 
 @main.group()

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from idp.domain.second_factor import ACR_VALUES
 from idp.i18n import SUPPORTED_LOCALES
 from idp.oauth.authorization_checks import PROMPT_VALUES as SUPPORTED_PROMPTS
 from idp.oauth.authorization_checks import RESPONSE_MODES
@@ -56,6 +57,9 @@ def provider_metadata(settings: Settings, server: SageAuthorizationServer) -> di
         # seconds after the sign-in, never extended), so clients can tell their users.
         "refresh_token_lifetime": settings.lifetimes.refresh_token,
     }
+    # Issue 17: the two levels a sign-in reaches, and the `acr`/`amr` claims that say which.
+    metadata["acr_values_supported"] = list(ACR_VALUES)
+    metadata["claims_supported"] = [*claims, "acr", "amr"]
     for name, (key, path) in OPTIONAL_ENDPOINTS.items():
         if name in server._endpoints:
             metadata[key] = settings.url(path)

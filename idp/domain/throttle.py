@@ -86,6 +86,10 @@ CUSTOMER_PROOF_PER_IP = Budget(max_failures=5, window=_HOUR, lockout=_HOUR)
 # session, a few typos; per IP, enough for a shared office but far from brute force.
 DEVICE_USER_CODE_PER_SESSION = Budget(max_failures=5, window=15 * _MINUTE, lockout=15 * _MINUTE)
 DEVICE_USER_CODE_PER_IP = Budget(max_failures=20, window=15 * _MINUTE, lockout=15 * _MINUTE)
+# Second factors (issue 17): app and recovery codes, per account like passwords (a 6-digit
+# code at 5 tries per 15 minutes is as slow to guess as a password), per IP across accounts.
+SECOND_FACTOR_PER_ACCOUNT = Budget(max_failures=5, window=15 * _MINUTE, lockout=15 * _MINUTE)
+SECOND_FACTOR_PER_IP = Budget(max_failures=50, window=15 * _MINUTE, lockout=15 * _MINUTE)
 
 
 # Every named budget, for retention: a tally older than the longest horizon can't matter.
@@ -99,5 +103,7 @@ LONGEST_HORIZON = max(
         CUSTOMER_PROOF_PER_IP,
         DEVICE_USER_CODE_PER_SESSION,
         DEVICE_USER_CODE_PER_IP,
+        SECOND_FACTOR_PER_ACCOUNT,
+        SECOND_FACTOR_PER_IP,
     )
 )

@@ -40,7 +40,8 @@ from idp.oauth.grants import AuthenticatedUser
 from idp.oauth.requests import ParsedOAuth2Request, duplicated
 from idp.oauth.server import OAuthResult
 from idp.pages.referencing import congratulations_url, reference_url
-from idp.store.records import SessionRecord
+from idp.pages.second_factor import second_factor_step
+from idp.store.records import ClientRecord, SessionRecord
 from idp.web.csrf import FIELD as CSRF_FIELD
 from idp.web.errors import PageError
 from idp.web.form_post import form_post
@@ -150,6 +151,20 @@ async def _sign_in_as_hinted(ctx: AppContext, items: list[tuple[str, str]], sub:
     return _sign_in_redirect(following)
 
 
+async def _second_factor(
+    ctx: AppContext, session: SessionRecord, client: ClientRecord, items: list[tuple[str, str]]
+) -> str | None:
+    """Issue 17: the second factor (or its enrolment) a client, the request's `acr_values`
+    or a customer's administrator requires, before anything is issued."""
+    return await second_factor_step(
+        ctx,
+        session,
+        client_requires=client.require_mfa,
+        acr_values=dict(items).get("acr_values", ""),
+        resume="/authorize?" + urlencode(items),
+    )
+
+
 async def authorize(request: Request) -> Response:
     ctx = context(request)
     decision: str | None = None
@@ -180,7 +195,7 @@ async def authorize(request: Request) -> Response:
     needs_sign_in = max_age_valid and _needs_sign_in(session, prompts, max_age, now)
     signed_in = None
     if session is not None and not needs_sign_in:
-        signed_in = AuthenticatedUser(session.user, session.auth_time, session.sid)
+        signed_in = AuthenticatedUser(session.user, session.auth_time, session.sid, session.amr)
 
     try:
         grant = await ctx.bridge.run(ctx.server.get_consent_grant, oauth_request, signed_in)
@@ -231,6 +246,10 @@ async def authorize(request: Request) -> Response:
         return _sign_in_redirect(items)
 
     client = grant.client
+    if session is not None and (step := await _second_factor(ctx, session, client, items)):
+        if "none" in prompts:
+            return refuse(InteractionRequiredError())
+        return RedirectResponse(step, status_code=303)
     requested = set(grant.request.scope.split())
     if claims_request is not None:  # claims asked by name need consent to their scopes too
         requested |= scopes_for(claims_request.all)

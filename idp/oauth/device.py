@@ -135,6 +135,6 @@ class SageDeviceCodeGrant(IssuesToSubject, DeviceCodeGrant):  # type: ignore[mis
             raise SlowDownError(f"Poll at most every {poll.decision.interval} seconds.")
         if outcome is not PollOutcome.APPROVED or poll.user is None or poll.auth_time is None:
             raise AuthorizationPendingError()
-        self.request.subject = TokenSubject(poll.user, poll.grant_id, poll.auth_time)
-        self.request.authorization_code = OriginalSignIn(poll.auth_time)
+        self.request.subject = TokenSubject(poll.user, poll.grant_id, poll.auth_time, amr=poll.amr)
+        self.request.authorization_code = OriginalSignIn(poll.auth_time, poll.amr)
         return poll.user

@@ -11,6 +11,7 @@ from authlib.oauth2.rfc6749 import grants
 from authlib.oidc.core import OpenIDCode
 
 from idp.domain.claims_request import released, scopes_for
+from idp.domain.second_factor import acr_for, amr_list
 from idp.oauth.bridge import Bridge
 from idp.oauth.claims import user_claims
 from idp.oauth.tokens import TokenSubject
@@ -28,10 +29,13 @@ _SUBJECT: ContextVar[TokenSubject | None] = ContextVar("id_token_subject", defau
 class AuthenticatedUser:
     """The signed-in user handed to Authlib at the authorization endpoint."""
 
-    def __init__(self, user: UserRecord, auth_time: float, sid: str | None = None) -> None:
+    def __init__(
+        self, user: UserRecord, auth_time: float, sid: str | None = None, amr: str = "pwd"
+    ) -> None:
         self.user = user
         self.auth_time = auth_time
         self.sid = sid
+        self.amr = amr
 
     def get_user_id(self) -> str:
         return self.user.id
@@ -52,6 +56,7 @@ class OriginalSignIn:
     §12.2)."""
 
     auth_time: float
+    amr: str = "pwd"
 
     def get_nonce(self) -> None:
         return None
@@ -59,11 +64,11 @@ class OriginalSignIn:
     def get_auth_time(self) -> int:
         return int(self.auth_time)
 
-    def get_acr(self) -> None:
-        return None
+    def get_acr(self) -> str:
+        return acr_for(self.amr)
 
     def get_amr(self) -> list[str]:
-        return ["pwd"]
+        return amr_list(self.amr)
 
 
 class IssuesToSubject:
@@ -118,6 +123,7 @@ class AuthorizationCodeGrant(IssuesToSubject, grants.AuthorizationCodeGrant):  #
             expires_at=now + self.server.settings.lifetimes.authorization_code,
             sid=signed_in.sid,
             claims=getattr(request, "requested_claims", None),
+            amr=signed_in.amr,
         )
         Bridge.call(self.server.store.codes.save, code, record)
 
@@ -134,6 +140,7 @@ class AuthorizationCodeGrant(IssuesToSubject, grants.AuthorizationCodeGrant):  #
             sid=record.sid,
             claims=record.claims,
             session_expires_at=session_expires_at,
+            amr=record.amr,
         )
         return record
 

@@ -46,7 +46,9 @@ PAIR_MEMBERS = ("token_type", "access_token", "expires_in", "refresh_token", "sc
 
 def _subject(state: RefreshTokenState) -> TokenSubject:
     grant = state.grant
-    return TokenSubject(state.user, grant.id, grant.auth_time, sid=grant.sid, claims=grant.claims)
+    return TokenSubject(
+        state.user, grant.id, grant.auth_time, sid=grant.sid, claims=grant.claims, amr=grant.amr
+    )
 
 
 @dataclass(frozen=True)
@@ -72,7 +74,7 @@ class RefreshedIDToken(SageOpenIDCode):
 
     def process_token(self, grant: Any, response: Any) -> Any:
         subject: TokenSubject = grant.request.subject
-        grant.request.authorization_code = OriginalSignIn(subject.auth_time)
+        grant.request.authorization_code = OriginalSignIn(subject.auth_time, subject.amr)
         return super().process_token(grant, response)
 
 

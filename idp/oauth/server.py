@@ -161,6 +161,7 @@ class SageAuthorizationServer(AuthorizationServer):  # type: ignore[misc]
             revoked_at=None,
             sid=subject.sid,
             claims=subject.claims,
+            amr=subject.amr,
         )
         refresh = token.get("refresh_token")
         Bridge.call(

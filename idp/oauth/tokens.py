@@ -39,6 +39,7 @@ class TokenSubject:
     claims: RequestedClaims | None = None  # the `claims` request parameter (OIDC Core §5.5)
     # A grant without `offline_access` ends with its browser session (issue 15).
     session_expires_at: float | None = None
+    amr: str = "pwd"  # the sign-in's methods, kept by every refresh (issue 17)
 
     def get_user_id(self) -> str:
         return self.user.id

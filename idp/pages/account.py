@@ -23,6 +23,7 @@ from idp.pages.activity import recent_sign_ins
 from idp.pages.feedback import AfterSend, Message, after_send, code_feedback, minutes
 from idp.pages.portal import format_time
 from idp.pages.referencing import congratulations_url
+from idp.pages.security import NOTICES as SECURITY_NOTICES
 from idp.pages.signup import NAME_MAX_LENGTH, Errors, password_errors
 from idp.store.records import UserRecord
 from idp.store.users import EmailTaken, normalise_email
@@ -64,6 +65,7 @@ async def _render(
         accounts = reads.create_task(ctx.store.customers.accounts_of(user.id))
         apps = reads.create_task(ctx.store.connected_apps.of_user(user.id, ctx.clock.now()))
         sign_ins = reads.create_task(recent_sign_ins(ctx, user.id, locale))
+        factors = reads.create_task(ctx.store.factors.of_user(user.id))
     return ctx.templates.render(
         request,
         "account.html",
@@ -79,7 +81,17 @@ async def _render(
                 for app in apps.result()
             ],
             "sign_ins": sign_ins.result(),
-            "notice": NOTICES.get(request.query_params.get("done", "")),
+            "factors": factors.result(),
+            "factor_items": [
+                {
+                    "factor": factor,
+                    "created": format_time(factor.created_at, locale),
+                    "used": format_time(factor.last_used_at or factor.created_at, locale),
+                }
+                for factor in factors.result().factors
+            ],
+            "notice": NOTICES.get(request.query_params.get("done", ""))
+            or SECURITY_NOTICES.get(request.query_params.get("done", "")),
             "errors": errors or {},
             "values": values or {},
         },

@@ -35,9 +35,11 @@ from idp.pages.portal import (
     render,
     to_sign_in,
 )
+from idp.pages.second_factor import second_factor_step
 from idp.store.customers import ProfileExists
 from idp.store.members import ProfileRefusal
 from idp.web.forms import first
+from idp.web.sessions import current_session
 
 ADMIN = "/portal/admin"
 
@@ -53,7 +55,25 @@ async def _administrator(request: Request) -> tuple[Portal, str] | Response:
     if portal is None:
         return to_sign_in(request, _customer_url(code))
     portal.require_administrator(code)
+    if request.method == "GET" and (step := await _second_factor(request, code)):
+        return step
     return portal, code
+
+
+async def _second_factor(request: Request, code: str) -> Response | None:
+    """Issue 17: an administrator whose customer requires a second factor gives it (or
+    enrols) before the administration pages, like every member before the services."""
+    session = await current_session(request)
+    if session is None:
+        return None
+    step = await second_factor_step(
+        context(request),
+        session,
+        client_requires=False,
+        acr_values="",
+        resume=_customer_url(code),
+    )
+    return RedirectResponse(step, status_code=303) if step else None
 
 
 async def admin_index(request: Request) -> Response:
@@ -78,6 +98,7 @@ async def admin_customer(request: Request) -> Response:
         members = reads.create_task(store.members.members_of(code))
         profiles = reads.create_task(store.customers.profiles_of(code))
         assigned = reads.create_task(store.members.assignments_of(code))
+        require_mfa = reads.create_task(store.factors.customer_requires(code))
     every_profile = profiles.result()
     default = next(p for p in every_profile if p.is_default)
     counts = Counter(member.profile_id for member in members.result())
@@ -96,6 +117,7 @@ async def admin_customer(request: Request) -> Response:
             "new_members_profile": next((p for p in every_profile if p.is_new_members), default),
             "profile_members": counts,
             "builtin_profiles": BUILTIN_PROFILES,
+            "require_mfa": require_mfa.result(),
         },
     )
 
@@ -142,6 +164,21 @@ async def remove_member(request: Request) -> Response:
         # the clients are told (Back-Channel Logout).
         await user_signed_out_everywhere(ctx, member_id, ctx.clock.now())
     return _after(code, refusal, "member_removed")
+
+
+async def set_mfa_requirement(request: Request) -> Response:
+    """Issue 17: *Exiger une double authentification* for every member of the account, from
+    their next sign-in (`idp.pages.second_factor.required_enrolment`)."""
+    form = await posted_form(request)
+    found = await _administrator(request)
+    if isinstance(found, Response):
+        return found
+    portal, code = found
+    required = first(form, "require_mfa") == "on"
+    await context(request).store.factors.set_customer_requirement(code, required)
+    detail: audit.Detail = {"customer_code": code, "required": required}
+    await _audited(request, Kind.MFA_REQUIREMENT_CHANGED, portal.user.id, portal.user.id, detail)
+    return back(_customer_url(code), done="mfa_required" if required else "mfa_not_required")
 
 
 async def _audited(

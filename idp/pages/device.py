@@ -21,6 +21,7 @@ from idp.domain.throttle import DEVICE_USER_CODE_PER_IP, DEVICE_USER_CODE_PER_SE
 from idp.i18n import N_
 from idp.pages.feedback import Message, minutes
 from idp.pages.referencing import congratulations_url, reference_url
+from idp.pages.second_factor import second_factor_step
 from idp.store.devices import DeviceRequest
 from idp.store.records import SessionRecord
 from idp.web.csrf import FIELD as CSRF_FIELD
@@ -85,6 +86,23 @@ def _to_sign_in(request: Request, user_code: str) -> Response:
     return RedirectResponse("/signin?" + urlencode(query), status_code=303)
 
 
+async def _second_factor_step(
+    ctx: AppContext, session: SessionRecord, normalised: str, device: DeviceRequest
+) -> Response | None:
+    """Issue 17: the browser part gives the second factor a client or a customer's
+    administrator requires, as at /authorize; the device itself sees nothing new."""
+    client = ctx.store.client_cache.get(device.client_id)
+    resume = "/device/confirm?" + urlencode({"user_code": format_user_code(normalised)})
+    step = await second_factor_step(
+        ctx,
+        session,
+        client_requires=bool(client and client.require_mfa),
+        acr_values="",
+        resume=resume,
+    )
+    return RedirectResponse(step, status_code=303) if step else None
+
+
 async def _referencing_step(
     ctx: AppContext, session: SessionRecord, normalised: str, device: DeviceRequest
 ) -> Response | None:
@@ -128,6 +146,8 @@ async def confirm_page(request: Request) -> Response:
     if session is None:
         return _to_sign_in(request, typed)
     normalised, device = found
+    if step := await _second_factor_step(ctx, session, normalised, device):
+        return step
     if step := await _referencing_step(ctx, session, normalised, device):
         return step
     client = await ctx.store.client_cache.lookup(device.client_id)
@@ -156,6 +176,8 @@ async def confirm_submit(request: Request) -> Response:
         return found
     normalised, device = found
     approve = first(form, "decision") == "approve"
+    if approve and (step := await _second_factor_step(ctx, session, normalised, device)):
+        return step
     if approve and (step := await _referencing_step(ctx, session, normalised, device)):
         return step
     decided = await ctx.store.devices.decide(
@@ -163,6 +185,7 @@ async def confirm_submit(request: Request) -> Response:
         user_id=session.user.id,
         auth_time=session.auth_time,
         approve=approve,
+        amr=session.amr,
         now=ctx.clock.now(),
     )
     if not decided:

@@ -15,6 +15,7 @@ from idp.domain.email_address import is_plausible_email
 from idp.i18n import N_
 from idp.pages.feedback import Message, after_send, code_feedback
 from idp.pages.journey import Journey
+from idp.pages.second_factor import after_password, required_enrolment
 from idp.pages.signup import Errors, password_errors
 from idp.store.records import UserRecord
 from idp.store.users import normalise_email
@@ -111,7 +112,12 @@ async def reset_submit(request: Request) -> Response:
         wrong = {"code": [code_feedback(result)]}  # under the field it is about
         return _reset_form(request, journey, user, errors=wrong, status=status)
     await set_new_password(ctx, user.id, password, ip=client_ip(request))
-    response = RedirectResponse(journey.following, status_code=303)
+    # Issue 17: the mailbox alone does not stand in for the second factor.
+    if (second_step := await after_password(request, journey, user)) is not None:
+        clear_pending(request, second_step)
+        return second_step
+    target = await required_enrolment(ctx, user.id, journey.following)
+    response = RedirectResponse(target, status_code=303)
     await start_session(request, response, user.id)
     clear_pending(request, response)
     return response

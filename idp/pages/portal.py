@@ -26,6 +26,7 @@ from idp.domain.referencing import Permission
 from idp.domain.submissions import CustomerAccess
 from idp.i18n import N_
 from idp.pages.referencing import congratulations_url
+from idp.pages.second_factor import second_factor_step
 from idp.store.records import UserRecord
 from idp.web.csrf import FIELD as CSRF_FIELD
 from idp.web.errors import PageError
@@ -55,6 +56,11 @@ NOTICES: Final = {
         "The profile was deleted; its members now have the new members' profile."
     ),
     "assignment_withdrawn": N_("The profile given in advance was withdrawn."),
+    # Issue 17: *Exiger une double authentification*.
+    "mfa_required": N_(
+        "Two-step verification is now required: every member sets it up at their next sign-in."
+    ),
+    "mfa_not_required": N_("Two-step verification is no longer required."),
 }
 ERRORS: Final = {
     "taken": N_("This customer account already has an administrator."),
@@ -119,6 +125,11 @@ async def entered_portal(request: Request) -> Portal | Response:
     ctx = context(request)
     if await ensure_referenced(ctx, session.user) is Outcome.AUTO_REFERENCED:
         return RedirectResponse(congratulations_url(_here(request)), status_code=303)
+    # Issue 17: a customer account requiring a second factor, before the services.
+    if step := await second_factor_step(
+        ctx, session, client_requires=False, acr_values="", resume=_here(request)
+    ):
+        return RedirectResponse(step, status_code=303)
     return Portal(session.user, await ctx.store.submissions.access_of(session.user.id))
 
 

@@ -14,6 +14,7 @@ from idp.domain.email_address import is_plausible_email
 from idp.i18n import N_
 from idp.pages.feedback import Message, minutes
 from idp.pages.journey import Journey
+from idp.pages.second_factor import after_password, required_enrolment
 from idp.pages.signup import signup_form
 from idp.pages.verify import start_verification
 from idp.store.users import normalise_email
@@ -92,7 +93,13 @@ async def password_submit(request: Request) -> Response:
         return _password_form(request, journey, email, error, status=400)
     if not result.user.email_verified:
         return await start_verification(request, journey, result.user)
-    response = RedirectResponse(journey.following, status_code=303)
+    # Issue 17: a second factor before the session; or, at this sign-in, the enrolment a
+    # customer's administrator requires (`required_enrolment`).
+    if (second_step := await after_password(request, journey, result.user)) is not None:
+        clear_pending(request, second_step)
+        return second_step
+    target = await required_enrolment(context(request), result.user.id, journey.following)
+    response = RedirectResponse(target, status_code=303)
     await start_session(request, response, result.user.id)
     clear_pending(request, response)
     return response

@@ -14,6 +14,7 @@ from idp.audit import Kind
 from idp.context import context
 from idp.pages.feedback import Message, after_send, code_feedback
 from idp.pages.journey import Journey
+from idp.pages.second_factor import after_password, required_enrolment
 from idp.store.records import UserRecord
 from idp.web.forms import first
 from idp.web.pending import clear_pending, pending_user, set_pending
@@ -88,7 +89,12 @@ async def verify_submit(request: Request) -> Response:
         client_id=journey.client_id,
         ip=client_ip(request),
     )
-    response = RedirectResponse(journey.following, status_code=303)
+    # Issue 17: a factor, or the enrolment a customer's administrator requires, first.
+    if (second_step := await after_password(request, journey, user)) is not None:
+        clear_pending(request, second_step)
+        return second_step
+    target = await required_enrolment(ctx, user.id, journey.following)
+    response = RedirectResponse(target, status_code=303)
     await start_session(request, response, user.id)
     clear_pending(request, response)
     return response

@@ -36,6 +36,7 @@ class CodeRepository:
                     expires_at=record.expires_at,
                     sid=record.sid,
                     claims=record.claims.to_json() if record.claims else None,
+                    amr=record.amr,
                 )
             )
 
@@ -105,6 +106,7 @@ class CodeRepository:
             expires_at=row.expires_at,
             sid=row.sid,
             claims=RequestedClaims.from_json(row.claims),
+            amr=row.amr,
         )
         session_ends = user.session_ended_at or user.session_expires_at
         if row.sid is not None and session_ends is None:

@@ -34,6 +34,7 @@ class DevicePoll:
     grant_id: str
     user: UserRecord | None = None
     auth_time: float | None = None
+    amr: str = "pwd"
 
 
 class DeviceRepository:
@@ -80,7 +81,14 @@ class DeviceRepository:
         return DeviceRequest(row.client_id, row.scope, row.expires_at, row.status)
 
     async def decide(
-        self, user_code_hash: str, *, user_id: str, auth_time: float, approve: bool, now: float
+        self,
+        user_code_hash: str,
+        *,
+        user_id: str,
+        auth_time: float,
+        approve: bool,
+        now: float,
+        amr: str = "pwd",
     ) -> bool:
         """Record the user's decision once, while the request is pending and fresh."""
         async with self.db.write() as c:
@@ -95,6 +103,7 @@ class DeviceRepository:
                     status="approved" if approve else "denied",
                     user_id=user_id,
                     auth_time=auth_time,
+                    amr=amr,
                 )
             )
         return bool(result.rowcount)
@@ -140,5 +149,11 @@ class DeviceRepository:
         if user is None:
             return None
         return DevicePoll(
-            decision, row.client_id, row.scope, row.grant_id, user_from_row(user), row.auth_time
+            decision,
+            row.client_id,
+            row.scope,
+            row.grant_id,
+            user_from_row(user),
+            row.auth_time,
+            row.amr,
         )

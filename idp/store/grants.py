@@ -53,6 +53,7 @@ def grant_from_row(row: object) -> GrantRecord:
         revoked_at=row.revoked_at,  # type: ignore[attr-defined]
         sid=row.sid,  # type: ignore[attr-defined]
         claims=RequestedClaims.from_json(row.claims),  # type: ignore[attr-defined]
+        amr=getattr(row, "amr", "pwd"),
     )
 
 
@@ -125,6 +126,7 @@ _STATE = (
         grants.c.revoked_at,
         grants.c.sid,
         grants.c.claims.label("grant_claims"),
+        grants.c.amr.label("grant_amr"),
         users,
     )
     .join(grants, grants.c.id == refresh_tokens.c.grant_id)
@@ -172,6 +174,7 @@ def _state_from_row(row: Any) -> RefreshTokenState | None:
         revoked_at=row.revoked_at,
         sid=row.sid,
         claims=RequestedClaims.from_json(row.grant_claims),
+        amr=row.grant_amr,
     )
     return RefreshTokenState(
         token_hash=row.token_hash,
@@ -209,6 +212,7 @@ class GrantRepository:
                     revoked_at=None,
                     sid=grant.sid,
                     claims=grant.claims.to_json() if grant.claims else None,
+                    amr=grant.amr,
                 )
             )
             if refresh_token_hash is not None:

@@ -11,6 +11,7 @@ from typing import Any
 
 from idp.domain.claims_request import RequestedClaims
 from idp.domain.redirects import redirect_uri_matches
+from idp.domain.second_factor import acr_for, amr_list
 from shared.scopes import DEVICE_CODE_GRANT
 
 
@@ -49,6 +50,7 @@ class ClientRecord:
     backchannel_logout_uri: str | None = None
     backchannel_logout_session_required: bool = False
     web_origins: tuple[str, ...] = ()
+    require_mfa: bool = False  # issue 17
 
     @property
     def is_public(self) -> bool:
@@ -112,6 +114,7 @@ class AuthorizationCodeRecord:
     expires_at: float
     sid: str | None = None
     claims: RequestedClaims | None = None
+    amr: str = "pwd"  # RFC 8176 methods, space-separated (issue 17)
 
     def get_redirect_uri(self) -> str:
         return self.redirect_uri
@@ -125,11 +128,11 @@ class AuthorizationCodeRecord:
     def get_auth_time(self) -> int:
         return int(self.auth_time)
 
-    def get_acr(self) -> None:
-        return None
+    def get_acr(self) -> str:
+        return acr_for(self.amr)
 
     def get_amr(self) -> list[str]:
-        return ["pwd"]
+        return amr_list(self.amr)
 
 
 @dataclass(frozen=True)
@@ -143,6 +146,7 @@ class GrantRecord:
     revoked_at: float | None
     sid: str | None = None
     claims: RequestedClaims | None = None
+    amr: str = "pwd"
 
 
 @dataclass(frozen=True)
@@ -153,6 +157,7 @@ class SessionRecord:
     auth_time: float
     expires_at: float
     sid: str | None = None  # the public session id (OIDC `sid`)
+    amr: str = "pwd"
 
 
 def client_from_row(row: Any) -> ClientRecord:
@@ -172,6 +177,7 @@ def client_from_row(row: Any) -> ClientRecord:
             getattr(row, "backchannel_logout_session_required", False)
         ),
         web_origins=tuple(getattr(row, "web_origins", None) or ()),
+        require_mfa=bool(getattr(row, "require_mfa", False)),
     )
 
 

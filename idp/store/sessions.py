@@ -18,7 +18,7 @@ class SessionRepository:
     def __init__(self, db: Database) -> None:
         self.db = db
 
-    async def create(self, user_id: str, *, now: float, lifetime: float) -> str:
+    async def create(self, user_id: str, *, now: float, lifetime: float, amr: str = "pwd") -> str:
         """A fresh session id (rotated at every sign-in, against fixation)."""
         session_id = secrets.token_urlsafe(32)
         async with self.db.write() as c:
@@ -30,13 +30,16 @@ class SessionRepository:
                     auth_time=now,
                     created_at=now,
                     expires_at=now + lifetime,
+                    amr=amr,
                 )
             )
         return session_id
 
     async def get(self, session_id: str, now: float) -> SessionRecord | None:
         query = (
-            select(users, sessions.c.auth_time, sessions.c.expires_at, sessions.c.sid)
+            select(
+                users, sessions.c.auth_time, sessions.c.expires_at, sessions.c.sid, sessions.c.amr
+            )
             .join(sessions, sessions.c.user_id == users.c.id)
             .where(
                 sessions.c.id_hash == sha256_hex(session_id),
@@ -49,8 +52,22 @@ class SessionRepository:
         if row is None:
             return None
         return SessionRecord(
-            user=user_from_row(row), auth_time=row.auth_time, expires_at=row.expires_at, sid=row.sid
+            user=user_from_row(row),
+            auth_time=row.auth_time,
+            expires_at=row.expires_at,
+            sid=row.sid,
+            amr=row.amr,
         )
+
+    async def add_methods(self, session_id: str, amr: str) -> None:
+        """A second factor given in this session (a step-up, or enrolment): the sign-in's
+        methods grow, its `auth_time` stays (OIDC Core §2: the time of the authentication)."""
+        async with self.db.write() as c:
+            await c.execute(
+                update(sessions)
+                .where(sessions.c.id_hash == sha256_hex(session_id), sessions.c.ended_at.is_(None))
+                .values(amr=amr)
+            )
 
     async def end(self, session_id: str, now: float) -> str | None:
         """End a session; its `sid` if it was live (to end what hangs off it)."""

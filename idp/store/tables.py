@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import JSON, Column, Index, LargeBinary, UniqueConstraint, text
+from sqlalchemy import JSON, BigInteger, Column, Index, LargeBinary, UniqueConstraint, text
 from sqlmodel import Field, SQLModel
 
 
@@ -45,6 +45,8 @@ class Client(SQLModel, table=True):
     backchannel_logout_uri: str | None = Field(default=None, max_length=2000)
     backchannel_logout_session_required: bool = False
     web_origins: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    # Issue 17: every sign-in for this client needs a second factor.
+    require_mfa: bool = Field(default=False, sa_column_kwargs={"server_default": text("false")})
 
 
 class AuthorizationCode(SQLModel, table=True):
@@ -64,6 +66,7 @@ class AuthorizationCode(SQLModel, table=True):
     consumed_at: float | None = None
     sid: str | None = Field(default=None, max_length=64)  # the browser session signed in
     claims: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON, nullable=True))
+    amr: str = Field(default="pwd", max_length=40, sa_column_kwargs={"server_default": "pwd"})
 
 
 class Grant(SQLModel, table=True):
@@ -82,6 +85,7 @@ class Grant(SQLModel, table=True):
     sid: str | None = Field(default=None, index=True, max_length=64)
     # The `claims` request parameter (OIDC Core §5.5): names for `id_token` and `userinfo`.
     claims: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON, nullable=True))
+    amr: str = Field(default="pwd", max_length=40, sa_column_kwargs={"server_default": "pwd"})
 
 
 class RefreshToken(SQLModel, table=True):
@@ -122,6 +126,7 @@ class BrowserSession(SQLModel, table=True):
     ended_at: float | None = None
     # The public session id (OIDC `sid`, in ID tokens and logout tokens); never the cookie.
     sid: str | None = Field(default=None, unique=True, index=True, max_length=64)
+    amr: str = Field(default="pwd", max_length=40, sa_column_kwargs={"server_default": "pwd"})
 
 
 class DeviceCode(SQLModel, table=True):
@@ -139,6 +144,7 @@ class DeviceCode(SQLModel, table=True):
     auth_time: float | None = None
     grant_id: str = Field(max_length=36)
     consumed_at: float | None = None
+    amr: str = Field(default="pwd", max_length=40, sa_column_kwargs={"server_default": "pwd"})
 
 
 class EmailChallenge(SQLModel, table=True):
@@ -199,6 +205,8 @@ class Customer(SQLModel, table=True):
     )
     created_at: float
     updated_at: float
+    # Issue 17: *Exiger une double authentification*, ticked by the administrator.
+    require_mfa: bool = Field(default=False, sa_column_kwargs={"server_default": text("false")})
 
 
 class CustomerProof(SQLModel, table=True):
@@ -355,3 +363,37 @@ class SubmissionFile(SQLModel, table=True):
 
 
 __all__ += ["Submission", "SubmissionFile"]
+
+
+# --- Second factors (issue 17) ------------------------------------------------------------------
+
+
+class SecondFactor(SQLModel, table=True):
+    """An authenticator app (TOTP, RFC 6238): its secret encrypted under a server sub-key
+    (`idp.accounts.second_factor`), and the last time step used, so a code works once; or a
+    passkey (WebAuthn): its public key and signature counter."""
+
+    __tablename__ = "second_factors"
+    id: str = Field(primary_key=True, max_length=36)
+    user_id: str = Field(foreign_key="users.id", ondelete="CASCADE", index=True, max_length=36)
+    kind: str = Field(max_length=10)  # totp | passkey
+    name: str = Field(max_length=100)
+    # TOTP: the sealed secret; passkey: the credential's COSE public key (base64url).
+    secret: str = Field(max_length=1000)
+    # Passkeys (WebAuthn): credential id (base64url), signature counter, `hwk` or `swk`.
+    credential_id: str | None = Field(default=None, unique=True, max_length=1400)
+    sign_count: int = Field(default=0, sa_type=BigInteger, sa_column_kwargs={"server_default": "0"})
+    method: str | None = Field(default=None, max_length=3)
+    last_step: int = Field(default=0, sa_type=BigInteger, sa_column_kwargs={"server_default": "0"})
+    created_at: float
+    last_used_at: float | None = None
+
+
+class RecoveryCode(SQLModel, table=True):
+    """One of ten single-use recovery codes, HMAC-SHA-256 under a server sub-key."""
+
+    __tablename__ = "recovery_codes"
+    code_hash: str = Field(primary_key=True, max_length=64)
+    user_id: str = Field(foreign_key="users.id", ondelete="CASCADE", index=True, max_length=36)
+    created_at: float
+    used_at: float | None = None

@@ -30,7 +30,9 @@ async def current_session(request: Request) -> SessionRecord | None:
     return record
 
 
-async def start_session(request: Request, response: Response, user_id: str) -> None:
+async def start_session(
+    request: Request, response: Response, user_id: str, *, amr: str = "pwd"
+) -> None:
     """Sign in: always a new session id (against fixation); any previous one ends."""
     ctx = context(request)
     name = cookie_name(ctx.settings.secure_cookies)
@@ -39,7 +41,7 @@ async def start_session(request: Request, response: Response, user_id: str) -> N
     if previous and (sid := await ctx.store.sessions.end(previous, now)):
         await sessions_ended(ctx, [sid], now)
     lifetime = ctx.settings.lifetimes.browser_session
-    session_id = await ctx.store.sessions.create(user_id, now=now, lifetime=lifetime)
+    session_id = await ctx.store.sessions.create(user_id, now=now, lifetime=lifetime, amr=amr)
     response.set_cookie(
         name,
         session_id,
@@ -72,3 +74,8 @@ async def end_session(request: Request, response: Response, client_id: str | Non
                 ip=request.client.host if request.client else None,
             )
     response.delete_cookie(name, path="/", secure=ctx.settings.secure_cookies, httponly=True)
+
+
+def session_id_of(request: Request) -> str | None:
+    """The raw id in this browser's session cookie (to raise its methods, issue 17)."""
+    return request.cookies.get(cookie_name(context(request).settings.secure_cookies))

@@ -112,6 +112,8 @@ def test_named_budgets_exist() -> None:
         "CUSTOMER_PROOF_PER_IP",
         "DEVICE_USER_CODE_PER_SESSION",
         "DEVICE_USER_CODE_PER_IP",
+        "SECOND_FACTOR_PER_ACCOUNT",  # issue 17
+        "SECOND_FACTOR_PER_IP",
     }
     assert (PASSWORD_PER_ACCOUNT.max_failures, PASSWORD_PER_ACCOUNT.lockout) == (5, 900.0)
     for proof in (throttle.CUSTOMER_PROOF_PER_USER, throttle.CUSTOMER_PROOF_PER_IP):

@@ -12,6 +12,7 @@ import idp.mail
 from idp.i18n import LOCALE_DIR
 from idp.mail import compose_code_mail
 from idp.mail import messages as messages_module
+from idp.mail import notices as notices_module
 from tests.mail.helpers import CODE, ISSUER, SENDER, code_mail, parse, parts
 
 
@@ -75,7 +76,11 @@ def test_code_mail_without_name_says_hello_only() -> None:
 
 
 def test_mail_catalogs_translate_every_message_id() -> None:
-    used = {message for _, message, _, _ in extract_from_file("python", messages_module.__file__)}
+    used = {
+        message
+        for module in (messages_module, notices_module)  # notices: issue 17
+        for _, message, _, _ in extract_from_file("python", str(module.__file__))
+    }
     catalogs = {}
     for locale in ("fr", "en"):
         with (LOCALE_DIR / locale / "LC_MESSAGES" / "mail.po").open("rb") as f:

@@ -1,0 +1,218 @@
+"""The *Sécurité* section of `/account` (issue 17): add an authenticator app (a QR code and
+the secret as text, confirmed by a first code), remove it, get ten recovery codes (shown
+once) and regenerate them. Removing a factor or regenerating codes asks for a recent sign-in;
+every change is audited and mailed to the user."""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import urlencode
+
+import segno
+from markupsafe import Markup
+from starlette.requests import Request
+from starlette.responses import RedirectResponse, Response
+
+from idp import audit
+from idp.accounts.second_factor import (
+    enrolment_secret,
+    enrolment_token,
+    new_recovery_codes,
+    notify,
+    seal_secret,
+)
+from idp.accounts.throttling import Limit, client_ip, reserve
+from idp.context import context
+from idp.domain import second_factor as rules
+from idp.domain.throttle import SECOND_FACTOR_PER_ACCOUNT
+from idp.i18n import N_
+from idp.mail.notices import Notice
+from idp.pages.feedback import Message, minutes
+from idp.store.records import SessionRecord
+from idp.web.csrf import FIELD as CSRF_FIELD
+from idp.web.forms import first, read_form
+from idp.web.navigation import safe_next
+from idp.web.sessions import current_session, session_id_of
+from idp.web.templating import request_locale
+
+ACCOUNT = "/account"
+NAME_MAX = 100
+# Account page notices (`?done=`), next to `idp.pages.account.NOTICES`.
+NOTICES = {
+    "app_removed": N_("The authenticator app was removed."),
+    "passkey_removed": N_("The passkey was removed."),
+    "passkey_failed": N_("The passkey could not be added. Try again."),
+}
+
+
+def _to_sign_in(following: str = ACCOUNT, email: str | None = None) -> Response:
+    query = {"next": following}
+    if email:
+        query["login_hint"] = email
+    return RedirectResponse("/signin?" + urlencode(query), status_code=303)
+
+
+def _is_recent(request: Request, session: SessionRecord) -> bool:
+    return context(request).clock.now() - session.auth_time <= rules.RECENT_SIGN_IN
+
+
+async def _posted(request: Request) -> tuple[SessionRecord | None, list[tuple[str, str]]]:
+    ctx = context(request)
+    form = await read_form(request)
+    ctx.csrf.verify(request, first(form, CSRF_FIELD))
+    return await current_session(request), form
+
+
+async def _audited(
+    request: Request, kind: audit.Kind, user_id: str, detail: audit.Detail | None = None
+) -> None:
+    ctx = context(request)
+    await audit.record(
+        ctx.store,
+        kind,
+        at=ctx.clock.now(),
+        subject=user_id,
+        actor=audit.user_actor(user_id),
+        ip=client_ip(request),
+        detail=detail,
+    )
+
+
+def _app_form(
+    request: Request,
+    session: SessionRecord,
+    secret: str,
+    following: str,
+    *,
+    required: bool,
+    name: str = "",
+    error: Message | None = None,
+    status: int = 200,
+) -> Response:
+    ctx = context(request)
+    host = ctx.settings.issuer.split("//", 1)[-1].split("/", 1)[0]
+    uri = rules.provisioning_uri(secret, session.user.email, f"Sage ID ({host})")
+    qr = segno.make(uri, error="m").svg_inline(scale=4, title="QR code", border=2)
+    values: dict[str, Any] = {
+        "qr_svg": Markup(qr),  # noqa: S704 - segno's own SVG markup, no user text
+        "secret_text": " ".join(secret[i : i + 4] for i in range(0, len(secret), 4)),
+        "token": enrolment_token(ctx, session.user.id, secret),
+        "next": following,
+        "required": required,
+        "name": name,
+        "error": error,
+    }
+    return ctx.templates.render(request, "account_app.html", values, status=status)
+
+
+async def app_page(request: Request) -> Response:
+    """Start enrolment: a new secret, sealed in the form until the first code confirms it."""
+    session = await current_session(request)
+    following = safe_next(request.query_params.get("next") or ACCOUNT)
+    if session is None:
+        return _to_sign_in(f"{ACCOUNT}/security/app?" + urlencode({"next": following}))
+    required = request.query_params.get("required") == "1"
+    return _app_form(request, session, rules.new_totp_secret(), following, required=required)
+
+
+async def app_submit(request: Request) -> Response:
+    session, form = await _posted(request)
+    if session is None:
+        return _to_sign_in()
+    ctx = context(request)
+    user = session.user
+    following = safe_next(first(form, "next") or ACCOUNT)
+    required = first(form, "required") == "1"
+    name = " ".join(first(form, "name").split())[:NAME_MAX] or "Authenticator"
+    secret = enrolment_secret(ctx, user.id, first(form, "token"))
+    if secret is None:  # too old or tampered with: start again with a new secret
+        expired = Message(N_("This page expired. Scan the new QR code and enter its code."))
+        secret = rules.new_totp_secret()
+        return _app_form(request, session, secret, following, required=required, error=expired)
+    now = ctx.clock.now()
+    # Enrolment codes are guesses too: the account's second-factor budget counts them.
+    limit = Limit(f"second-factor:user:{user.id}", SECOND_FACTOR_PER_ACCOUNT)
+    reservation = await reserve(ctx.store, [limit], now)
+    if reservation.refused is not None:
+        wait = {"minutes": minutes(reservation.retry_after)}
+        locked = Message(N_("Too many wrong codes: try again in %(minutes)s min."), wait)
+        return _app_form(
+            request,
+            session,
+            secret,
+            following,
+            required=required,
+            name=name,
+            error=locked,
+            status=429,
+        )
+    step = rules.matching_step(secret, first(form, "code"), now, 0)
+    if step is None:
+        wrong = Message(N_("This code is not valid. Enter the code your app shows now."))
+        return _app_form(
+            request,
+            session,
+            secret,
+            following,
+            required=required,
+            name=name,
+            error=wrong,
+            status=400,
+        )
+    await ctx.store.throttle.clear(limit.key)
+    await ctx.store.factors.add_totp(
+        user.id, name=name, sealed_secret=seal_secret(ctx, user.id, secret), step=step, now=now
+    )
+    # Confirming a code is a second factor given now: this session is multi-factor.
+    if session_id := session_id_of(request):
+        methods = [*session.amr.split(), rules.ONE_TIME_PASSWORD, rules.MULTIPLE_FACTORS]
+        await ctx.store.sessions.add_methods(session_id, rules.amr_text(methods))
+    await _audited(request, audit.Kind.SECOND_FACTOR_ADDED, user.id, {"kind": "totp"})
+    await notify(ctx, user, Notice.APP_ADDED, request_locale(request))
+    if (await ctx.store.factors.of_user(user.id)).recovery_codes_left:
+        return RedirectResponse(following, status_code=303)
+    codes = await new_recovery_codes(ctx, user.id)
+    await _audited(request, audit.Kind.RECOVERY_CODES_GENERATED, user.id)
+    return codes_page(request, codes, following)
+
+
+def codes_page(request: Request, codes: list[str], following: str) -> Response:
+    values = {"codes": codes, "next": following}
+    response = context(request).templates.render(request, "account_recovery_codes.html", values)
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+async def app_remove(request: Request) -> Response:
+    session, form = await _posted(request)
+    if session is None:
+        return _to_sign_in()
+    if not _is_recent(request, session):
+        return _to_sign_in(ACCOUNT, session.user.email)
+    ctx = context(request)
+    factor_id = first(form, "factor_id")[:36]
+    summary = await ctx.store.factors.of_user(session.user.id)
+    factor = next((f for f in summary.factors if f.id == factor_id), None)
+    if factor is None or not await ctx.store.factors.remove(session.user.id, factor_id):
+        return RedirectResponse(ACCOUNT, status_code=303)
+    kind = {"kind": factor.kind}
+    await _audited(request, audit.Kind.SECOND_FACTOR_REMOVED, session.user.id, kind)
+    notice = Notice.PASSKEY_REMOVED if factor.kind == "passkey" else Notice.APP_REMOVED
+    await notify(ctx, session.user, notice, request_locale(request))
+    done = "passkey_removed" if factor.kind == "passkey" else "app_removed"
+    return RedirectResponse(f"{ACCOUNT}?done={done}", status_code=303)
+
+
+async def recovery_regenerate(request: Request) -> Response:
+    session, _ = await _posted(request)
+    if session is None:
+        return _to_sign_in()
+    if not _is_recent(request, session):
+        return _to_sign_in(ACCOUNT, session.user.email)
+    ctx = context(request)
+    if not (await ctx.store.factors.of_user(session.user.id)).enrolled:
+        return RedirectResponse(ACCOUNT, status_code=303)
+    codes = await new_recovery_codes(ctx, session.user.id)
+    await _audited(request, audit.Kind.RECOVERY_CODES_GENERATED, session.user.id)
+    await notify(ctx, session.user, Notice.RECOVERY_CODES, request_locale(request))
+    return codes_page(request, codes, ACCOUNT)
