@@ -81,7 +81,7 @@ async def test_enrol_then_sign_in_with_the_app_code(
     assert len(codes) == 10 and len(set(codes)) == 10
     account = await client.get("/account")
     assert "Téléphone de Marie" in account.text and "Recovery codes left" not in account.text
-    assert "Codes de secours restants : 10." in account.text
+    assert "Codes de secours restants\u00a0: 10." in account.text
     summary = await ctx.store.factors.of_user(seeded.user_id)
     assert summary.totp is not None and secret not in summary.totp.secret  # sealed at rest
     assert "Une application d’authentification a été ajoutée à votre Sage ID" in (
@@ -162,7 +162,7 @@ async def test_recovery_codes_work_once_and_regeneration_invalidates_them(
     second = await give_second_factor(client, "/account", codes[1], "recovery")
     assert second.status_code == 303
     page = await client.get("/account")
-    assert "Codes de secours restants : 8." in page.text
+    assert "Codes de secours restants\u00a0: 8." in page.text
     regenerated = await client.post(
         "/account/security/recovery", data={"csrf_token": csrf_of(page.text)}
     )
