@@ -28,6 +28,7 @@ from idp.endpoints.device_authorization import device_authorization
 from idp.endpoints.discovery import document_routes, served_documents
 from idp.endpoints.introspect import introspect
 from idp.endpoints.logout import logout
+from idp.endpoints.par import pushed_authorization_request
 from idp.endpoints.revoke import revoke
 from idp.endpoints.token import token
 from idp.endpoints.userinfo import userinfo
@@ -194,6 +195,7 @@ def create_app(settings: Settings, clock: Clock | None = None) -> Starlette:
     # The token, userinfo and introspection endpoints first: the router tries routes in order.
     routes = [
         Route("/token", token, methods=["POST"]),
+        Route("/par", pushed_authorization_request, methods=["POST"]),  # RFC 9126 (issue 16)
         Route("/userinfo", userinfo, methods=["GET", "POST"]),
         Route("/introspect", introspect, methods=["POST"]),
         Route("/revoke", revoke, methods=["POST"]),

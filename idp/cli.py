@@ -224,6 +224,11 @@ def clients() -> None:
     multiple=True,
     help="A browser origin allowed by CORS at token, userinfo, revocation, device endpoints.",
 )
+@click.option(
+    "--require-par",
+    is_flag=True,
+    help="Accept its authorization requests only pushed to /par first (RFC 9126).",
+)
 @click.option("--json", "as_json", is_flag=True)
 def clients_add(
     name: str,
@@ -238,6 +243,7 @@ def clients_add(
     backchannel_logout_uri: str | None,
     backchannel_logout_session_required: bool,
     web_origins: tuple[str, ...],
+    require_par: bool,
     as_json: bool,
 ) -> None:
     """Register a client; prints its client_id and, once, its secret."""
@@ -284,6 +290,7 @@ def clients_add(
             backchannel_logout_uri=backchannel_logout_uri,
             backchannel_logout_session_required=backchannel_logout_session_required,
             web_origins=web_origins,
+            require_pushed_authorization_requests=require_par,
         )
         detail = {"name": name, "kind": kind, "grant_types": " ".join(grant_types)}
         await _audited(store, Kind.CLIENT_ADDED, client_id=record.client_id, detail=detail)

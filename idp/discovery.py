@@ -52,6 +52,9 @@ def provider_metadata(settings: Settings, server: SageAuthorizationServer) -> di
         # OpenID Connect Back-Channel Logout 1.0 (`idp.oauth.backchannel`).
         "backchannel_logout_supported": True,
         "backchannel_logout_session_supported": True,
+        # RFC 9126 (issue 16): pushed authorization requests, required per client only.
+        "pushed_authorization_request_endpoint": settings.url("/par"),
+        "require_pushed_authorization_requests": False,
     }
     for name, (key, path) in OPTIONAL_ENDPOINTS.items():
         if name in server._endpoints:

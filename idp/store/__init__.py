@@ -13,6 +13,7 @@ from idp.store.database import Database
 from idp.store.devices import DeviceRepository
 from idp.store.grants import GrantRepository
 from idp.store.members import MemberRepository, ProfileRepository
+from idp.store.pushed_requests import PushedRequestRepository
 from idp.store.sessions import SessionRepository
 from idp.store.submissions import SubmissionRepository
 from idp.store.throttle import ThrottleRepository
@@ -38,6 +39,7 @@ class Store:
         self.connected_apps = ConnectedAppRepository(self.db)  # issue 18: the account page
         self.submissions = SubmissionRepository(self.db)
         self.audit = AuditRepository(self.db)
+        self.pushed_requests = PushedRequestRepository(self.db)  # issue 16: RFC 9126
 
     async def close(self) -> None:
         await self.db.dispose()

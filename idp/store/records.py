@@ -49,6 +49,7 @@ class ClientRecord:
     backchannel_logout_uri: str | None = None
     backchannel_logout_session_required: bool = False
     web_origins: tuple[str, ...] = ()
+    require_pushed_authorization_requests: bool = False
 
     @property
     def is_public(self) -> bool:
@@ -172,6 +173,9 @@ def client_from_row(row: Any) -> ClientRecord:
             getattr(row, "backchannel_logout_session_required", False)
         ),
         web_origins=tuple(getattr(row, "web_origins", None) or ()),
+        require_pushed_authorization_requests=bool(
+            getattr(row, "require_pushed_authorization_requests", False)
+        ),
     )
 
 

@@ -19,6 +19,7 @@ from idp.store.tables import (
     DeviceCode,
     EmailChallenge,
     Grant,
+    PushedAuthorizationRequest,
     RefreshToken,
     RevokedToken,
     ThrottleTally,
@@ -33,6 +34,7 @@ refresh_tokens = RefreshToken.__table__  # type: ignore[attr-defined]
 revoked = RevokedToken.__table__  # type: ignore[attr-defined]
 tallies = ThrottleTally.__table__  # type: ignore[attr-defined]
 audit = AuditEvent.__table__  # type: ignore[attr-defined]
+pushed = PushedAuthorizationRequest.__table__  # type: ignore[attr-defined]
 
 
 def _statements(now: float, keep: Retention) -> dict[str, object]:
@@ -60,6 +62,7 @@ def _statements(now: float, keep: Retention) -> dict[str, object]:
         "revoked_tokens": delete(revoked).where(revoked.c.expires_at < now),
         "throttle_tallies": delete(tallies).where(tallies.c.last_at < now - LONGEST_HORIZON),
         "audit_events": delete(audit).where(audit.c.at < now - keep.audit_events),
+        "pushed_authorization_requests": delete(pushed).where(pushed.c.expires_at < expired),
     }
 
 

@@ -45,6 +45,8 @@ class Client(SQLModel, table=True):
     backchannel_logout_uri: str | None = Field(default=None, max_length=2000)
     backchannel_logout_session_required: bool = False
     web_origins: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    # RFC 9126 §6: this client's authorization requests must be pushed (issue 16).
+    require_pushed_authorization_requests: bool = False
 
 
 class AuthorizationCode(SQLModel, table=True):
@@ -355,3 +357,16 @@ class SubmissionFile(SQLModel, table=True):
 
 
 __all__ += ["Submission", "SubmissionFile"]
+
+
+class PushedAuthorizationRequest(SQLModel, table=True):
+    """RFC 9126: an authorization request pushed to `/par`, referenced by its `request_uri`
+    (stored hashed) and consumed once at `/authorize`, by whichever node the browser reaches."""
+
+    __tablename__ = "pushed_authorization_requests"
+    request_uri_hash: str = Field(primary_key=True, max_length=64)
+    client_id: str = Field(foreign_key="clients.client_id", ondelete="CASCADE", max_length=64)
+    parameters: list[list[str]] = Field(sa_column=Column(JSON, nullable=False))
+    created_at: float
+    expires_at: float = Field(index=True)
+    consumed_at: float | None = None

@@ -1,0 +1,53 @@
+"""pushed authorization requests (RFC 9126) and the clients that must use them
+
+Revision ID: 0010
+Revises: 0007
+Create Date: 2026-12-04 17:20:00.000000
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from alembic import op
+
+revision = "0010"
+down_revision = "0007"
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    with op.batch_alter_table("clients", schema=None) as batch_op:
+        batch_op.add_column(
+            sa.Column(
+                "require_pushed_authorization_requests",
+                sa.Boolean(),
+                nullable=False,
+                server_default=sa.false(),
+            )
+        )
+    op.create_table(
+        "pushed_authorization_requests",
+        sa.Column("request_uri_hash", sa.String(64), nullable=False),
+        sa.Column("client_id", sa.String(64), nullable=False),
+        sa.Column("parameters", sa.JSON(), nullable=False),
+        sa.Column("created_at", sa.Float(), nullable=False),
+        sa.Column("expires_at", sa.Float(), nullable=False),
+        sa.Column("consumed_at", sa.Float(), nullable=True),
+        sa.ForeignKeyConstraint(["client_id"], ["clients.client_id"], ondelete="CASCADE"),
+        sa.PrimaryKeyConstraint("request_uri_hash"),
+    )
+    op.create_index(
+        "ix_pushed_authorization_requests_expires_at",
+        "pushed_authorization_requests",
+        ["expires_at"],
+    )
+
+
+def downgrade() -> None:
+    op.drop_index(
+        "ix_pushed_authorization_requests_expires_at", table_name="pushed_authorization_requests"
+    )
+    op.drop_table("pushed_authorization_requests")
+    with op.batch_alter_table("clients", schema=None) as batch_op:
+        batch_op.drop_column("require_pushed_authorization_requests")
