@@ -229,6 +229,19 @@ def clients() -> None:
     is_flag=True,
     help="Accept its authorization requests only pushed to /par first (RFC 9126).",
 )
+@click.option(
+    "--jwks",
+    "jwks_file",
+    type=click.Path(exists=True, dir_okay=False),
+    default=None,
+    help="A JSON file of the client's public keys (JWK Set): it authenticates with "
+    "private_key_jwt (RFC 7523), without a secret.",
+)
+@click.option(
+    "--jwks-uri",
+    default=None,
+    help="Where the client publishes its public keys (https): private_key_jwt, no secret.",
+)
 @click.option("--json", "as_json", is_flag=True)
 def clients_add(
     name: str,
@@ -244,6 +257,8 @@ def clients_add(
     backchannel_logout_session_required: bool,
     web_origins: tuple[str, ...],
     require_par: bool,
+    jwks_file: str | None,
+    jwks_uri: str | None,
     as_json: bool,
 ) -> None:
     """Register a client; prints its client_id and, once, its secret."""
@@ -272,6 +287,8 @@ def clients_add(
             check_web_origin(origin)
     except RegistrationError as error:
         raise click.UsageError(str(error)) from error
+    jwks = _client_keys(kind, jwks_file, jwks_uri)
+    keyed = jwks is not None or jwks_uri is not None
 
     async def add(store: Store) -> tuple[str, str | None]:
         if client_id and await store.clients.get(client_id):
@@ -291,6 +308,9 @@ def clients_add(
             backchannel_logout_session_required=backchannel_logout_session_required,
             web_origins=web_origins,
             require_pushed_authorization_requests=require_par,
+            auth_method="private_key_jwt" if keyed else "client_secret_basic",
+            jwks=jwks,
+            jwks_uri=jwks_uri,
         )
         detail = {"name": name, "kind": kind, "grant_types": " ".join(grant_types)}
         await _audited(store, Kind.CLIENT_ADDED, client_id=record.client_id, detail=detail)
@@ -304,6 +324,35 @@ def clients_add(
     if secret:
         click.echo(f"client_secret: {secret}")
         click.echo("Keep the secret now: it is stored hashed and cannot be shown again.")
+
+
+def _client_keys(kind: str, jwks_file: str | None, jwks_uri: str | None) -> dict[str, Any] | None:
+    """`--jwks FILE` read and checked (public keys only), or `--jwks-uri` checked; None when
+    the client keeps a secret."""
+    from urllib.parse import urlsplit
+
+    from idp.oauth.client_assertions import public_key_set
+
+    if jwks_file is None and jwks_uri is None:
+        return None
+    if kind != "confidential":
+        raise click.UsageError("--jwks and --jwks-uri are for --confidential clients")
+    if jwks_file is not None and jwks_uri is not None:
+        raise click.UsageError("say --jwks or --jwks-uri, not both")
+    if jwks_uri is not None:
+        parts = urlsplit(jwks_uri)
+        loopback = parts.hostname in ("127.0.0.1", "::1", "localhost")
+        if parts.scheme != "https" and not (parts.scheme == "http" and loopback):
+            raise click.UsageError("--jwks-uri must be an https URL (http only on loopback)")
+        return None
+    try:
+        with open(str(jwks_file), encoding="utf-8") as handle:
+            document = json.load(handle)
+        public_key_set(document)
+    except (OSError, ValueError) as error:
+        raise click.UsageError(f"--jwks: {error}") from error
+    keys: dict[str, Any] = document
+    return keys
 
 
 @clients.command("list")

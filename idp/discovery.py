@@ -8,6 +8,7 @@ from typing import Any
 from idp.i18n import SUPPORTED_LOCALES
 from idp.oauth.authorization_checks import PROMPT_VALUES as SUPPORTED_PROMPTS
 from idp.oauth.authorization_checks import RESPONSE_MODES
+from idp.oauth.client_assertions import SIGNING_ALGORITHMS
 from idp.oauth.server import SageAuthorizationServer
 from idp.settings import Settings
 from shared.scopes import ALL_SCOPES, SCOPE_CLAIMS
@@ -19,7 +20,7 @@ OPTIONAL_ENDPOINTS = {
     "end_session": ("end_session_endpoint", "/logout"),
     "device_authorization": ("device_authorization_endpoint", "/device_authorization"),
 }
-CLIENT_AUTH_METHODS = ["client_secret_basic", "client_secret_post", "none"]
+CLIENT_AUTH_METHODS = ["client_secret_basic", "client_secret_post", "none", "private_key_jwt"]
 PROMPT_VALUES = list(SUPPORTED_PROMPTS)
 
 
@@ -40,6 +41,8 @@ def provider_metadata(settings: Settings, server: SageAuthorizationServer) -> di
         "id_token_signing_alg_values_supported": ["RS256", "ES256"],
         "userinfo_signing_alg_values_supported": ["none"],
         "token_endpoint_auth_methods_supported": CLIENT_AUTH_METHODS,
+        # RFC 7523 `private_key_jwt` (issue 16): the algorithms of client assertions.
+        "token_endpoint_auth_signing_alg_values_supported": list(SIGNING_ALGORITHMS),
         "code_challenge_methods_supported": ["S256"],
         "claims_supported": claims,
         "claims_parameter_supported": True,
@@ -62,4 +65,8 @@ def provider_metadata(settings: Settings, server: SageAuthorizationServer) -> di
             if name in ("revocation", "introspection"):
                 methods = [m for m in CLIENT_AUTH_METHODS if name == "revocation" or m != "none"]
                 metadata[f"{name}_endpoint_auth_methods_supported"] = methods
+                # RFC 8414 §2: required once private_key_jwt is listed.
+                metadata[f"{name}_endpoint_auth_signing_alg_values_supported"] = list(
+                    SIGNING_ALGORITHMS
+                )
     return metadata

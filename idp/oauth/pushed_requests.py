@@ -41,7 +41,7 @@ SIGNATURE_FIELD = "pushed_request"
 UNSIGNED = frozenset({SIGNATURE_FIELD, "prompt", "max_age", "login_hint", "id_token_hint"})
 # Client authentication (RFC 9126 §2: as at the token endpoint) and our own field never pushed.
 NOT_PUSHED = frozenset({"client_secret", "client_assertion", "client_assertion_type"})
-CLIENT_METHODS = ["client_secret_basic", "client_secret_post", "none"]
+CLIENT_METHODS = ["client_secret_basic", "client_secret_post", "none"]  # + private_key_jwt
 Items = Sequence[tuple[str, str]]
 
 

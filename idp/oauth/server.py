@@ -21,6 +21,7 @@ from starlette.responses import Response
 from idp.clock import Clock
 from idp.keys import KeyRing
 from idp.oauth.bridge import Bridge
+from idp.oauth.client_assertions import PRIVATE_KEY_JWT, PrivateKeyJWTAuthentication
 from idp.oauth.client_credentials import ClientCredentialsGrant
 from idp.oauth.device import SageDeviceAuthorizationEndpoint, SageDeviceCodeGrant
 from idp.oauth.grants import AuthorizationCodeGrant, SageOpenIDCode
@@ -116,6 +117,8 @@ class SageAuthorizationServer(AuthorizationServer):  # type: ignore[misc]
         self.register_endpoint(IntrospectionEndpoint(self))
         self.register_endpoint(LogoutEndpoint(self))
         self.register_extension(self.issuer_parameter)
+        # RFC 7523 §2.2 (issue 16): wherever a client secret is accepted, so is a signed JWT.
+        self.register_client_auth_method(PRIVATE_KEY_JWT, PrivateKeyJWTAuthentication(self))
 
     @property
     def grant_types(self) -> list[str]:
@@ -131,6 +134,8 @@ class SageAuthorizationServer(AuthorizationServer):  # type: ignore[misc]
             raise InvalidRequestError(
                 "The client authenticated twice (HTTP Basic and client_secret): use one method."
             )
+        if "client_secret_basic" in methods and PRIVATE_KEY_JWT not in methods:
+            methods = [*methods, PRIVATE_KEY_JWT]
         try:
             return super().authenticate_client(request, methods, endpoint)
         except InvalidClientError as error:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from idp.store.audit import AuditRepository
 from idp.store.challenges import ChallengeRepository
+from idp.store.client_assertions import ClientAssertionRepository
 from idp.store.clients import ClientCache, ClientRepository
 from idp.store.codes import CodeRepository
 from idp.store.connected_apps import ConnectedAppRepository
@@ -40,6 +41,7 @@ class Store:
         self.submissions = SubmissionRepository(self.db)
         self.audit = AuditRepository(self.db)
         self.pushed_requests = PushedRequestRepository(self.db)  # issue 16: RFC 9126
+        self.client_assertions = ClientAssertionRepository(self.db)  # issue 16: RFC 7523
 
     async def close(self) -> None:
         await self.db.dispose()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import secrets
 from collections.abc import Sequence
+from typing import Any
 
 from sqlalchemy import delete, func, insert, select
 
@@ -37,11 +38,15 @@ class ClientRepository:
         backchannel_logout_session_required: bool = False,
         web_origins: Sequence[str] = (),
         require_pushed_authorization_requests: bool = False,
+        jwks: dict[str, Any] | None = None,
+        jwks_uri: str | None = None,
     ) -> tuple[ClientRecord, str | None]:
         """Register a client; returns it and, for a confidential client, its secret (shown
         once: only its hash is kept). ID tokens are RS256 unless the client registers ES256
         (OIDC Registration `id_token_signed_response_alg`)."""
-        secret = None if public else (secret or secrets.token_urlsafe(32))
+        # A `private_key_jwt` client proves itself with its keys: it has no secret.
+        keyed = auth_method == "private_key_jwt"
+        secret = None if public or keyed else (secret or secrets.token_urlsafe(32))
         values = {
             "client_id": client_id or secrets.token_urlsafe(16),
             "name": name,
@@ -57,6 +62,8 @@ class ClientRepository:
             "backchannel_logout_session_required": backchannel_logout_session_required,
             "web_origins": list(web_origins),
             "require_pushed_authorization_requests": require_pushed_authorization_requests,
+            "jwks": jwks,
+            "jwks_uri": jwks_uri,
             "created_at": now,
             "updated_at": now,
         }

@@ -50,6 +50,9 @@ class ClientRecord:
     backchannel_logout_session_required: bool = False
     web_origins: tuple[str, ...] = ()
     require_pushed_authorization_requests: bool = False
+    # `private_key_jwt` (issue 16): registered public keys (a JWK Set) or where to fetch them.
+    jwks: dict[str, Any] | None = field(default=None, hash=False, compare=False, repr=False)
+    jwks_uri: str | None = None
 
     @property
     def is_public(self) -> bool:
@@ -84,6 +87,8 @@ class ClientRecord:
     def check_endpoint_auth_method(self, method: str, endpoint: str) -> bool:
         if self.is_public:
             return method == "none"
+        if self.token_endpoint_auth_method == "private_key_jwt":
+            return method == "private_key_jwt"
         return method in ("client_secret_basic", "client_secret_post")
 
     def check_response_type(self, response_type: str) -> bool:
@@ -176,6 +181,8 @@ def client_from_row(row: Any) -> ClientRecord:
         require_pushed_authorization_requests=bool(
             getattr(row, "require_pushed_authorization_requests", False)
         ),
+        jwks=getattr(row, "jwks", None),
+        jwks_uri=getattr(row, "jwks_uri", None),
     )
 
 

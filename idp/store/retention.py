@@ -16,6 +16,7 @@ from idp.store.tables import (
     AuditEvent,
     AuthorizationCode,
     BrowserSession,
+    ClientAssertionJti,
     DeviceCode,
     EmailChallenge,
     Grant,
@@ -35,6 +36,7 @@ revoked = RevokedToken.__table__  # type: ignore[attr-defined]
 tallies = ThrottleTally.__table__  # type: ignore[attr-defined]
 audit = AuditEvent.__table__  # type: ignore[attr-defined]
 pushed = PushedAuthorizationRequest.__table__  # type: ignore[attr-defined]
+assertion_jtis = ClientAssertionJti.__table__  # type: ignore[attr-defined]
 
 
 def _statements(now: float, keep: Retention) -> dict[str, object]:
@@ -63,6 +65,7 @@ def _statements(now: float, keep: Retention) -> dict[str, object]:
         "throttle_tallies": delete(tallies).where(tallies.c.last_at < now - LONGEST_HORIZON),
         "audit_events": delete(audit).where(audit.c.at < now - keep.audit_events),
         "pushed_authorization_requests": delete(pushed).where(pushed.c.expires_at < expired),
+        "client_assertion_jtis": delete(assertion_jtis).where(assertion_jtis.c.expires_at < now),
     }
 
 

@@ -47,6 +47,10 @@ class Client(SQLModel, table=True):
     web_origins: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
     # RFC 9126 §6: this client's authorization requests must be pushed (issue 16).
     require_pushed_authorization_requests: bool = False
+    # RFC 7523 §2.2 / OIDC Core §9 `private_key_jwt`: the client's public keys, or where to
+    # fetch them (issue 16).
+    jwks: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON, nullable=True))
+    jwks_uri: str | None = Field(default=None, max_length=2000)
 
 
 class AuthorizationCode(SQLModel, table=True):
@@ -370,3 +374,12 @@ class PushedAuthorizationRequest(SQLModel, table=True):
     created_at: float
     expires_at: float = Field(index=True)
     consumed_at: float | None = None
+
+
+class ClientAssertionJti(SQLModel, table=True):
+    """RFC 7523 §3: the `jti` of every client assertion accepted, until it expires, so that a
+    replay is refused by whichever node it reaches."""
+
+    __tablename__ = "client_assertion_jtis"
+    jti_hash: str = Field(primary_key=True, max_length=64)
+    expires_at: float = Field(index=True)

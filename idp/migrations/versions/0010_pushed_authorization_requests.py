@@ -1,4 +1,5 @@
-"""pushed authorization requests (RFC 9126) and the clients that must use them
+"""pushed authorization requests (RFC 9126) and the clients that must use them; client
+public keys and assertion `jti`s for `private_key_jwt` (RFC 7523)
 
 Revision ID: 0010
 Revises: 0007
@@ -26,6 +27,15 @@ def upgrade() -> None:
                 server_default=sa.false(),
             )
         )
+        batch_op.add_column(sa.Column("jwks", sa.JSON(), nullable=True))
+        batch_op.add_column(sa.Column("jwks_uri", sa.String(2000), nullable=True))
+    op.create_table(
+        "client_assertion_jtis",
+        sa.Column("jti_hash", sa.String(64), nullable=False),
+        sa.Column("expires_at", sa.Float(), nullable=False),
+        sa.PrimaryKeyConstraint("jti_hash"),
+    )
+    op.create_index("ix_client_assertion_jtis_expires_at", "client_assertion_jtis", ["expires_at"])
     op.create_table(
         "pushed_authorization_requests",
         sa.Column("request_uri_hash", sa.String(64), nullable=False),
@@ -49,5 +59,9 @@ def downgrade() -> None:
         "ix_pushed_authorization_requests_expires_at", table_name="pushed_authorization_requests"
     )
     op.drop_table("pushed_authorization_requests")
+    op.drop_index("ix_client_assertion_jtis_expires_at", table_name="client_assertion_jtis")
+    op.drop_table("client_assertion_jtis")
     with op.batch_alter_table("clients", schema=None) as batch_op:
+        batch_op.drop_column("jwks_uri")
+        batch_op.drop_column("jwks")
         batch_op.drop_column("require_pushed_authorization_requests")
