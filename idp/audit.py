@@ -52,6 +52,11 @@ class Kind(StrEnum):
     USER_REVOKED = "admin.user_revoked"
     CUSTOMERS_IMPORTED = "admin.customers_imported"
     ADMINISTRATOR_SET = "admin.administrator_set"
+    REGISTRATION_TOKEN_CREATED = "admin.registration_token_created"
+    # Dynamic client registration (RFC 7591, RFC 7592), actor "registration":
+    CLIENT_REGISTERED = "client_registered"
+    CLIENT_REGISTRATION_UPDATED = "client_registration_updated"
+    CLIENT_REGISTRATION_DELETED = "client_registration_deleted"
 
 
 class Outcome(StrEnum):

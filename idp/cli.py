@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import secrets
 import sys
 import time
 from collections.abc import Awaitable, Callable
@@ -16,6 +17,7 @@ import click
 from idp import audit
 from idp.audit import Kind
 from idp.cli_errors import OperatorGroup, safe_url
+from idp.domain.dynamic_registration import RESTRICTED_SCOPES as RESTRICTED_REGISTRATION_SCOPES
 from idp.keys import ALGORITHMS, KeyFile
 from idp.settings import Settings
 from idp.store import Store
@@ -674,3 +676,59 @@ def audit_list(email: str | None, since: str | None, limit: int, as_json: bool) 
             if value is not None
         ]
         click.echo("  ".join(parts))
+
+
+# -- dynamic client registration (RFC 7591, issue 16) -----------------------------------------
+
+TTL_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+
+
+def _ttl_seconds(ttl: str) -> int:
+    """`7d`, `12h`, `30m`, `90s` (or plain seconds)."""
+    number, unit = (ttl[:-1], ttl[-1]) if ttl[-1:] in TTL_UNITS else (ttl, "s")
+    if not number.isdigit() or int(number) <= 0:
+        raise click.BadParameter("a duration like 7d, 12h, 30m or 90s", param_hint="--ttl")
+    return int(number) * TTL_UNITS[unit]
+
+
+@main.group("registration-tokens")
+def registration_tokens() -> None:
+    """Initial access tokens: what third parties present to register their clients."""
+
+
+@registration_tokens.command("create")
+@click.option("--ttl", default="7d", show_default=True, help="How long it can be used: 7d, 12h…")
+@click.option("--max-uses", type=click.IntRange(min=1), default=None, help="Registrations.")
+@click.option(
+    "--allow-scope",
+    "allowed_scopes",
+    multiple=True,
+    type=click.Choice(sorted(RESTRICTED_REGISTRATION_SCOPES)),
+    help="A restricted scope the registered clients may ask for (edi).",
+)
+def registration_tokens_create(
+    ttl: str, max_uses: int | None, allowed_scopes: tuple[str, ...]
+) -> None:
+    """Create an initial access token; it is shown once (only its hash is kept)."""
+    token = secrets.token_urlsafe(32)
+    seconds = _ttl_seconds(ttl)
+
+    async def create(store: Store) -> None:
+        now = time.time()
+        await store.initial_access_tokens.create(
+            token,
+            now=now,
+            expires_at=now + seconds,
+            max_uses=max_uses,
+            allowed_scope=" ".join(allowed_scopes),
+        )
+        detail = {
+            "ttl": str(seconds),
+            "max_uses": str(max_uses or ""),
+            "scope": " ".join(allowed_scopes),
+        }
+        await _audited(store, Kind.REGISTRATION_TOKEN_CREATED, detail=detail)
+
+    _with_store(create)
+    click.echo(f"initial_access_token: {token}")
+    click.echo("Keep it now: it is stored hashed and cannot be shown again.")

@@ -19,6 +19,7 @@ OPTIONAL_ENDPOINTS = {
     "introspection": ("introspection_endpoint", "/introspect"),
     "end_session": ("end_session_endpoint", "/logout"),
     "device_authorization": ("device_authorization_endpoint", "/device_authorization"),
+    "client_registration": ("registration_endpoint", "/register"),  # RFC 7591 (issue 16)
 }
 CLIENT_AUTH_METHODS = ["client_secret_basic", "client_secret_post", "none", "private_key_jwt"]
 PROMPT_VALUES = list(SUPPORTED_PROMPTS)

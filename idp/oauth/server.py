@@ -29,6 +29,7 @@ from idp.oauth.introspection import IntrospectionEndpoint
 from idp.oauth.logout import LogoutEndpoint
 from idp.oauth.pkce import S256CodeChallenge
 from idp.oauth.refresh import RefreshedIDToken, RefreshTokenGrant
+from idp.oauth.registration import SageClientConfigurationEndpoint, SageClientRegistrationEndpoint
 from idp.oauth.revocation import RevocationEndpoint
 from idp.oauth.tokens import AccessTokenGenerator, TokenSubject
 from idp.settings import Settings
@@ -119,6 +120,9 @@ class SageAuthorizationServer(AuthorizationServer):  # type: ignore[misc]
         self.register_extension(self.issuer_parameter)
         # RFC 7523 §2.2 (issue 16): wherever a client secret is accepted, so is a signed JWT.
         self.register_client_auth_method(PRIVATE_KEY_JWT, PrivateKeyJWTAuthentication(self))
+        # RFC 7591 / RFC 7592 (issue 16): third parties register their clients.
+        self.register_endpoint(SageClientRegistrationEndpoint(self))
+        self.register_endpoint(SageClientConfigurationEndpoint(self))
 
     @property
     def grant_types(self) -> list[str]:

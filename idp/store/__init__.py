@@ -13,6 +13,7 @@ from idp.store.customers import CustomerRepository
 from idp.store.database import Database
 from idp.store.devices import DeviceRepository
 from idp.store.grants import GrantRepository
+from idp.store.initial_access_tokens import InitialAccessTokenRepository
 from idp.store.members import MemberRepository, ProfileRepository
 from idp.store.pushed_requests import PushedRequestRepository
 from idp.store.sessions import SessionRepository
@@ -42,6 +43,7 @@ class Store:
         self.audit = AuditRepository(self.db)
         self.pushed_requests = PushedRequestRepository(self.db)  # issue 16: RFC 9126
         self.client_assertions = ClientAssertionRepository(self.db)  # issue 16: RFC 7523
+        self.initial_access_tokens = InitialAccessTokenRepository(self.db)  # issue 16: RFC 7591
 
     async def close(self) -> None:
         await self.db.dispose()

@@ -53,6 +53,7 @@ class ClientRecord:
     # `private_key_jwt` (issue 16): registered public keys (a JWK Set) or where to fetch them.
     jwks: dict[str, Any] | None = field(default=None, hash=False, compare=False, repr=False)
     jwks_uri: str | None = None
+    registration_token_hash: str | None = field(default=None, repr=False)
 
     @property
     def is_public(self) -> bool:
@@ -183,6 +184,7 @@ def client_from_row(row: Any) -> ClientRecord:
         ),
         jwks=getattr(row, "jwks", None),
         jwks_uri=getattr(row, "jwks_uri", None),
+        registration_token_hash=getattr(row, "registration_token_hash", None),
     )
 
 

@@ -51,6 +51,8 @@ class Client(SQLModel, table=True):
     # fetch them (issue 16).
     jwks: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON, nullable=True))
     jwks_uri: str | None = Field(default=None, max_length=2000)
+    # RFC 7592: the hash of the registration access token of a dynamically registered client.
+    registration_token_hash: str | None = Field(default=None, max_length=64)
 
 
 class AuthorizationCode(SQLModel, table=True):
@@ -383,3 +385,17 @@ class ClientAssertionJti(SQLModel, table=True):
     __tablename__ = "client_assertion_jtis"
     jti_hash: str = Field(primary_key=True, max_length=64)
     expires_at: float = Field(index=True)
+
+
+class InitialAccessToken(SQLModel, table=True):
+    """RFC 7591 §3: what a third party presents to register a client (`sageid-idp
+    registration-tokens create`), stored hashed; `uses` counts registrations against
+    `max_uses`."""
+
+    __tablename__ = "initial_access_tokens"
+    token_hash: str = Field(primary_key=True, max_length=64)
+    created_at: float
+    expires_at: float
+    max_uses: int | None = None
+    uses: int = 0
+    allowed_scope: str = Field(default="", max_length=1000)  # beyond the ordinary ones (edi)

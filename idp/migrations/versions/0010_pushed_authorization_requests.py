@@ -29,6 +29,17 @@ def upgrade() -> None:
         )
         batch_op.add_column(sa.Column("jwks", sa.JSON(), nullable=True))
         batch_op.add_column(sa.Column("jwks_uri", sa.String(2000), nullable=True))
+        batch_op.add_column(sa.Column("registration_token_hash", sa.String(64), nullable=True))
+    op.create_table(
+        "initial_access_tokens",
+        sa.Column("token_hash", sa.String(64), nullable=False),
+        sa.Column("created_at", sa.Float(), nullable=False),
+        sa.Column("expires_at", sa.Float(), nullable=False),
+        sa.Column("max_uses", sa.Integer(), nullable=True),
+        sa.Column("uses", sa.Integer(), nullable=False, server_default="0"),
+        sa.Column("allowed_scope", sa.String(1000), nullable=False, server_default=""),
+        sa.PrimaryKeyConstraint("token_hash"),
+    )
     op.create_table(
         "client_assertion_jtis",
         sa.Column("jti_hash", sa.String(64), nullable=False),
@@ -61,7 +72,9 @@ def downgrade() -> None:
     op.drop_table("pushed_authorization_requests")
     op.drop_index("ix_client_assertion_jtis_expires_at", table_name="client_assertion_jtis")
     op.drop_table("client_assertion_jtis")
+    op.drop_table("initial_access_tokens")
     with op.batch_alter_table("clients", schema=None) as batch_op:
+        batch_op.drop_column("registration_token_hash")
         batch_op.drop_column("jwks_uri")
         batch_op.drop_column("jwks")
         batch_op.drop_column("require_pushed_authorization_requests")
