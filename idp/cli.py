@@ -244,6 +244,13 @@ def clients() -> None:
     default=None,
     help="Where the client publishes its public keys (https): private_key_jwt, no secret.",
 )
+@click.option(
+    "--profile",
+    type=click.Choice(["fapi2"]),
+    default=None,
+    help="Hold the client to a security profile: fapi2 (FAPI 2.0: PAR, private_key_jwt, "
+    "codes of 60 s at most, no bearer refresh tokens).",
+)
 @click.option("--json", "as_json", is_flag=True)
 def clients_add(
     name: str,
@@ -261,6 +268,7 @@ def clients_add(
     require_par: bool,
     jwks_file: str | None,
     jwks_uri: str | None,
+    profile: str | None,
     as_json: bool,
 ) -> None:
     """Register a client; prints its client_id and, once, its secret."""
@@ -291,6 +299,8 @@ def clients_add(
         raise click.UsageError(str(error)) from error
     jwks = _client_keys(kind, jwks_file, jwks_uri)
     keyed = jwks is not None or jwks_uri is not None
+    if profile == "fapi2" and not keyed:
+        raise click.UsageError("--profile fapi2 needs --jwks or --jwks-uri (private_key_jwt)")
 
     async def add(store: Store) -> tuple[str, str | None]:
         if client_id and await store.clients.get(client_id):
@@ -309,7 +319,8 @@ def clients_add(
             backchannel_logout_uri=backchannel_logout_uri,
             backchannel_logout_session_required=backchannel_logout_session_required,
             web_origins=web_origins,
-            require_pushed_authorization_requests=require_par,
+            require_pushed_authorization_requests=require_par or profile == "fapi2",
+            profile=profile,
             auth_method="private_key_jwt" if keyed else "client_secret_basic",
             jwks=jwks,
             jwks_uri=jwks_uri,

@@ -16,6 +16,7 @@ GRANT_TYPES = ("authorization_code", "refresh_token", "client_credentials")
 AUTH_METHODS = ("client_secret_basic", "client_secret_post", "private_key_jwt", "none")
 RESTRICTED_SCOPES = frozenset({EDI})  # only with an initial access token that allows them
 DEFAULT_SCOPE = "openid profile email"
+PROFILES = ("fapi2",)  # idp.oauth.profiles
 LOOPBACK = ("127.0.0.1", "::1", "localhost")
 
 
@@ -37,6 +38,7 @@ class RegisteredMetadata:
     auth_method: str
     jwks: dict[str, Any] | None
     jwks_uri: str | None
+    profile: str | None = None
 
     def as_metadata(self) -> dict[str, Any]:
         """RFC 7591 §3.2.1: the metadata as registered."""
@@ -52,6 +54,9 @@ class RegisteredMetadata:
             body["jwks"] = self.jwks
         if self.jwks_uri is not None:
             body["jwks_uri"] = self.jwks_uri
+        if self.profile is not None:
+            body["profile"] = self.profile
+            body["require_pushed_authorization_requests"] = True
         return body
 
 
@@ -113,6 +118,11 @@ def registered_metadata(data: Mapping[str, Any], allowed_scope: str) -> Register
     allowed = (set(ALL_SCOPES) - RESTRICTED_SCOPES) | set(allowed_scope.split())
     if refused := [s for s in scopes if s not in allowed]:
         raise _metadata_error(f"Scope not allowed for this registration: {refused[0]}.")
+    profile = data.get("profile")
+    if profile is not None and profile not in PROFILES:
+        raise _metadata_error(f"Profiles: {', '.join(PROFILES)}.")
+    if profile == "fapi2" and auth_method != "private_key_jwt":
+        raise _metadata_error("The 'fapi2' profile needs 'private_key_jwt'.")
     name = data.get("client_name", "")
     if not isinstance(name, str) or not name.strip() or len(name) > 200:
         raise _metadata_error("'client_name' is required (at most 200 characters).")
@@ -124,4 +134,5 @@ def registered_metadata(data: Mapping[str, Any], allowed_scope: str) -> Register
         auth_method=auth_method,
         jwks=jwks if isinstance(jwks, dict) else None,
         jwks_uri=jwks_uri if isinstance(jwks_uri, str) else None,
+        profile=profile,
     )

@@ -37,6 +37,7 @@ from idp.oauth.authorization_checks import (
     verify_id_token_hint,
 )
 from idp.oauth.grants import AuthenticatedUser
+from idp.oauth.profiles import must_push_requests
 from idp.oauth.pushed_requests import (
     SIGNATURE_FIELD,
     InvalidRequestURIError,
@@ -228,7 +229,7 @@ async def authorize(request: Request) -> Response:
         error.state = params.get("state")
         return answer(ctx.server.error_redirect(error))
 
-    if grant.client.require_pushed_authorization_requests and not pushed:
+    if must_push_requests(grant.client) and not pushed:
         # RFC 9126 §6: this client's requests are only accepted pushed.
         return refuse(InvalidRequestError("This client must push its requests to /par first."))
     # Issue 15: the front-channel checks, one named step each (see authorization_checks).

@@ -131,6 +131,8 @@ class SageClientRegistrationEndpoint(ClientRegistrationEndpoint):  # type: ignor
             jwks=metadata.jwks,
             jwks_uri=metadata.jwks_uri,
             registration_token_hash=sha256_hex(registration_token),
+            profile=metadata.profile,
+            require_pushed_authorization_requests=metadata.profile is not None,
         )
         Bridge.call(store.client_cache.refresh)
         request.audited_client_id = record.client_id
@@ -199,6 +201,7 @@ class SageClientConfigurationEndpoint(ClientConfigurationEndpoint):  # type: ign
             auth_method=client.token_endpoint_auth_method,
             jwks=client.jwks,
             jwks_uri=client.jwks_uri,
+            profile=client.profile,
         )
         return {"client_id": client.client_id, **metadata.as_metadata()}
 
@@ -218,6 +221,8 @@ class SageClientConfigurationEndpoint(ClientConfigurationEndpoint):  # type: ign
         request.registered = _policy(data, allowed)
         if request.registered.auth_method != client.token_endpoint_auth_method:
             raise InvalidClientMetadataError("'token_endpoint_auth_method' cannot change.")
+        if request.registered.profile != client.profile:
+            raise InvalidClientMetadataError("'profile' cannot change.")
         return request.registered.as_metadata()
 
     def update_client(

@@ -41,6 +41,7 @@ class ClientRepository:
         jwks: dict[str, Any] | None = None,
         jwks_uri: str | None = None,
         registration_token_hash: str | None = None,
+        profile: str | None = None,
     ) -> tuple[ClientRecord, str | None]:
         """Register a client; returns it and, for a confidential client, its secret (shown
         once: only its hash is kept). ID tokens are RS256 unless the client registers ES256
@@ -66,6 +67,7 @@ class ClientRepository:
             "jwks": jwks,
             "jwks_uri": jwks_uri,
             "registration_token_hash": registration_token_hash,
+            "profile": profile,
             "created_at": now,
             "updated_at": now,
         }

@@ -53,6 +53,8 @@ class Client(SQLModel, table=True):
     jwks_uri: str | None = Field(default=None, max_length=2000)
     # RFC 7592: the hash of the registration access token of a dynamically registered client.
     registration_token_hash: str | None = Field(default=None, max_length=64)
+    # A security profile the client is held to (`fapi2`: FAPI 2.0), or none.
+    profile: str | None = Field(default=None, max_length=20)
 
 
 class AuthorizationCode(SQLModel, table=True):

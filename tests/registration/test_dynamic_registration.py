@@ -299,3 +299,23 @@ async def test_another_token_cannot_manage_the_client(
 async def test_discovery_advertises_the_registration_endpoint(client: httpx.AsyncClient) -> None:
     metadata = (await client.get("/.well-known/openid-configuration")).json()
     assert metadata["registration_endpoint"] == f"{ISSUER}/register"
+
+
+async def test_the_fapi2_profile_at_registration(
+    client: httpx.AsyncClient, ctx: AppContext
+) -> None:
+    await initial_token(ctx)
+    assert_error(await register(client, {**APP, "profile": "fapi2"}), "invalid_client_metadata")
+    assert_error(await register(client, {**APP, "profile": "fapi9"}), "invalid_client_metadata")
+    keyed = {
+        **APP,
+        "profile": "fapi2",
+        "token_endpoint_auth_method": "private_key_jwt",
+        "jwks": public_set(new_key("k")),
+    }
+    response = await register(client, keyed)
+    assert response.status_code == 201, response.text
+    assert response.json()["require_pushed_authorization_requests"] is True
+    stored = await ctx.store.clients.get(response.json()["client_id"])
+    assert stored is not None and stored.profile == "fapi2"
+    assert stored.require_pushed_authorization_requests

@@ -30,6 +30,7 @@ def upgrade() -> None:
         batch_op.add_column(sa.Column("jwks", sa.JSON(), nullable=True))
         batch_op.add_column(sa.Column("jwks_uri", sa.String(2000), nullable=True))
         batch_op.add_column(sa.Column("registration_token_hash", sa.String(64), nullable=True))
+        batch_op.add_column(sa.Column("profile", sa.String(20), nullable=True))
     op.create_table(
         "initial_access_tokens",
         sa.Column("token_hash", sa.String(64), nullable=False),
@@ -74,6 +75,7 @@ def downgrade() -> None:
     op.drop_table("client_assertion_jtis")
     op.drop_table("initial_access_tokens")
     with op.batch_alter_table("clients", schema=None) as batch_op:
+        batch_op.drop_column("profile")
         batch_op.drop_column("registration_token_hash")
         batch_op.drop_column("jwks_uri")
         batch_op.drop_column("jwks")
