@@ -717,8 +717,14 @@ def registration_tokens() -> None:
     type=click.Choice(sorted(RESTRICTED_REGISTRATION_SCOPES)),
     help="A restricted scope the registered clients may ask for (edi).",
 )
+@click.option(
+    "--profile",
+    type=click.Choice(["fapi2"]),
+    default=None,
+    help="Hold every client it registers to this profile (fapi2: FAPI 2.0).",
+)
 def registration_tokens_create(
-    ttl: str, max_uses: int | None, allowed_scopes: tuple[str, ...]
+    ttl: str, max_uses: int | None, allowed_scopes: tuple[str, ...], profile: str | None
 ) -> None:
     """Create an initial access token; it is shown once (only its hash is kept)."""
     token = secrets.token_urlsafe(32)
@@ -732,8 +738,10 @@ def registration_tokens_create(
             expires_at=now + seconds,
             max_uses=max_uses,
             allowed_scope=" ".join(allowed_scopes),
+            profile=profile,
         )
         detail = {
+            "profile": profile or "",
             "ttl": str(seconds),
             "max_uses": str(max_uses or ""),
             "scope": " ".join(allowed_scopes),

@@ -84,9 +84,10 @@ def _policy(data: dict[str, Any], allowed_scope: str) -> RegisteredMetadata:
 
 
 class InitialAccessToken:
-    def __init__(self, value: str, allowed_scope: str) -> None:
+    def __init__(self, value: str, allowed_scope: str, profile: str | None) -> None:
         self.value = value
         self.allowed_scope = allowed_scope
+        self.profile = profile
 
 
 class SageClientRegistrationEndpoint(ClientRegistrationEndpoint):  # type: ignore[misc]
@@ -98,7 +99,9 @@ class SageClientRegistrationEndpoint(ClientRegistrationEndpoint):  # type: ignor
             return None
         store = self.server.store
         allowed = Bridge.call(store.initial_access_tokens.usable, request.bearer, self._now())
-        return None if allowed is None else InitialAccessToken(request.bearer, allowed)
+        if allowed is None:
+            return None
+        return InitialAccessToken(request.bearer, allowed.allowed_scope, allowed.profile)
 
     def _now(self) -> float:
         now: float = self.server.clock.now()
@@ -111,7 +114,15 @@ class SageClientRegistrationEndpoint(ClientRegistrationEndpoint):  # type: ignor
         if credential is None:
             # RFC 7591 §3: the initial access token is an RFC 6750 bearer token.
             raise InvalidTokenError("A live initial access token with uses left is required.")
-        metadata = _policy(request.payload.data, credential.allowed_scope)
+        data = request.payload.data
+        if credential.profile is not None:
+            # The initial access token imposes its profile (`registration-tokens --profile`).
+            if data.get("profile", credential.profile) != credential.profile:
+                raise InvalidClientMetadataError(
+                    f"This registration is for '{credential.profile}'."
+                )
+            data = {**data, "profile": credential.profile}
+        metadata = _policy(data, credential.allowed_scope)
         store, now = self.server.store, self._now()
         if not Bridge.call(store.initial_access_tokens.spend, credential.value, now):
             raise InvalidTokenError("The initial access token has no uses left.")

@@ -401,3 +401,4 @@ class InitialAccessToken(SQLModel, table=True):
     max_uses: int | None = None
     uses: int = 0
     allowed_scope: str = Field(default="", max_length=1000)  # beyond the ordinary ones (edi)
+    profile: str | None = Field(default=None, max_length=20)  # imposed on what it registers

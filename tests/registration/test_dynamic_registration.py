@@ -34,6 +34,7 @@ async def initial_token(
         expires_at=now + ttl,
         max_uses=options.get("max_uses"),
         allowed_scope=options.get("allowed_scope", ""),
+        profile=options.get("profile"),
     )
     return value
 
@@ -319,3 +320,20 @@ async def test_the_fapi2_profile_at_registration(
     stored = await ctx.store.clients.get(response.json()["client_id"])
     assert stored is not None and stored.profile == "fapi2"
     assert stored.require_pushed_authorization_requests
+
+
+async def test_an_initial_token_can_impose_the_fapi2_profile(
+    client: httpx.AsyncClient, ctx: AppContext
+) -> None:
+    await initial_token(ctx, "bank-token", profile="fapi2")
+    assert_error(await register(client, APP, token="bank-token"), "invalid_client_metadata")
+    keyed = {
+        **APP,
+        "token_endpoint_auth_method": "private_key_jwt",
+        "jwks": public_set(new_key("k")),
+    }
+    response = await register(client, keyed, token="bank-token")
+    assert response.status_code == 201, response.text
+    assert response.json()["profile"] == "fapi2"
+    stored = await ctx.store.clients.get(response.json()["client_id"])
+    assert stored is not None and stored.profile == "fapi2"

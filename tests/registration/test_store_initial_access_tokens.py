@@ -12,6 +12,7 @@ from idp.cli import main
 from idp.context import AppContext
 from idp.settings import Settings
 from idp.store import Store
+from idp.store.initial_access_tokens import InitialAccessGrant
 from idp.store.tables import InitialAccessToken
 
 tokens = InitialAccessToken.__table__  # type: ignore[attr-defined]
@@ -20,8 +21,10 @@ tokens = InitialAccessToken.__table__  # type: ignore[attr-defined]
 async def test_spent_at_most_max_uses_times(ctx: AppContext) -> None:
     repo = ctx.store.initial_access_tokens
     now = ctx.clock.now()
-    await repo.create("t", now=now, expires_at=now + 60, max_uses=2, allowed_scope="edi")
-    assert await repo.usable("t", now) == "edi"
+    await repo.create(
+        "t", now=now, expires_at=now + 60, max_uses=2, allowed_scope="edi", profile="fapi2"
+    )
+    assert await repo.usable("t", now) == InitialAccessGrant("edi", "fapi2")
     results: list[bool] = []
 
     async def spend() -> None:
@@ -38,7 +41,7 @@ async def test_expires(ctx: AppContext) -> None:
     repo = ctx.store.initial_access_tokens
     now = ctx.clock.now()
     await repo.create("t", now=now, expires_at=now + 60, max_uses=None, allowed_scope="")
-    assert await repo.usable("t", now + 59) == ""
+    assert await repo.usable("t", now + 59) == InitialAccessGrant("", None)
     assert await repo.usable("t", now + 60) is None
     assert not await repo.spend("t", now + 60)
 
@@ -62,6 +65,8 @@ def test_registration_tokens_create(cli_env: Settings) -> None:
         "3",
         "--allow-scope",
         "edi",
+        "--profile",
+        "fapi2",
     ]
     result = CliRunner().invoke(main, args)
     assert result.exit_code == 0, result.output
@@ -77,7 +82,7 @@ def test_registration_tokens_create(cli_env: Settings) -> None:
             await store.close()
         return row.token_hash != token, row.max_uses, row.expires_at - row.created_at, usable
 
-    assert anyio.run(read) == (True, 3, 7 * 86400, "edi")
+    assert anyio.run(read) == (True, 3, 7 * 86400, InitialAccessGrant("edi", "fapi2"))
 
 
 @pytest.mark.parametrize("ttl", ["0d", "7w", "x", "-1"])

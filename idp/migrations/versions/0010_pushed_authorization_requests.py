@@ -39,6 +39,7 @@ def upgrade() -> None:
         sa.Column("max_uses", sa.Integer(), nullable=True),
         sa.Column("uses", sa.Integer(), nullable=False, server_default="0"),
         sa.Column("allowed_scope", sa.String(1000), nullable=False, server_default=""),
+        sa.Column("profile", sa.String(20), nullable=True),
         sa.PrimaryKeyConstraint("token_hash"),
     )
     op.create_table(
