@@ -29,6 +29,8 @@ from idp.endpoints.discovery import document_routes, served_documents
 from idp.endpoints.health import healthz, metrics, readyz
 from idp.endpoints.introspect import introspect
 from idp.endpoints.logout import logout
+from idp.endpoints.par import pushed_authorization_request
+from idp.endpoints.register import client_configuration, register
 from idp.endpoints.revoke import revoke
 from idp.endpoints.token import token
 from idp.endpoints.userinfo import userinfo
@@ -233,6 +235,11 @@ def create_app(settings: Settings, clock: Clock | None = None) -> Starlette:
     # The token, userinfo and introspection endpoints first: the router tries routes in order.
     routes = [
         Route("/token", token, methods=["POST"]),
+        Route("/par", pushed_authorization_request, methods=["POST"]),  # RFC 9126 (issue 16)
+        Route("/register", register, methods=["POST"]),  # RFC 7591 (issue 16)
+        Route(
+            "/register/{client_id}", client_configuration, methods=["GET", "PUT", "DELETE"]
+        ),  # RFC 7592 (issue 16)
         Route("/userinfo", userinfo, methods=["GET", "POST"]),
         Route("/introspect", introspect, methods=["POST"]),
         Route("/revoke", revoke, methods=["POST"]),

@@ -60,6 +60,11 @@ class Kind(StrEnum):
     ADMINISTRATOR_SET = "admin.administrator_set"
     MFA_RESET = "admin.mfa_reset"  # every second factor removed by support
     MFA_REQUIREMENT_CHANGED = "mfa_requirement_changed"  # by a customer's administrator
+    REGISTRATION_TOKEN_CREATED = "admin.registration_token_created"
+    # Dynamic client registration (RFC 7591, RFC 7592), actor "registration":
+    CLIENT_REGISTERED = "client_registered"
+    CLIENT_REGISTRATION_UPDATED = "client_registration_updated"
+    CLIENT_REGISTRATION_DELETED = "client_registration_deleted"
 
 
 class Outcome(StrEnum):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import secrets
 import sys
 import time
 from collections.abc import Awaitable, Callable
@@ -15,6 +16,7 @@ import click
 from idp import audit
 from idp.audit import Kind
 from idp.cli_errors import OperatorGroup, safe_url
+from idp.domain.dynamic_registration import RESTRICTED_SCOPES as RESTRICTED_REGISTRATION_SCOPES
 from idp.execution import ExecutionMode, execution_mode
 from idp.keys import ALGORITHMS, KeyFile
 from idp.settings import Settings
@@ -284,6 +286,31 @@ def clients() -> None:
     help="A browser origin allowed by CORS at token, userinfo, revocation, device endpoints.",
 )
 @click.option("--require-mfa", is_flag=True, help="Every sign-in needs a second factor.")
+@click.option(
+    "--require-par",
+    is_flag=True,
+    help="Accept its authorization requests only pushed to /par first (RFC 9126).",
+)
+@click.option(
+    "--jwks",
+    "jwks_file",
+    type=click.Path(exists=True, dir_okay=False),
+    default=None,
+    help="A JSON file of the client's public keys (JWK Set): it authenticates with "
+    "private_key_jwt (RFC 7523), without a secret.",
+)
+@click.option(
+    "--jwks-uri",
+    default=None,
+    help="Where the client publishes its public keys (https): private_key_jwt, no secret.",
+)
+@click.option(
+    "--profile",
+    type=click.Choice(["fapi2"]),
+    default=None,
+    help="Hold the client to a security profile: fapi2 (FAPI 2.0: PAR, private_key_jwt, "
+    "codes of 60 s at most, no bearer refresh tokens).",
+)
 @click.option("--json", "as_json", is_flag=True)
 def clients_add(
     name: str,
@@ -299,6 +326,10 @@ def clients_add(
     backchannel_logout_session_required: bool,
     web_origins: tuple[str, ...],
     require_mfa: bool,
+    require_par: bool,
+    jwks_file: str | None,
+    jwks_uri: str | None,
+    profile: str | None,
     as_json: bool,
 ) -> None:
     """Register a client; prints its client_id and, once, its secret."""
@@ -327,6 +358,10 @@ def clients_add(
             check_web_origin(origin)
     except RegistrationError as error:
         raise click.UsageError(str(error)) from error
+    jwks = _client_keys(kind, jwks_file, jwks_uri)
+    keyed = jwks is not None or jwks_uri is not None
+    if profile == "fapi2" and not keyed:
+        raise click.UsageError("--profile fapi2 needs --jwks or --jwks-uri (private_key_jwt)")
 
     async def add(store: Store) -> tuple[str, str | None]:
         if client_id and await store.clients.get(client_id):
@@ -346,6 +381,11 @@ def clients_add(
             backchannel_logout_session_required=backchannel_logout_session_required,
             web_origins=web_origins,
             require_mfa=require_mfa,
+            require_pushed_authorization_requests=require_par or profile == "fapi2",
+            profile=profile,
+            auth_method="private_key_jwt" if keyed else "client_secret_basic",
+            jwks=jwks,
+            jwks_uri=jwks_uri,
         )
         detail = {"name": name, "kind": kind, "grant_types": " ".join(grant_types)}
         if require_mfa:
@@ -361,6 +401,35 @@ def clients_add(
     if secret:
         click.echo(f"client_secret: {secret}")
         click.echo("Keep the secret now: it is stored hashed and cannot be shown again.")
+
+
+def _client_keys(kind: str, jwks_file: str | None, jwks_uri: str | None) -> dict[str, Any] | None:
+    """`--jwks FILE` read and checked (public keys only), or `--jwks-uri` checked; None when
+    the client keeps a secret."""
+    from urllib.parse import urlsplit
+
+    from idp.oauth.client_assertions import public_key_set
+
+    if jwks_file is None and jwks_uri is None:
+        return None
+    if kind != "confidential":
+        raise click.UsageError("--jwks and --jwks-uri are for --confidential clients")
+    if jwks_file is not None and jwks_uri is not None:
+        raise click.UsageError("say --jwks or --jwks-uri, not both")
+    if jwks_uri is not None:
+        parts = urlsplit(jwks_uri)
+        loopback = parts.hostname in ("127.0.0.1", "::1", "localhost")
+        if parts.scheme != "https" and not (parts.scheme == "http" and loopback):
+            raise click.UsageError("--jwks-uri must be an https URL (http only on loopback)")
+        return None
+    try:
+        with open(str(jwks_file), encoding="utf-8") as handle:
+            document = json.load(handle)
+        public_key_set(document)
+    except (OSError, ValueError) as error:
+        raise click.UsageError(f"--jwks: {error}") from error
+    keys: dict[str, Any] = document
+    return keys
 
 
 @clients.command("list")
@@ -748,3 +817,67 @@ def audit_list(email: str | None, since: str | None, limit: int, as_json: bool) 
             if value is not None
         ]
         click.echo("  ".join(parts))
+
+
+# -- dynamic client registration (RFC 7591, issue 16) -----------------------------------------
+
+TTL_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+
+
+def _ttl_seconds(ttl: str) -> int:
+    """`7d`, `12h`, `30m`, `90s` (or plain seconds)."""
+    number, unit = (ttl[:-1], ttl[-1]) if ttl[-1:] in TTL_UNITS else (ttl, "s")
+    if not number.isdigit() or int(number) <= 0:
+        raise click.BadParameter("a duration like 7d, 12h, 30m or 90s", param_hint="--ttl")
+    return int(number) * TTL_UNITS[unit]
+
+
+@main.group("registration-tokens")
+def registration_tokens() -> None:
+    """Initial access tokens: what third parties present to register their clients."""
+
+
+@registration_tokens.command("create")
+@click.option("--ttl", default="7d", show_default=True, help="How long it can be used: 7d, 12h…")
+@click.option("--max-uses", type=click.IntRange(min=1), default=None, help="Registrations.")
+@click.option(
+    "--allow-scope",
+    "allowed_scopes",
+    multiple=True,
+    type=click.Choice(sorted(RESTRICTED_REGISTRATION_SCOPES)),
+    help="A restricted scope the registered clients may ask for (edi).",
+)
+@click.option(
+    "--profile",
+    type=click.Choice(["fapi2"]),
+    default=None,
+    help="Hold every client it registers to this profile (fapi2: FAPI 2.0).",
+)
+def registration_tokens_create(
+    ttl: str, max_uses: int | None, allowed_scopes: tuple[str, ...], profile: str | None
+) -> None:
+    """Create an initial access token; it is shown once (only its hash is kept)."""
+    token = secrets.token_urlsafe(32)
+    seconds = _ttl_seconds(ttl)
+
+    async def create(store: Store) -> None:
+        now = time.time()
+        await store.initial_access_tokens.create(
+            token,
+            now=now,
+            expires_at=now + seconds,
+            max_uses=max_uses,
+            allowed_scope=" ".join(allowed_scopes),
+            profile=profile,
+        )
+        detail = {
+            "profile": profile or "",
+            "ttl": str(seconds),
+            "max_uses": str(max_uses or ""),
+            "scope": " ".join(allowed_scopes),
+        }
+        await _audited(store, Kind.REGISTRATION_TOKEN_CREATED, detail=detail)
+
+    _with_store(create)
+    click.echo(f"initial_access_token: {token}")
+    click.echo("Keep it now: it is stored hashed and cannot be shown again.")

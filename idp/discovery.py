@@ -9,6 +9,7 @@ from idp.domain.second_factor import ACR_VALUES
 from idp.i18n import SUPPORTED_LOCALES
 from idp.oauth.authorization_checks import PROMPT_VALUES as SUPPORTED_PROMPTS
 from idp.oauth.authorization_checks import RESPONSE_MODES
+from idp.oauth.client_assertions import SIGNING_ALGORITHMS
 from idp.oauth.server import SageAuthorizationServer
 from idp.settings import Settings
 from shared.scopes import ALL_SCOPES, SCOPE_CLAIMS
@@ -19,8 +20,9 @@ OPTIONAL_ENDPOINTS = {
     "introspection": ("introspection_endpoint", "/introspect"),
     "end_session": ("end_session_endpoint", "/logout"),
     "device_authorization": ("device_authorization_endpoint", "/device_authorization"),
+    "client_registration": ("registration_endpoint", "/register"),  # RFC 7591 (issue 16)
 }
-CLIENT_AUTH_METHODS = ["client_secret_basic", "client_secret_post", "none"]
+CLIENT_AUTH_METHODS = ["client_secret_basic", "client_secret_post", "none", "private_key_jwt"]
 PROMPT_VALUES = list(SUPPORTED_PROMPTS)
 
 
@@ -41,6 +43,8 @@ def provider_metadata(settings: Settings, server: SageAuthorizationServer) -> di
         "id_token_signing_alg_values_supported": ["RS256", "ES256"],
         "userinfo_signing_alg_values_supported": ["none"],
         "token_endpoint_auth_methods_supported": CLIENT_AUTH_METHODS,
+        # RFC 7523 `private_key_jwt` (issue 16): the algorithms of client assertions.
+        "token_endpoint_auth_signing_alg_values_supported": list(SIGNING_ALGORITHMS),
         "code_challenge_methods_supported": ["S256"],
         "claims_supported": claims,
         "claims_parameter_supported": True,
@@ -56,6 +60,9 @@ def provider_metadata(settings: Settings, server: SageAuthorizationServer) -> di
         # Not a registered name: how long a sign-in lasts (refresh tokens end this many
         # seconds after the sign-in, never extended), so clients can tell their users.
         "refresh_token_lifetime": settings.lifetimes.refresh_token,
+        # RFC 9126 (issue 16): pushed authorization requests, required per client only.
+        "pushed_authorization_request_endpoint": settings.url("/par"),
+        "require_pushed_authorization_requests": False,
     }
     # Issue 17: the two levels a sign-in reaches, and the `acr`/`amr` claims that say which.
     metadata["acr_values_supported"] = list(ACR_VALUES)
@@ -66,4 +73,8 @@ def provider_metadata(settings: Settings, server: SageAuthorizationServer) -> di
             if name in ("revocation", "introspection"):
                 methods = [m for m in CLIENT_AUTH_METHODS if name == "revocation" or m != "none"]
                 metadata[f"{name}_endpoint_auth_methods_supported"] = methods
+                # RFC 8414 §2: required once private_key_jwt is listed.
+                metadata[f"{name}_endpoint_auth_signing_alg_values_supported"] = list(
+                    SIGNING_ALGORITHMS
+                )
     return metadata

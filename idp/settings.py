@@ -27,6 +27,11 @@ class Lifetimes:
     id_token: int = 600
     # RFC 9700 §4.2.1 / DESIGN §3: codes are single use and short-lived.
     authorization_code: int = 60
+    # RFC 9126 §2.2: a pushed request's `request_uri` is used at once by the browser redirect.
+    pushed_authorization_request: int = 60
+    # After its `request_uri` is consumed, a pushed request is carried (signed) through the
+    # sign-in and consent pages; this bounds how long they may take.
+    pushed_request_interaction: int = 15 * 60
     # RFC 8628 §3.2: the user has 10 minutes to type the code; clients poll every 5 s.
     device_code: int = 600
     device_poll_interval: int = 5

@@ -37,6 +37,14 @@ from idp.oauth.authorization_checks import (
     verify_id_token_hint,
 )
 from idp.oauth.grants import AuthenticatedUser
+from idp.oauth.profiles import must_push_requests
+from idp.oauth.pushed_requests import (
+    SIGNATURE_FIELD,
+    InvalidRequestURIError,
+    is_pushed_reference,
+    signature_valid,
+    signed,
+)
 from idp.oauth.requests import ParsedOAuth2Request, duplicated
 from idp.oauth.server import OAuthResult
 from idp.pages.referencing import congratulations_url, reference_url
@@ -165,6 +173,38 @@ async def _second_factor(
     )
 
 
+async def _pushed_request(
+    ctx: AppContext, items: list[tuple[str, str]]
+) -> tuple[list[tuple[str, str]], bool]:
+    """RFC 9126 §4: a pushed request's parameters, consumed once by its `request_uri` with the
+    same `client_id`, then signed to travel through the pages (`idp.oauth.pushed_requests`);
+    whether the request was pushed. Before its client is known, a refusal is a page."""
+    params = dict(items)
+    key = ctx.keys.derive("pushed-request")
+    now = ctx.clock.now()
+    request_uri = params.get("request_uri")
+    if is_pushed_reference(request_uri):
+        client_id = params.get("client_id")
+        found = None
+        if client_id and request_uri:
+            found = await ctx.store.pushed_requests.consume(request_uri, client_id, now)
+        if found is None:
+            raise _invalid_request_page(
+                InvalidRequestURIError(
+                    "This 'request_uri' is unknown, expired, already used, or another client's."
+                )
+            )
+        expires = int(now) + ctx.settings.lifetimes.pushed_request_interaction
+        return signed(key, found, expires), True
+    if SIGNATURE_FIELD in params:
+        if not signature_valid(key, items, now):
+            raise _invalid_request_page(
+                InvalidRequestURIError("This pushed sign-in request was changed or has expired.")
+            )
+        return items, True
+    return items, False
+
+
 async def authorize(request: Request) -> Response:
     ctx = context(request)
     decision: str | None = None
@@ -177,6 +217,7 @@ async def authorize(request: Request) -> Response:
         items = list(request.query_params.multi_items())
     if repeated := duplicated(items):
         raise _invalid_request_page(InvalidRequestError(f"Repeated parameter: {repeated[0]}."))
+    items, pushed = await _pushed_request(ctx, items)
 
     params = dict(items)
     if malformed := _malformed(params):
@@ -219,6 +260,9 @@ async def authorize(request: Request) -> Response:
         error.state = params.get("state")
         return answer(ctx.server.error_redirect(error))
 
+    if must_push_requests(grant.client) and not pushed:
+        # RFC 9126 §6: this client's requests are only accepted pushed.
+        return refuse(InvalidRequestError("This client must push its requests to /par first."))
     # Issue 15: the front-channel checks, one named step each (see authorization_checks).
     for check in (check_request_objects, check_response_mode, check_prompt):
         if refused := check(params):

@@ -50,6 +50,12 @@ class Bridge:
             _MODE.reset(token)
 
     @staticmethod
+    def may_suspend() -> bool:
+        """Whether Authlib's code, here, may wait for I/O (PostgreSQL mode: its greenlet);
+        in the embedded mode it runs on the event loop and must not."""
+        return _MODE.get() is ExecutionMode.SCALE_OUT
+
+    @staticmethod
     def call(function: Callable[P, Awaitable[T]], *args: P.args, **kwargs: P.kwargs) -> T:
         """Run a store coroutine and return its result, from Authlib's synchronous code."""
         mode = _MODE.get()

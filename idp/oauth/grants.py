@@ -14,6 +14,7 @@ from idp.domain.claims_request import released, scopes_for
 from idp.domain.second_factor import acr_for, amr_list
 from idp.oauth.bridge import Bridge
 from idp.oauth.claims import user_claims
+from idp.oauth.profiles import code_lifetime, may_have_bearer_refresh_token
 from idp.oauth.tokens import TokenSubject
 from idp.store.records import AuthorizationCodeRecord, ClientRecord, UserRecord
 from shared.scopes import OFFLINE_ACCESS, REFERENCING
@@ -44,7 +45,7 @@ class AuthenticatedUser:
 def wants_refresh_token(client: ClientRecord, scope: str) -> bool:
     """`offline_access` asks for one (OIDC Core §11); native (public) clients always get one:
     the desktop app stays signed in for 30 days (the seed, step 4)."""
-    if not client.check_grant_type("refresh_token"):
+    if not client.check_grant_type("refresh_token") or not may_have_bearer_refresh_token(client):
         return False
     return OFFLINE_ACCESS in scope.split() or client.is_public
 
@@ -120,7 +121,8 @@ class AuthorizationCodeGrant(IssuesToSubject, grants.AuthorizationCodeGrant):  #
             code_challenge=data["code_challenge"],
             code_challenge_method=data["code_challenge_method"],
             auth_time=signed_in.auth_time,
-            expires_at=now + self.server.settings.lifetimes.authorization_code,
+            expires_at=now
+            + code_lifetime(request.client, self.server.settings.lifetimes.authorization_code),
             sid=signed_in.sid,
             claims=getattr(request, "requested_claims", None),
             amr=signed_in.amr,

@@ -21,6 +21,7 @@ from starlette.responses import Response
 from idp.clock import Clock
 from idp.keys import KeyRing
 from idp.oauth.bridge import Bridge
+from idp.oauth.client_assertions import PRIVATE_KEY_JWT, PrivateKeyJWTAuthentication
 from idp.oauth.client_credentials import ClientCredentialsGrant
 from idp.oauth.device import SageDeviceAuthorizationEndpoint, SageDeviceCodeGrant
 from idp.oauth.grants import AuthorizationCodeGrant, SageOpenIDCode
@@ -28,6 +29,7 @@ from idp.oauth.introspection import IntrospectionEndpoint
 from idp.oauth.logout import LogoutEndpoint
 from idp.oauth.pkce import S256CodeChallenge
 from idp.oauth.refresh import RefreshedIDToken, RefreshTokenGrant
+from idp.oauth.registration import SageClientConfigurationEndpoint, SageClientRegistrationEndpoint
 from idp.oauth.revocation import RevocationEndpoint
 from idp.oauth.tokens import AccessTokenGenerator, TokenSubject
 from idp.settings import Settings
@@ -116,6 +118,11 @@ class SageAuthorizationServer(AuthorizationServer):  # type: ignore[misc]
         self.register_endpoint(IntrospectionEndpoint(self))
         self.register_endpoint(LogoutEndpoint(self))
         self.register_extension(self.issuer_parameter)
+        # RFC 7523 §2.2 (issue 16): wherever a client secret is accepted, so is a signed JWT.
+        self.register_client_auth_method(PRIVATE_KEY_JWT, PrivateKeyJWTAuthentication(self))
+        # RFC 7591 / RFC 7592 (issue 16): third parties register their clients.
+        self.register_endpoint(SageClientRegistrationEndpoint(self))
+        self.register_endpoint(SageClientConfigurationEndpoint(self))
 
     @property
     def grant_types(self) -> list[str]:
@@ -131,6 +138,8 @@ class SageAuthorizationServer(AuthorizationServer):  # type: ignore[misc]
             raise InvalidRequestError(
                 "The client authenticated twice (HTTP Basic and client_secret): use one method."
             )
+        if "client_secret_basic" in methods and PRIVATE_KEY_JWT not in methods:
+            methods = [*methods, PRIVATE_KEY_JWT]
         try:
             return super().authenticate_client(request, methods, endpoint)
         except InvalidClientError as error:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from idp.store.audit import AuditRepository
 from idp.store.challenges import ChallengeRepository
+from idp.store.client_assertions import ClientAssertionRepository
 from idp.store.clients import ClientCache, ClientRepository
 from idp.store.codes import CodeRepository
 from idp.store.connected_apps import ConnectedAppRepository
@@ -13,7 +14,9 @@ from idp.store.database import Database
 from idp.store.devices import DeviceRepository
 from idp.store.factors import FactorRepository
 from idp.store.grants import GrantRepository
+from idp.store.initial_access_tokens import InitialAccessTokenRepository
 from idp.store.members import MemberRepository, ProfileRepository
+from idp.store.pushed_requests import PushedRequestRepository
 from idp.store.sessions import SessionRepository
 from idp.store.submissions import SubmissionRepository
 from idp.store.throttle import ThrottleRepository
@@ -40,6 +43,9 @@ class Store:
         self.submissions = SubmissionRepository(self.db)
         self.audit = AuditRepository(self.db)
         self.factors = FactorRepository(self.db)  # issue 17: second factors
+        self.pushed_requests = PushedRequestRepository(self.db)  # issue 16: RFC 9126
+        self.client_assertions = ClientAssertionRepository(self.db)  # issue 16: RFC 7523
+        self.initial_access_tokens = InitialAccessTokenRepository(self.db)  # issue 16: RFC 7591
 
     async def close(self) -> None:
         await self.db.dispose()

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import secrets
 from collections.abc import Sequence
+from typing import Any
 
-from sqlalchemy import delete, func, insert, select
+from sqlalchemy import delete, func, insert, select, update
 
 from idp.store.database import Database
 from idp.store.records import ClientRecord, client_from_row, sha256_hex
@@ -37,11 +38,18 @@ class ClientRepository:
         backchannel_logout_session_required: bool = False,
         web_origins: Sequence[str] = (),
         require_mfa: bool = False,
+        require_pushed_authorization_requests: bool = False,
+        jwks: dict[str, Any] | None = None,
+        jwks_uri: str | None = None,
+        registration_token_hash: str | None = None,
+        profile: str | None = None,
     ) -> tuple[ClientRecord, str | None]:
         """Register a client; returns it and, for a confidential client, its secret (shown
         once: only its hash is kept). ID tokens are RS256 unless the client registers ES256
         (OIDC Registration `id_token_signed_response_alg`)."""
-        secret = None if public else (secret or secrets.token_urlsafe(32))
+        # A `private_key_jwt` client proves itself with its keys: it has no secret.
+        keyed = auth_method == "private_key_jwt"
+        secret = None if public or keyed else (secret or secrets.token_urlsafe(32))
         values = {
             "client_id": client_id or secrets.token_urlsafe(16),
             "name": name,
@@ -57,6 +65,11 @@ class ClientRepository:
             "backchannel_logout_session_required": backchannel_logout_session_required,
             "web_origins": list(web_origins),
             "require_mfa": require_mfa,
+            "require_pushed_authorization_requests": require_pushed_authorization_requests,
+            "jwks": jwks,
+            "jwks_uri": jwks_uri,
+            "registration_token_hash": registration_token_hash,
+            "profile": profile,
             "created_at": now,
             "updated_at": now,
         }
@@ -73,6 +86,22 @@ class ClientRepository:
         async with self.db.read() as c:
             rows = (await c.execute(select(clients).order_by(clients.c.created_at))).all()
         return [client_from_row(r) for r in rows]
+
+    async def update_registered(self, client_id: str, now: float, **values: Any) -> None:
+        """RFC 7592 §2.2: a registered client's metadata replaced (the caller checked it)."""
+        async with self.db.write() as c:
+            # Strictly later than before, so every node's cache fingerprint changes even for
+            # two changes within a clock tick.
+            before = (
+                await c.execute(
+                    select(clients.c.updated_at).where(clients.c.client_id == client_id)
+                )
+            ).scalar_one()
+            await c.execute(
+                update(clients)
+                .where(clients.c.client_id == client_id)
+                .values(**values, updated_at=max(now, float(before) + 0.001))
+            )
 
     async def remove(self, client_id: str) -> bool:
         async with self.db.write() as c:

@@ -51,6 +51,12 @@ class ClientRecord:
     backchannel_logout_session_required: bool = False
     web_origins: tuple[str, ...] = ()
     require_mfa: bool = False  # issue 17
+    require_pushed_authorization_requests: bool = False
+    # `private_key_jwt` (issue 16): registered public keys (a JWK Set) or where to fetch them.
+    jwks: dict[str, Any] | None = field(default=None, hash=False, compare=False, repr=False)
+    jwks_uri: str | None = None
+    registration_token_hash: str | None = field(default=None, repr=False)
+    profile: str | None = None  # `fapi2` (idp.oauth.profiles)
 
     @property
     def is_public(self) -> bool:
@@ -85,6 +91,8 @@ class ClientRecord:
     def check_endpoint_auth_method(self, method: str, endpoint: str) -> bool:
         if self.is_public:
             return method == "none"
+        if self.token_endpoint_auth_method == "private_key_jwt" or self.profile == "fapi2":
+            return method == "private_key_jwt"  # FAPI 2.0 §5.3.1.1: no shared secrets
         return method in ("client_secret_basic", "client_secret_post")
 
     def check_response_type(self, response_type: str) -> bool:
@@ -178,6 +186,13 @@ def client_from_row(row: Any) -> ClientRecord:
         ),
         web_origins=tuple(getattr(row, "web_origins", None) or ()),
         require_mfa=bool(getattr(row, "require_mfa", False)),
+        require_pushed_authorization_requests=bool(
+            getattr(row, "require_pushed_authorization_requests", False)
+        ),
+        jwks=getattr(row, "jwks", None),
+        jwks_uri=getattr(row, "jwks_uri", None),
+        registration_token_hash=getattr(row, "registration_token_hash", None),
+        profile=getattr(row, "profile", None),
     )
 
 

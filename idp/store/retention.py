@@ -16,9 +16,11 @@ from idp.store.tables import (
     AuditEvent,
     AuthorizationCode,
     BrowserSession,
+    ClientAssertionJti,
     DeviceCode,
     EmailChallenge,
     Grant,
+    PushedAuthorizationRequest,
     RefreshToken,
     RevokedToken,
     ThrottleTally,
@@ -33,6 +35,8 @@ refresh_tokens = RefreshToken.__table__  # type: ignore[attr-defined]
 revoked = RevokedToken.__table__  # type: ignore[attr-defined]
 tallies = ThrottleTally.__table__  # type: ignore[attr-defined]
 audit = AuditEvent.__table__  # type: ignore[attr-defined]
+pushed = PushedAuthorizationRequest.__table__  # type: ignore[attr-defined]
+assertion_jtis = ClientAssertionJti.__table__  # type: ignore[attr-defined]
 
 
 def _statements(now: float, keep: Retention) -> dict[str, object]:
@@ -60,6 +64,8 @@ def _statements(now: float, keep: Retention) -> dict[str, object]:
         "revoked_tokens": delete(revoked).where(revoked.c.expires_at < now),
         "throttle_tallies": delete(tallies).where(tallies.c.last_at < now - LONGEST_HORIZON),
         "audit_events": delete(audit).where(audit.c.at < now - keep.audit_events),
+        "pushed_authorization_requests": delete(pushed).where(pushed.c.expires_at < expired),
+        "client_assertion_jtis": delete(assertion_jtis).where(assertion_jtis.c.expires_at < now),
     }
 
 

@@ -47,6 +47,16 @@ class Client(SQLModel, table=True):
     web_origins: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
     # Issue 17: every sign-in for this client needs a second factor.
     require_mfa: bool = Field(default=False, sa_column_kwargs={"server_default": text("false")})
+    # RFC 9126 §6: this client's authorization requests must be pushed (issue 16).
+    require_pushed_authorization_requests: bool = False
+    # RFC 7523 §2.2 / OIDC Core §9 `private_key_jwt`: the client's public keys, or where to
+    # fetch them (issue 16).
+    jwks: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON, nullable=True))
+    jwks_uri: str | None = Field(default=None, max_length=2000)
+    # RFC 7592: the hash of the registration access token of a dynamically registered client.
+    registration_token_hash: str | None = Field(default=None, max_length=64)
+    # A security profile the client is held to (`fapi2`: FAPI 2.0), or none.
+    profile: str | None = Field(default=None, max_length=20)
 
 
 class AuthorizationCode(SQLModel, table=True):
@@ -397,3 +407,40 @@ class RecoveryCode(SQLModel, table=True):
     user_id: str = Field(foreign_key="users.id", ondelete="CASCADE", index=True, max_length=36)
     created_at: float
     used_at: float | None = None
+
+
+class PushedAuthorizationRequest(SQLModel, table=True):
+    """RFC 9126: an authorization request pushed to `/par`, referenced by its `request_uri`
+    (stored hashed) and consumed once at `/authorize`, by whichever node the browser reaches."""
+
+    __tablename__ = "pushed_authorization_requests"
+    request_uri_hash: str = Field(primary_key=True, max_length=64)
+    client_id: str = Field(foreign_key="clients.client_id", ondelete="CASCADE", max_length=64)
+    parameters: list[list[str]] = Field(sa_column=Column(JSON, nullable=False))
+    created_at: float
+    expires_at: float = Field(index=True)
+    consumed_at: float | None = None
+
+
+class ClientAssertionJti(SQLModel, table=True):
+    """RFC 7523 §3: the `jti` of every client assertion accepted, until it expires, so that a
+    replay is refused by whichever node it reaches."""
+
+    __tablename__ = "client_assertion_jtis"
+    jti_hash: str = Field(primary_key=True, max_length=64)
+    expires_at: float = Field(index=True)
+
+
+class InitialAccessToken(SQLModel, table=True):
+    """RFC 7591 §3: what a third party presents to register a client (`sageid-idp
+    registration-tokens create`), stored hashed; `uses` counts registrations against
+    `max_uses`."""
+
+    __tablename__ = "initial_access_tokens"
+    token_hash: str = Field(primary_key=True, max_length=64)
+    created_at: float
+    expires_at: float
+    max_uses: int | None = None
+    uses: int = 0
+    allowed_scope: str = Field(default="", max_length=1000)  # beyond the ordinary ones (edi)
+    profile: str | None = Field(default=None, max_length=20)  # imposed on what it registers

@@ -33,11 +33,13 @@ async def test_lifecycle_endpoints_are_advertised(
         "client_secret_basic",
         "client_secret_post",
         "none",
+        "private_key_jwt",  # issue 16
     ]
     # RFC 7662: confidential clients only.
     assert metadata["introspection_endpoint_auth_methods_supported"] == [
         "client_secret_basic",
         "client_secret_post",
+        "private_key_jwt",
     ]
     grant_types = metadata["grant_types_supported"]
     assert isinstance(grant_types, list)
