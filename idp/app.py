@@ -37,6 +37,7 @@ from idp.migrate import check_migrated
 from idp.oauth.access_tokens import AccessTokenValidator
 from idp.oauth.backchannel import BackchannelLogout
 from idp.oauth.bridge import Bridge
+from idp.oauth.dpop import DPoPVerifier
 from idp.oauth.server import SageAuthorizationServer
 from idp.pages.account import (
     account_page,
@@ -118,6 +119,7 @@ def build_context(settings: Settings, clock: Clock | None = None) -> AppContext:
         discovery=CachedDocument(metadata, '"' + hashlib.sha256(metadata).hexdigest()[:32] + '"'),
         jwks=CachedDocument(keys.jwks_bytes, keys.jwks_etag),
         backchannel=BackchannelLogout(settings.issuer, keys, store.client_cache.get, clock.now),
+        dpop=DPoPVerifier(keys.derive("dpop-nonce"), require_nonce=settings.dpop_nonce),
     )
 
 

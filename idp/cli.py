@@ -247,6 +247,11 @@ def clients() -> None:
     multiple=True,
     help="A browser origin allowed by CORS at token, userinfo, revocation, device endpoints.",
 )
+@click.option(
+    "--require-dpop",
+    is_flag=True,
+    help="Token requests must carry a DPoP proof (RFC 9449 dpop_bound_access_tokens).",
+)
 @click.option("--json", "as_json", is_flag=True)
 def clients_add(
     name: str,
@@ -261,6 +266,7 @@ def clients_add(
     backchannel_logout_uri: str | None,
     backchannel_logout_session_required: bool,
     web_origins: tuple[str, ...],
+    require_dpop: bool,
     as_json: bool,
 ) -> None:
     """Register a client; prints its client_id and, once, its secret."""
@@ -307,6 +313,7 @@ def clients_add(
             backchannel_logout_uri=backchannel_logout_uri,
             backchannel_logout_session_required=backchannel_logout_session_required,
             web_origins=web_origins,
+            require_dpop=require_dpop,
         )
         detail = {"name": name, "kind": kind, "grant_types": " ".join(grant_types)}
         await _audited(store, Kind.CLIENT_ADDED, client_id=record.client_id, detail=detail)

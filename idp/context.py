@@ -12,6 +12,7 @@ from idp.mail import Mailer
 from idp.oauth.access_tokens import AccessTokenValidator
 from idp.oauth.backchannel import BackchannelLogout
 from idp.oauth.bridge import Bridge
+from idp.oauth.dpop import DPoPVerifier
 from idp.oauth.server import SageAuthorizationServer
 from idp.passwords import Passwords
 from idp.settings import Settings
@@ -38,6 +39,7 @@ class AppContext:
     discovery: CachedDocument
     jwks: CachedDocument
     backchannel: BackchannelLogout  # issue 15: logout tokens to clients
+    dpop: DPoPVerifier  # issue 16: DPoP proofs (RFC 9449)
 
 
 def context(request: Request) -> AppContext:

@@ -8,6 +8,7 @@ from typing import Any
 from idp.i18n import SUPPORTED_LOCALES
 from idp.oauth.authorization_checks import PROMPT_VALUES as SUPPORTED_PROMPTS
 from idp.oauth.authorization_checks import RESPONSE_MODES
+from idp.oauth.dpop import ALGORITHMS as DPOP_ALGORITHMS
 from idp.oauth.server import SageAuthorizationServer
 from idp.settings import Settings
 from shared.scopes import ALL_SCOPES, SCOPE_CLAIMS
@@ -55,6 +56,8 @@ def provider_metadata(settings: Settings, server: SageAuthorizationServer) -> di
         # Not a registered name: how long a sign-in lasts (refresh tokens end this many
         # seconds after the sign-in, never extended), so clients can tell their users.
         "refresh_token_lifetime": settings.lifetimes.refresh_token,
+        # RFC 9449 §5.1 (`idp.oauth.dpop`).
+        "dpop_signing_alg_values_supported": list(DPOP_ALGORITHMS),
     }
     for name, (key, path) in OPTIONAL_ENDPOINTS.items():
         if name in server._endpoints:

@@ -34,6 +34,9 @@ class Lifetimes:
     refresh_token: int = 30 * DAY
     # A client that lost a refresh response may present the rotated token again this long.
     refresh_reuse_grace: int = 10
+    # The same for a public client whose refresh token is not DPoP-bound: anyone holding the
+    # token could replay it, so 0 (strict RFC 9700 reuse detection) unless configured (issue 16).
+    public_refresh_reuse_grace: int = 0
     # A browser sign-in on the provider itself (pages, portal).
     browser_session: int = 12 * 3600
     # Emailed verification / reset codes (issue "Sage ID accounts").
@@ -111,6 +114,8 @@ class Settings:
     # PostgreSQL sessions per process: at least the concurrent requests expected, since a
     # request waits for a free one (sessions beyond the pool would be opened and closed).
     database_pool_size: int = 20
+    # RFC 9449 §8: DPoP proofs must carry a server nonce (`use_dpop_nonce` until they do).
+    dpop_nonce: bool = False
 
     def __post_init__(self) -> None:
         parts = urlsplit(self.issuer)
@@ -171,6 +176,7 @@ class Settings:
             access_token=int(env.get("SAGEID_ACCESS_TOKEN_TTL", "600")),
             refresh_token=int(env.get("SAGEID_REFRESH_TOKEN_TTL", str(30 * DAY))),
             refresh_reuse_grace=int(env.get("SAGEID_REFRESH_REUSE_GRACE", "10")),
+            public_refresh_reuse_grace=int(env.get("SAGEID_PUBLIC_REFRESH_REUSE_GRACE", "0")),
         )
         return cls(
             issuer=env.get("SAGEID_ISSUER", defaults.issuer).rstrip("/"),
@@ -192,6 +198,7 @@ class Settings:
             database_pool_size=int(
                 env.get("SAGEID_DATABASE_POOL_SIZE", str(defaults.database_pool_size))
             ),
+            dpop_nonce=env.get("SAGEID_DPOP_NONCE", "0") == "1",
         )
 
 

@@ -11,6 +11,7 @@ from idp.store.consents import ConsentRepository
 from idp.store.customers import CustomerRepository
 from idp.store.database import Database
 from idp.store.devices import DeviceRepository
+from idp.store.dpop import DPoPProofRepository
 from idp.store.grants import GrantRepository
 from idp.store.members import MemberRepository, ProfileRepository
 from idp.store.sessions import SessionRepository
@@ -38,6 +39,7 @@ class Store:
         self.connected_apps = ConnectedAppRepository(self.db)  # issue 18: the account page
         self.submissions = SubmissionRepository(self.db)
         self.audit = AuditRepository(self.db)
+        self.dpop_proofs = DPoPProofRepository(self.db)  # issue 16: DPoP `jti`s seen
 
     async def close(self) -> None:
         await self.db.dispose()

@@ -36,6 +36,7 @@ class ClientRepository:
         backchannel_logout_uri: str | None = None,
         backchannel_logout_session_required: bool = False,
         web_origins: Sequence[str] = (),
+        require_dpop: bool = False,
     ) -> tuple[ClientRecord, str | None]:
         """Register a client; returns it and, for a confidential client, its secret (shown
         once: only its hash is kept). ID tokens are RS256 unless the client registers ES256
@@ -55,6 +56,7 @@ class ClientRepository:
             "backchannel_logout_uri": backchannel_logout_uri,
             "backchannel_logout_session_required": backchannel_logout_session_required,
             "web_origins": list(web_origins),
+            "require_dpop": require_dpop,
             "created_at": now,
             "updated_at": now,
         }

@@ -49,6 +49,7 @@ class ClientRecord:
     backchannel_logout_uri: str | None = None
     backchannel_logout_session_required: bool = False
     web_origins: tuple[str, ...] = ()
+    require_dpop: bool = False  # RFC 9449 §5.2 `dpop_bound_access_tokens`
 
     @property
     def is_public(self) -> bool:
@@ -143,6 +144,7 @@ class GrantRecord:
     revoked_at: float | None
     sid: str | None = None
     claims: RequestedClaims | None = None
+    dpop_jkt: str | None = None  # RFC 9449 §5: a public client's refresh tokens' key
 
 
 @dataclass(frozen=True)
@@ -172,6 +174,7 @@ def client_from_row(row: Any) -> ClientRecord:
             getattr(row, "backchannel_logout_session_required", False)
         ),
         web_origins=tuple(getattr(row, "web_origins", None) or ()),
+        require_dpop=bool(getattr(row, "require_dpop", False)),
     )
 
 

@@ -17,6 +17,7 @@ from idp.store.tables import (
     AuthorizationCode,
     BrowserSession,
     DeviceCode,
+    DPoPProof,
     EmailChallenge,
     Grant,
     RefreshToken,
@@ -33,6 +34,7 @@ refresh_tokens = RefreshToken.__table__  # type: ignore[attr-defined]
 revoked = RevokedToken.__table__  # type: ignore[attr-defined]
 tallies = ThrottleTally.__table__  # type: ignore[attr-defined]
 audit = AuditEvent.__table__  # type: ignore[attr-defined]
+dpop_proofs = DPoPProof.__table__  # type: ignore[attr-defined]
 
 
 def _statements(now: float, keep: Retention) -> dict[str, object]:
@@ -58,6 +60,7 @@ def _statements(now: float, keep: Retention) -> dict[str, object]:
         ),
         "grants": delete(grants).where(grants.c.id.in_(ended_grants)),
         "revoked_tokens": delete(revoked).where(revoked.c.expires_at < now),
+        "dpop_proofs": delete(dpop_proofs).where(dpop_proofs.c.expires_at < now),
         "throttle_tallies": delete(tallies).where(tallies.c.last_at < now - LONGEST_HORIZON),
         "audit_events": delete(audit).where(audit.c.at < now - keep.audit_events),
     }

@@ -45,6 +45,8 @@ class Client(SQLModel, table=True):
     backchannel_logout_uri: str | None = Field(default=None, max_length=2000)
     backchannel_logout_session_required: bool = False
     web_origins: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    # RFC 9449 §5.2 `dpop_bound_access_tokens` (issue 16): token requests need a DPoP proof.
+    require_dpop: bool = False
 
 
 class AuthorizationCode(SQLModel, table=True):
@@ -82,6 +84,8 @@ class Grant(SQLModel, table=True):
     sid: str | None = Field(default=None, index=True, max_length=64)
     # The `claims` request parameter (OIDC Core §5.5): names for `id_token` and `userinfo`.
     claims: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON, nullable=True))
+    # RFC 9449 §5: the key (RFC 7638 thumbprint) a public client's refresh tokens are bound to.
+    dpop_jkt: str | None = Field(default=None, max_length=64)
 
 
 class RefreshToken(SQLModel, table=True):
@@ -355,3 +359,15 @@ class SubmissionFile(SQLModel, table=True):
 
 
 __all__ += ["Submission", "SubmissionFile"]
+
+
+class DPoPProof(SQLModel, table=True):
+    """DPoP proofs seen (RFC 9449 §11.1): a `jti` used again on any node is refused. Kept until
+    the proof's `iat` window has passed, then purged."""
+
+    __tablename__ = "dpop_proofs"
+    replay_key: str = Field(primary_key=True, max_length=64)  # sha256(jkt:jti)
+    expires_at: float = Field(index=True)
+
+
+__all__ += ["DPoPProof"]
