@@ -6,9 +6,11 @@ import base64
 import json
 import secrets
 import time
+import warnings
 from typing import Any
 
 from joserfc import jws
+from joserfc.errors import SecurityWarning
 from joserfc.jwk import ECKey, OctKey, OKPKey, RSAKey
 
 from idp.oauth.dpop import access_token_hash
@@ -17,10 +19,10 @@ Key = ECKey | OKPKey | RSAKey
 
 
 def new_key(alg: str) -> Key:
+    if alg in ("EdDSA", "Ed25519"):
+        return OKPKey.generate_key("Ed25519")
     if alg == "ES256":
         return ECKey.generate_key("P-256")
-    if alg == "EdDSA":
-        return OKPKey.generate_key("Ed25519")
     return RSAKey.generate_key(2048)
 
 
@@ -28,6 +30,7 @@ class DPoPKey:
     def __init__(self, alg: str = "ES256") -> None:
         self.alg = alg
         self.key = new_key(alg)
+        self.nonce: str | None = None  # put in every proof while set
 
     @property
     def jkt(self) -> str:
@@ -59,12 +62,14 @@ class DPoPKey:
         }
         if access_token is not None:
             payload["ath"] = access_token_hash(access_token)
-        if nonce is not None:
+        if (nonce := nonce or self.nonce) is not None:
             payload["nonce"] = nonce
         payload.update(claims or {})
-        return jws.serialize_compact(
-            protected, json.dumps(payload).encode(), self.key, algorithms=[protected["alg"]]
-        )
+        with warnings.catch_warnings():  # joserfc: RFC 9864 deprecates the name EdDSA
+            warnings.simplefilter("ignore", SecurityWarning)
+            return jws.serialize_compact(
+                protected, json.dumps(payload).encode(), self.key, algorithms=[protected["alg"]]
+            )
 
 
 def unsigned_proof(method: str, url: str) -> str:

@@ -21,6 +21,7 @@ import hashlib
 import hmac
 import json
 import time
+import warnings
 from collections.abc import Awaitable, Callable
 from contextvars import ContextVar
 from dataclasses import dataclass
@@ -28,17 +29,35 @@ from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 from joserfc import jws
-from joserfc.errors import JoseError
+from joserfc.errors import JoseError, SecurityWarning
 from joserfc.jwk import JWKRegistry
 
-ALGORITHMS = ("ES256", "EdDSA", "RS256", "PS256")
-ALGORITHM_KEY_TYPES = {"ES256": "EC", "EdDSA": "OKP", "RS256": "RSA", "PS256": "RSA"}
+# `Ed25519` is RFC 9864's fully-specified name for what `EdDSA` means with an Ed25519 key.
+ALGORITHMS = ("ES256", "EdDSA", "Ed25519", "RS256", "PS256")
+ALGORITHM_KEY_TYPES = {
+    "ES256": "EC",
+    "EdDSA": "OKP",
+    "Ed25519": "OKP",
+    "RS256": "RSA",
+    "PS256": "RSA",
+}
 PRIVATE_MEMBERS = frozenset({"d", "p", "q", "dp", "dq", "qi", "oth", "k"})
 # A proof is accepted this long after its `iat`, and this far ahead of our clock.
 MAX_AGE = 60.0
 MAX_SKEW = 10.0
 NONCE_WINDOW = 300  # seconds; the previous window's nonce is still accepted
 MAX_PROOF_BYTES = 8192
+
+
+def _registry() -> jws.JWSRegistry:
+    """Our algorithms only; a header large enough for an RSA `jwk` (joserfc's default is 512
+    bytes, less than a 2048-bit RSA public key takes)."""
+    registry = jws.JWSRegistry(algorithms=list(ALGORITHMS))
+    registry.max_header_length = 4096
+    return registry
+
+
+REGISTRY = _registry()
 
 
 class DPoPError(Exception):
@@ -115,7 +134,7 @@ class DPoPVerifier:
         if len(proof) > MAX_PROOF_BYTES or proof.count(".") != 2:
             raise DPoPError("The DPoP proof is not a compact JWT.")
         try:
-            header = jws.extract_compact(proof.encode("ascii")).protected
+            header = jws.extract_compact(proof.encode("ascii"), registry=REGISTRY).protected
         except (JoseError, ValueError, UnicodeError):
             raise DPoPError("The DPoP proof is not a readable JWT.") from None
         if header.get("typ") != "dpop+jwt":
@@ -130,7 +149,13 @@ class DPoPVerifier:
             raise DPoPError(f"The 'jwk' of the DPoP proof is not a key for {alg}.")
         try:
             key = JWKRegistry.import_key(jwk)
-            claims = json.loads(jws.deserialize_compact(proof, key, algorithms=[alg]).payload)
+            if alg == "EdDSA":  # joserfc warns that RFC 9864 deprecates the name; still in use
+                with warnings.catch_warnings():
+                    warnings.simplefilter("ignore", SecurityWarning)
+                    verified = jws.deserialize_compact(proof, key, registry=REGISTRY)
+            else:
+                verified = jws.deserialize_compact(proof, key, registry=REGISTRY)
+            claims = json.loads(verified.payload)
         except (JoseError, ValueError, TypeError):
             raise DPoPError("The DPoP proof's signature does not verify with its 'jwk'.") from None
         if not isinstance(claims, dict):
