@@ -344,6 +344,8 @@ def clients_list() -> None:
             click.echo(f"    back-channel logout: {client.backchannel_logout_uri}")
         for origin in client.web_origins:
             click.echo(f"    web origin: {origin}")
+        if client.require_dpop:
+            click.echo("    DPoP required (RFC 9449 dpop_bound_access_tokens)")
 
 
 @clients.command("remove")
