@@ -47,6 +47,7 @@ MAX_AGE = 60.0
 MAX_SKEW = 10.0
 NONCE_WINDOW = 300  # seconds; the previous window's nonce is still accepted
 MAX_PROOF_BYTES = 8192
+KEY_MEMO_SIZE = 4096
 
 
 def _registry() -> jws.JWSRegistry:
@@ -105,6 +106,7 @@ class DPoPVerifier:
     def __init__(self, nonce_secret: bytes, *, require_nonce: bool = False) -> None:
         self._nonce_secret = nonce_secret
         self.require_nonce = require_nonce
+        self._keys: dict[str, tuple[Any, str]] = {}
 
     def nonce(self, now: float | None = None) -> str:
         window = int((time.time() if now is None else now) // NONCE_WINDOW)
@@ -148,7 +150,7 @@ class DPoPVerifier:
         if jwk.get("kty") != ALGORITHM_KEY_TYPES[alg]:
             raise DPoPError(f"The 'jwk' of the DPoP proof is not a key for {alg}.")
         try:
-            key = JWKRegistry.import_key(jwk)
+            key, jkt = self._key_of(jwk)
             if alg == "EdDSA":  # joserfc warns that RFC 9864 deprecates the name; still in use
                 with warnings.catch_warnings():
                     warnings.simplefilter("ignore", SecurityWarning)
@@ -185,7 +187,21 @@ class DPoPVerifier:
                 "A fresh DPoP nonce is required: use the one in the DPoP-Nonce header.",
                 error="use_dpop_nonce",
             )
-        return Proof(jkt=key.thumbprint(), jti=jti, iat=float(iat))
+        return Proof(jkt=jkt, jti=jti, iat=float(iat))
+
+    def _key_of(self, jwk: dict[str, Any]) -> tuple[Any, str]:
+        """The imported key and its thumbprint, remembered per `jwk`: a client proves with
+        the same key on every request, and importing it and hashing its thumbprint again
+        costs more than the signature check (bounded; only keys that imported are kept)."""
+        memo_key = json.dumps(jwk, sort_keys=True)
+        known = self._keys.get(memo_key)
+        if known is None:
+            key = JWKRegistry.import_key(jwk)
+            known = (key, key.thumbprint())
+            if len(self._keys) >= KEY_MEMO_SIZE:
+                self._keys.pop(next(iter(self._keys), ""), None)
+            self._keys[memo_key] = known
+        return known
 
 
 Remember = Callable[[str, float, float], Awaitable[bool]]
