@@ -24,7 +24,7 @@ from idp.context import AppContext
 from idp.settings import Settings
 from idp.store.grants import grants
 from tests.dpop_keys import DPoPKey, symmetric_proof, unsigned_proof
-from tests.lifecycle.helpers import basic, refresh, sign_in_tokens
+from tests.lifecycle.helpers import basic, introspect, refresh, sign_in_tokens
 from tests.support import NATIVE_ID, Seeded, seed
 
 SCOPE = "openid profile email offline_access edi"
@@ -55,6 +55,10 @@ async def test_a_proof_at_sign_in_binds_the_access_and_refresh_tokens(
     assert access_claims(ctx, tokens["access_token"])["cnf"] == {"jkt": key.jkt}
     async with ctx.store.db.read() as c:
         assert (await c.execute(select(grants.c.dpop_jkt))).scalar_one() == key.jkt
+    # RFC 9449 §6.2: introspection tells a resource server the key.
+    introspected = await introspect(client, tokens["access_token"])
+    assert introspected["token_type"] == "DPoP"
+    assert introspected["cnf"] == {"jkt": key.jkt}
     refreshed = await refresh(client, tokens["refresh_token"], dpop=key)
     assert refreshed.status_code == 200, refreshed.text
     assert refreshed.json()["token_type"] == "DPoP"
