@@ -39,6 +39,7 @@ from sqlalchemy.ext.asyncio import create_async_engine
 
 from bench import wrk
 from bench.ceiling import BUSY_US
+from bench.dpop import BenchKey, bind, write_refresh_proofs, write_resource_proofs
 from bench.seed import DESKTOP_ID, RS256_DESKTOP_ID, SERVICE_ID, SERVICE_SECRET, prepare, seed
 from idp.execution import ExecutionMode, execution_mode
 from idp.settings import Settings
@@ -48,6 +49,10 @@ SERVER_CORE, LOAD_CORE = 0, 1
 # Refresh tokens minted per second of load: above any rate one core reaches.
 TOKENS_PER_SECOND = 6_000
 RS256_TOKENS_PER_SECOND = 3_000
+# DPoP scenarios (issue 16): requests per second of load their proofs are signed for, beyond
+# any rate one core reaches with a proof to verify per request.
+DPOP_REFRESH_PER_SECOND = 2_500
+DPOP_RESOURCE_PER_SECOND = 5_000
 # As `sageid-idp serve` runs it (no proxy headers, no Server header), one worker, no access log.
 UVICORN = ["-m", "uvicorn", "--host", "127.0.0.1"]
 UVICORN += ["--no-proxy-headers", "--no-server-header"]
@@ -67,6 +72,7 @@ class Scenario:
     client_id: str = DESKTOP_ID  # whose refresh tokens `refresh.lua` presents
     tokens: str = "es256"  # which minted refresh tokens: "es256" or "rs256" (see main)
     informational: bool = False  # measured for the record, no target
+    dpop: str = ""  # "refresh" or "resource": proofs signed just before it runs (bench.dpop)
 
 
 @dataclass(frozen=True)
@@ -357,6 +363,14 @@ def main() -> None:
             "es256": seeded.refresh_tokens_file,
             "rs256": seeded.rs256_refresh_tokens_file,
         }
+        # DPoP-bound refresh tokens (their grants bound to the bench key), set apart.
+        dpop_key = BenchKey()
+        pool = seeded.refresh_tokens_file.read_text().split()
+        dpop_count = DPOP_REFRESH_PER_SECOND * seconds + 1
+        dpop_tokens, pool = pool[:dpop_count], pool[dpop_count:]
+        seeded.refresh_tokens_file.write_text("\n".join(pool))
+        anyio.run(bind, settings, dpop_tokens, dpop_key.jkt)
+        token_files["dpop"] = folder / "dpop-requests"
 
         rows = []
         log = folder / "ceiling.log"
@@ -386,6 +400,19 @@ def main() -> None:
         log = folder / "provider.log"
         with server(factory, port, env, log, pin, options.workers, database) as target:
             bearer = access_token(target.url, spare[0])
+            token_url = target.url + "/token"
+            bound = httpx.post(
+                token_url,
+                data={
+                    "grant_type": "refresh_token",
+                    "refresh_token": dpop_tokens[0],
+                    "client_id": DESKTOP_ID,
+                },
+                headers={"DPoP": dpop_key.proof("POST", token_url)},
+                timeout=10,
+            )
+            bound.raise_for_status()
+            dpop_access = bound.json()["access_token"]
             service = basic(SERVICE_ID, SERVICE_SECRET)
             scenarios = [
                 Scenario("discovery", "/.well-known/openid-configuration", min_ratio=0.8),
@@ -409,6 +436,23 @@ def main() -> None:
                 ),
                 Scenario("userinfo", "/userinfo", authorization=f"Bearer {bearer}", min_rate=3000),
                 Scenario(
+                    "token refresh_token, DPoP-bound",
+                    "/token",
+                    script="dpop.lua",
+                    tokens="dpop",
+                    informational=True,
+                    dpop="refresh",
+                ),
+                Scenario(
+                    "userinfo, DPoP",
+                    "/userinfo",
+                    authorization=f"DPoP {dpop_access}",
+                    script="dpop.lua",
+                    tokens="dpop",
+                    informational=True,
+                    dpop="resource",
+                ),
+                Scenario(
                     "introspection",
                     "/introspect",
                     "POST",
@@ -421,6 +465,22 @@ def main() -> None:
                 if options.only and not any(word in scenario.name for word in options.only):
                     continue
                 tokens_file = token_files[scenario.tokens]
+                if scenario.dpop == "refresh":
+                    unused = dpop_tokens[1:]
+                    warm = DPOP_REFRESH_PER_SECOND * options.warmup
+                    write_refresh_proofs(
+                        tokens_file.with_suffix(".warmup"), unused[:warm], dpop_key, token_url
+                    )
+                    write_refresh_proofs(tokens_file, unused[warm:], dpop_key, token_url)
+                elif scenario.dpop == "resource":
+                    url, per_second = target.url + scenario.path, DPOP_RESOURCE_PER_SECOND
+                    for path, count in (
+                        (tokens_file.with_suffix(".warmup"), per_second * options.warmup),
+                        (tokens_file, per_second * options.duration),
+                    ):
+                        write_resource_proofs(
+                            path, count, dpop_key, scenario.method, url, dpop_access
+                        )
                 rows.append(measure(target, scenario, load, options.warmup, tokens_file))
     finally:
         if not options.keep:

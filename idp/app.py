@@ -41,6 +41,7 @@ from idp.migrate import check_migrated
 from idp.oauth.access_tokens import AccessTokenValidator
 from idp.oauth.backchannel import BackchannelLogout
 from idp.oauth.bridge import Bridge
+from idp.oauth.dpop import DPoPVerifier
 from idp.oauth.server import SageAuthorizationServer
 from idp.pages.account import (
     account_page,
@@ -132,6 +133,7 @@ def build_context(settings: Settings, clock: Clock | None = None) -> AppContext:
         backchannel=BackchannelLogout(settings.issuer, keys, store.client_cache.get, clock.now),
         metrics=Metrics(settings.metrics_multiprocess_dir),
         upload_slots=UploadSlots(settings.upload_slots),
+        dpop=DPoPVerifier(keys.derive("dpop-nonce"), require_nonce=settings.dpop_nonce),
     )
 
 

@@ -311,6 +311,11 @@ def clients() -> None:
     help="Hold the client to a security profile: fapi2 (FAPI 2.0: PAR, private_key_jwt, "
     "codes of 60 s at most, no bearer refresh tokens).",
 )
+@click.option(
+    "--require-dpop",
+    is_flag=True,
+    help="Token requests must carry a DPoP proof (RFC 9449 dpop_bound_access_tokens).",
+)
 @click.option("--json", "as_json", is_flag=True)
 def clients_add(
     name: str,
@@ -330,6 +335,7 @@ def clients_add(
     jwks_file: str | None,
     jwks_uri: str | None,
     profile: str | None,
+    require_dpop: bool,
     as_json: bool,
 ) -> None:
     """Register a client; prints its client_id and, once, its secret."""
@@ -386,6 +392,7 @@ def clients_add(
             auth_method="private_key_jwt" if keyed else "client_secret_basic",
             jwks=jwks,
             jwks_uri=jwks_uri,
+            require_dpop=require_dpop,
         )
         detail = {"name": name, "kind": kind, "grant_types": " ".join(grant_types)}
         if require_mfa:
@@ -449,6 +456,8 @@ def clients_list() -> None:
             click.echo(f"    back-channel logout: {client.backchannel_logout_uri}")
         for origin in client.web_origins:
             click.echo(f"    web origin: {origin}")
+        if client.require_dpop:
+            click.echo("    DPoP required (RFC 9449 dpop_bound_access_tokens)")
 
 
 @clients.command("remove")

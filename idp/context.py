@@ -14,6 +14,7 @@ from idp.metrics import Metrics
 from idp.oauth.access_tokens import AccessTokenValidator
 from idp.oauth.backchannel import BackchannelLogout
 from idp.oauth.bridge import Bridge
+from idp.oauth.dpop import DPoPVerifier
 from idp.oauth.server import SageAuthorizationServer
 from idp.passwords import Passwords
 from idp.settings import Settings
@@ -40,6 +41,7 @@ class AppContext:
     discovery: CachedDocument
     jwks: CachedDocument
     backchannel: BackchannelLogout  # issue 15: logout tokens to clients
+    dpop: DPoPVerifier  # issue 16: DPoP proofs (RFC 9449)
     metrics: Metrics = field(default_factory=Metrics)
     upload_slots: UploadSlots = field(default_factory=lambda: UploadSlots(4))
 

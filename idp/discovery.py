@@ -10,6 +10,7 @@ from idp.i18n import SUPPORTED_LOCALES
 from idp.oauth.authorization_checks import PROMPT_VALUES as SUPPORTED_PROMPTS
 from idp.oauth.authorization_checks import RESPONSE_MODES
 from idp.oauth.client_assertions import SIGNING_ALGORITHMS
+from idp.oauth.dpop import ALGORITHMS as DPOP_ALGORITHMS
 from idp.oauth.server import SageAuthorizationServer
 from idp.settings import Settings
 from shared.scopes import ALL_SCOPES, SCOPE_CLAIMS
@@ -63,6 +64,8 @@ def provider_metadata(settings: Settings, server: SageAuthorizationServer) -> di
         # RFC 9126 (issue 16): pushed authorization requests, required per client only.
         "pushed_authorization_request_endpoint": settings.url("/par"),
         "require_pushed_authorization_requests": False,
+        # RFC 9449 §5.1 (`idp.oauth.dpop`).
+        "dpop_signing_alg_values_supported": list(DPOP_ALGORITHMS),
     }
     # Issue 17: the two levels a sign-in reaches, and the `acr`/`amr` claims that say which.
     metadata["acr_values_supported"] = list(ACR_VALUES)

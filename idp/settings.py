@@ -39,6 +39,9 @@ class Lifetimes:
     refresh_token: int = 30 * DAY
     # A client that lost a refresh response may present the rotated token again this long.
     refresh_reuse_grace: int = 10
+    # The same for a public client whose refresh token is not DPoP-bound: anyone holding the
+    # token could replay it, so 0 (strict RFC 9700 reuse detection) unless configured (issue 16).
+    public_refresh_reuse_grace: int = 0
     # A browser sign-in on the provider itself (pages, portal).
     browser_session: int = 12 * 3600
     # Emailed verification / reset codes (issue "Sage ID accounts").
@@ -128,6 +131,8 @@ class Settings:
     # A request must arrive whole, headers and body, within this many seconds (slow clients;
     # `idp.web.read_timeout`). 20 MB at 2 Mbit/s takes 80 s: uploads over slow links need more.
     read_timeout: float = 30.0
+    # RFC 9449 §8: DPoP proofs must carry a server nonce (`use_dpop_nonce` until they do).
+    dpop_nonce: bool = False
 
     def __post_init__(self) -> None:
         parts = urlsplit(self.issuer)
@@ -190,6 +195,7 @@ class Settings:
             access_token=int(env.get("SAGEID_ACCESS_TOKEN_TTL", "600")),
             refresh_token=int(env.get("SAGEID_REFRESH_TOKEN_TTL", str(30 * DAY))),
             refresh_reuse_grace=int(env.get("SAGEID_REFRESH_REUSE_GRACE", "10")),
+            public_refresh_reuse_grace=int(env.get("SAGEID_PUBLIC_REFRESH_REUSE_GRACE", "0")),
         )
         return cls(
             issuer=env.get("SAGEID_ISSUER", defaults.issuer).rstrip("/"),
@@ -215,6 +221,7 @@ class Settings:
             metrics_token=env.get("SAGEID_METRICS_TOKEN") or None,
             metrics_multiprocess_dir=env.get("PROMETHEUS_MULTIPROC_DIR") or None,
             read_timeout=float(env.get("SAGEID_READ_TIMEOUT", str(defaults.read_timeout))),
+            dpop_nonce=env.get("SAGEID_DPOP_NONCE", "0") == "1",
         )
 
 

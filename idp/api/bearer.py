@@ -25,6 +25,8 @@ from starlette.requests import Request
 from idp.api.problems import Problem
 from idp.context import context
 from idp.domain.submissions import CustomerAccess, Visibility
+from idp.oauth.dpop import DPoPError, check_resource_request
+from idp.oauth.dpop import challenge as dpop_challenge
 from idp.oauth.tokens import GRANT_CLAIM
 from idp.store.records import UserRecord
 from shared.scopes import EDI
@@ -91,6 +93,29 @@ async def authenticate(request: Request) -> Caller:
         claims = ctx.api_validator.claims(header, [EDI])
     except (InvalidTokenError, InsufficientScopeError) as error:
         raise _refusal(error) from None
+    scheme = header.partition(" ")[0]
+    if "cnf" in claims or scheme.lower() == "dpop":  # RFC 9449 §7: nothing for Bearer
+        now = ctx.clock.now()
+        try:
+            await check_resource_request(
+                ctx.dpop,
+                ctx.store.dpop_proofs.remember,
+                request.headers,
+                scheme=scheme,
+                token=header.partition(" ")[2].strip(),
+                claims=claims,
+                method=request.method,
+                uri=ctx.settings.url(request.url.path),  # never the Host header's
+                now=now,
+            )
+        except DPoPError as error:
+            raise Problem(
+                401,
+                "Invalid DPoP proof" if error.error != "invalid_token" else "Invalid access token",
+                error.description,
+                slug=error.error.replace("_", "-"),
+                headers=dpop_challenge(ctx.dpop, error.error, error.description, now),
+            ) from None
     grant_id = claims.get(GRANT_CLAIM)
     if not grant_id:
         raise invalid_token("The access token is not bound to a Sage ID.")

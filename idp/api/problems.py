@@ -23,6 +23,8 @@ HEADERS: Final = {"Cache-Control": "no-store", "Pragma": "no-cache"}
 # Every slug the API uses, with its status: the OpenAPI document lists them.
 PROBLEM_TYPES: Final[dict[str, int]] = {
     "invalid-token": 401,
+    "invalid-dpop-proof": 401,  # RFC 9449 §7.1 (issue 16)
+    "use-dpop-nonce": 401,  # RFC 9449 §9
     "insufficient-scope": 403,
     "not-referenced": 403,
     "permission-denied": 403,

@@ -8,6 +8,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from idp.context import context
+from idp.oauth.dpop import CURRENT_PROOF, DPoPError, proof_header, verify
 from idp.oauth.requests import ParsedOAuth2Request, duplicated
 from idp.oauth.server import OAuthResult
 from idp.web.errors import oauth_error
@@ -50,6 +51,24 @@ async def token(request: Request) -> Response:
         )
 
     attempts: list[ParsedOAuth2Request] = []  # the request Authlib saw (its client)
+    proof = None
+    if "dpop" in request.headers:  # no DPoP work at all for bearer requests
+        now = ctx.clock.now()
+        try:
+            raw = proof_header(request.headers)
+            assert raw is not None
+            proof = await verify(
+                ctx.dpop,
+                ctx.store.dpop_proofs.remember,
+                raw,
+                method="POST",
+                uri=ctx.settings.url("/token"),
+                now=now,
+            )
+        except DPoPError as error:
+            # RFC 9449 §5 and §8: 400 with the error; a nonce to use when one is due.
+            nonce = {"DPoP-Nonce": ctx.dpop.nonce(now)} if error.error == "use_dpop_nonce" else {}
+            return oauth_error(error.error, error.description, 400, nonce)
 
     def respond() -> OAuthResult:
         oauth_request = ParsedOAuth2Request(
@@ -58,7 +77,14 @@ async def token(request: Request) -> Response:
         attempts.append(oauth_request)
         return ctx.server.create_token_response(oauth_request)  # type: ignore[no-any-return]
 
-    result = await ctx.bridge.run(respond)
+    if proof is None:
+        result = await ctx.bridge.run(respond)
+    else:
+        bound = CURRENT_PROOF.set(proof)  # the grants and the token generator read it
+        try:
+            result = await ctx.bridge.run(respond)
+        finally:
+            CURRENT_PROOF.reset(bound)
     oauth_request = attempts[-1]
     note_client(request, oauth_request.client and oauth_request.client.client_id)
     if result.status == 200:

@@ -25,6 +25,7 @@ from idp.domain.claims_request import released as claims_released
 from idp.domain.claims_request import scopes_for
 from idp.domain.referencing import Account
 from idp.oauth.claims import user_claims
+from idp.oauth.dpop import DPoPError, challenge, check_resource_request
 from idp.oauth.tokens import GRANT_CLAIM, USERINFO_CLAIMS_CLAIM
 from idp.web.errors import JSON_HEADERS, oauth_error
 from idp.web.forms import FORM_TYPE, BadForm, read_form
@@ -86,7 +87,7 @@ async def userinfo(request: Request) -> Response:
     except InvalidRequestError as error:
         return oauth_error("invalid_request", error.get_error_description() or "")
     scheme, _, token = (authorization or "").partition(" ")
-    if scheme.lower() != "bearer" or not token.strip():
+    if scheme.lower() not in ("bearer", "dpop") or not token.strip():
         return _no_token()
     try:
         try:
@@ -95,6 +96,23 @@ async def userinfo(request: Request) -> Response:
             if _not_for_userinfo(ctx, token.strip(), ctx.clock.now()):
                 raise InsufficientScopeError() from None
             raise
+        if "cnf" in claims or scheme.lower() == "dpop":  # RFC 9449 §7: nothing for Bearer
+            now = ctx.clock.now()
+            try:
+                await check_resource_request(
+                    ctx.dpop,
+                    ctx.store.dpop_proofs.remember,
+                    request.headers,
+                    scheme=scheme,
+                    token=token.strip(),
+                    claims=claims,
+                    method=request.method,
+                    uri=ctx.settings.url("/userinfo"),
+                    now=now,
+                )
+            except DPoPError as error:
+                headers = challenge(ctx.dpop, error.error, error.description, now)
+                return oauth_error(error.error, error.description, 401, headers)
         grant_id = claims.get(GRANT_CLAIM)
         if not grant_id:
             raise InvalidTokenError(description="The token is not bound to a user.")

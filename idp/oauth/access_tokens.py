@@ -57,10 +57,11 @@ class AccessTokenValidator(OwnAccessTokens):
         super().__init__(issuer, resource, keys)
 
     def claims(self, header_value: str | None, scopes: list[str]) -> dict[str, Any]:
-        """Validated claims of a `Bearer` header, or `InvalidTokenError` /
-        `InsufficientScopeError` (RFC 6750 §3.1)."""
+        """Validated claims of a `Bearer` (or `DPoP`, RFC 9449 §7.1) header, or
+        `InvalidTokenError` / `InsufficientScopeError` (RFC 6750 §3.1). Whether the scheme fits
+        the token (`cnf`) and the proof are the caller's checks (`idp.oauth.dpop`)."""
         kind, _, token = (header_value or "").partition(" ")
-        if kind.lower() != "bearer" or not token.strip():
+        if kind.lower() not in ("bearer", "dpop") or not token.strip():
             raise InvalidTokenError(description="A Bearer access token is required.")
         claims = self.authenticate_token(token.strip())
         self.validate_token(claims, scopes, None)

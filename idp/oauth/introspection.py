@@ -89,6 +89,8 @@ class IntrospectionEndpoint(rfc7662.IntrospectionEndpoint):  # type: ignore[misc
         if not active:
             return INACTIVE
         payload = {key: claims[key] for key in ACCESS_TOKEN_MEMBERS if key in claims}
+        if "cnf" in claims:  # RFC 9449 §6.2: a DPoP-bound token says so, with its key
+            return IntrospectedToken(True, {"token_type": "DPoP", **payload, "cnf": claims["cnf"]})
         return IntrospectedToken(True, {"token_type": "Bearer", **payload})
 
     def _refresh_token(self, token_string: str) -> IntrospectedToken:

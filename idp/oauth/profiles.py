@@ -1,8 +1,9 @@
 """Client profiles (issue 16). `fapi2`: the FAPI 2.0 Security Profile's rules for a client —
 pushed authorization requests only, PKCE S256 (every client here), a confidential client
 authenticating with `private_key_jwt` only, `iss` in authorization responses (every client
-here, RFC 9207), authorization codes of at most 60 s, and sender-constrained tokens: until
-DPoP binds refresh tokens, a FAPI 2.0 client gets no (bearer) refresh token."""
+here, RFC 9207), authorization codes of at most 60 s, and sender-constrained tokens: every
+token request carries a DPoP proof (`requires_dpop`, checked at /token), and no refresh token
+is issued to it (FAPI 2.0 §5.3.2.1 allows none)."""
 
 from __future__ import annotations
 
@@ -20,7 +21,7 @@ def is_fapi2(client: ClientRecord) -> bool:
 
 def requires_dpop(client: ClientRecord) -> bool:
     """Whether this client's tokens must be DPoP-bound (FAPI 2.0 §5.3.2.1: sender-constrained
-    tokens). Not used yet: the DPoP work wires it at /token and the resource servers."""
+    tokens): its token requests without a DPoP proof are refused (`SageAuthorizationServer`)."""
     return is_fapi2(client)
 
 

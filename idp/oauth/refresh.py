@@ -9,7 +9,11 @@ and the writes are one store transaction (`GrantRepository.rotate_refresh_token`
 only hand that pair on.
 
 - Reuse of a rotated token revokes the whole grant (RFC 9700 §4.14.2), except within
-  `lifetimes.refresh_reuse_grace` where the same pair is returned again (see `sealing`).
+  `lifetimes.refresh_reuse_grace` where the same pair is returned again (see `sealing`) —
+  only where that is safe: the token is DPoP-bound and the same key proves it, or the client
+  authenticated. An unbound public client's grace is `public_refresh_reuse_grace` (0).
+- A public client's grant bound to a DPoP key (RFC 9449 §5) refreshes only with a proof by
+  that key: `invalid_grant` otherwise; a rotated bound token from another key revokes it.
 - The grant expires 30 days after the sign-in, whatever the refreshes (the seed: "votre
   authentification est conservée pendant 30 jours"); a password change or a revoked grant
   ends it too (`invalid_grant`).
@@ -29,6 +33,7 @@ from authlib.oauth2.rfc6749 import InvalidGrantError, grants
 
 from idp import audit
 from idp.oauth.bridge import Bridge
+from idp.oauth.dpop import CURRENT_PROOF
 from idp.oauth.grants import OriginalSignIn, SageOpenIDCode
 from idp.oauth.sealing import SealBroken, seal, unseal
 from idp.oauth.tokens import TokenSubject
@@ -96,15 +101,25 @@ class RefreshTokenGrant(grants.RefreshTokenGrant):  # type: ignore[misc]
 
     def authenticate_user(self, refresh_token: PresentedRefreshToken) -> UserRecord:
         settings = self.server.settings
+        proof = CURRENT_PROOF.get()
+        lifetimes = settings.lifetimes
         rotation = Bridge.call(
             self.server.store.grants.rotate_refresh_token,
             refresh_token.hash,
             client_id=self.request.client.client_id,
             now=self.server.clock.now(),
-            grace=settings.lifetimes.refresh_reuse_grace,
+            grace=lifetimes.refresh_reuse_grace,
             issue=lambda state: self._issue(refresh_token, state),
+            jkt=proof.jkt if proof is not None else None,
+            unbound_grace=lifetimes.public_refresh_reuse_grace
+            if self.request.client.is_public
+            else lifetimes.refresh_reuse_grace,
         )
         state = rotation.state
+        if rotation.outcome is Outcome.WRONG_KEY:
+            raise InvalidGrantError(
+                "The refresh token is bound to a DPoP key: send a proof signed with that key."
+            )
         if rotation.outcome is Outcome.REUSED and state is not None:
             log.warning("refresh token reused: grant %s revoked", state.grant.id)
             if rotation.audited is not None:

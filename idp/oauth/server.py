@@ -14,6 +14,7 @@ from authlib.oauth2.rfc6749 import (
     AuthorizationServer,
     InvalidClientError,
     InvalidRequestError,
+    OAuth2Error,
 )
 from authlib.oauth2.rfc9207 import IssuerParameter
 from starlette.responses import Response
@@ -24,10 +25,12 @@ from idp.oauth.bridge import Bridge
 from idp.oauth.client_assertions import PRIVATE_KEY_JWT, PrivateKeyJWTAuthentication
 from idp.oauth.client_credentials import ClientCredentialsGrant
 from idp.oauth.device import SageDeviceAuthorizationEndpoint, SageDeviceCodeGrant
+from idp.oauth.dpop import CURRENT_PROOF
 from idp.oauth.grants import AuthorizationCodeGrant, SageOpenIDCode
 from idp.oauth.introspection import IntrospectionEndpoint
 from idp.oauth.logout import LogoutEndpoint
 from idp.oauth.pkce import S256CodeChallenge
+from idp.oauth.profiles import requires_dpop
 from idp.oauth.refresh import RefreshedIDToken, RefreshTokenGrant
 from idp.oauth.registration import SageClientConfigurationEndpoint, SageClientRegistrationEndpoint
 from idp.oauth.revocation import RevocationEndpoint
@@ -90,6 +93,12 @@ class ClientAuthenticationFailed(InvalidClientError):  # type: ignore[misc]
         ]
 
 
+class InvalidDPoPProof(OAuth2Error):  # type: ignore[misc]
+    """RFC 9449 §5.2 / §7.1: `invalid_dpop_proof`."""
+
+    error = "invalid_dpop_proof"
+
+
 class Issuer(IssuerParameter):  # type: ignore[misc]
     """RFC 9207: `iss` in every authorization response, success or error."""
 
@@ -141,9 +150,14 @@ class SageAuthorizationServer(AuthorizationServer):  # type: ignore[misc]
         if "client_secret_basic" in methods and PRIVATE_KEY_JWT not in methods:
             methods = [*methods, PRIVATE_KEY_JWT]
         try:
-            return super().authenticate_client(request, methods, endpoint)
+            client = super().authenticate_client(request, methods, endpoint)
         except InvalidClientError as error:
             raise ClientAuthenticationFailed(error.status_code) from error
+        must_prove = client.require_dpop or requires_dpop(client)
+        if endpoint == "token" and must_prove and CURRENT_PROOF.get() is None:
+            # RFC 9449 §5.2 `dpop_bound_access_tokens`: never a bearer token for this client.
+            raise InvalidDPoPProof("This client must send a DPoP proof with token requests.")
+        return client
 
     def query_client(self, client_id: str) -> ClientRecord | None:
         cache = self.store.client_cache
@@ -171,6 +185,11 @@ class SageAuthorizationServer(AuthorizationServer):  # type: ignore[misc]
             sid=subject.sid,
             claims=subject.claims,
             amr=subject.amr,
+            # RFC 9449 §5: a public client's refresh tokens are bound to its first proof's key
+            # (a confidential client's are bound to its authentication).
+            dpop_jkt=proof.jkt
+            if request.client.is_public and (proof := CURRENT_PROOF.get()) is not None
+            else None,
         )
         refresh = token.get("refresh_token")
         Bridge.call(

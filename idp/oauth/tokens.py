@@ -18,6 +18,7 @@ from joserfc.util import json_b64encode, urlsafe_b64encode
 
 from idp.domain.claims_request import RequestedClaims
 from idp.keys import KeyRing, KeySnapshot, SigningKey
+from idp.oauth.dpop import CURRENT_PROOF
 from idp.settings import Settings
 from idp.store.records import ClientRecord, UserRecord
 from shared.scopes import EDI, OPENID
@@ -102,6 +103,8 @@ class AccessTokenGenerator(JWTBearerTokenGenerator):  # type: ignore[misc]
         if auth_time := self.get_auth_time(user):
             claims["auth_time"] = auth_time
         claims.update(self.get_extra_claims(client, grant_type, user, scope))
+        if (proof := CURRENT_PROOF.get()) is not None:
+            claims["cnf"] = {"jkt": proof.jkt}  # RFC 9449 §6.1: bound to the proof's key
         payload = json.dumps(claims, ensure_ascii=False, separators=(",", ":")).encode()
         signer = self._signer
         if signer[0] is not self._keys.current:  # the keys were rolled over
@@ -110,6 +113,12 @@ class AccessTokenGenerator(JWTBearerTokenGenerator):  # type: ignore[misc]
         signing_input = header + b"." + urlsafe_b64encode(payload)
         signature = urlsafe_b64encode(self._es256.sign(signing_input, key))
         return (signing_input + b"." + signature).decode("ascii")
+
+    def generate(self, *args: Any, **kwargs: Any) -> dict[str, Any]:
+        token: dict[str, Any] = super().generate(*args, **kwargs)
+        if CURRENT_PROOF.get() is not None:
+            token["token_type"] = "DPoP"  # RFC 9449 §5
+        return token
 
     def get_jti(self, client: Any, grant_type: str, user: Any, scope: str) -> str:
         return secrets.token_urlsafe(16)

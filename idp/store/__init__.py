@@ -12,6 +12,7 @@ from idp.store.consents import ConsentRepository
 from idp.store.customers import CustomerRepository
 from idp.store.database import Database
 from idp.store.devices import DeviceRepository
+from idp.store.dpop import DPoPProofRepository
 from idp.store.factors import FactorRepository
 from idp.store.grants import GrantRepository
 from idp.store.initial_access_tokens import InitialAccessTokenRepository
@@ -46,6 +47,7 @@ class Store:
         self.pushed_requests = PushedRequestRepository(self.db)  # issue 16: RFC 9126
         self.client_assertions = ClientAssertionRepository(self.db)  # issue 16: RFC 7523
         self.initial_access_tokens = InitialAccessTokenRepository(self.db)  # issue 16: RFC 7591
+        self.dpop_proofs = DPoPProofRepository(self.db)  # issue 16: DPoP `jti`s seen
 
     async def close(self) -> None:
         await self.db.dispose()

@@ -43,6 +43,7 @@ class ClientRepository:
         jwks_uri: str | None = None,
         registration_token_hash: str | None = None,
         profile: str | None = None,
+        require_dpop: bool = False,
     ) -> tuple[ClientRecord, str | None]:
         """Register a client; returns it and, for a confidential client, its secret (shown
         once: only its hash is kept). ID tokens are RS256 unless the client registers ES256
@@ -70,6 +71,7 @@ class ClientRepository:
             "jwks_uri": jwks_uri,
             "registration_token_hash": registration_token_hash,
             "profile": profile,
+            "require_dpop": require_dpop,
             "created_at": now,
             "updated_at": now,
         }

@@ -54,6 +54,7 @@ def grant_from_row(row: object) -> GrantRecord:
         sid=row.sid,  # type: ignore[attr-defined]
         claims=RequestedClaims.from_json(row.claims),  # type: ignore[attr-defined]
         amr=getattr(row, "amr", "pwd"),
+        dpop_jkt=getattr(row, "dpop_jkt", None),
     )
 
 
@@ -89,6 +90,7 @@ class Outcome(Enum):
     REPLAYED = "replayed"  # rotated moments ago: the same pair again (grace window)
     REUSED = "reused"  # rotated before the grace window: the grant is now revoked
     REFUSED = "refused"  # unknown, another client's, or its grant is not live
+    WRONG_KEY = "wrong_key"  # bound to a DPoP key (RFC 9449 §5) not proven here: refused
 
 
 @dataclass(frozen=True)
@@ -127,6 +129,7 @@ _STATE = (
         grants.c.sid,
         grants.c.claims.label("grant_claims"),
         grants.c.amr.label("grant_amr"),
+        grants.c.dpop_jkt,
         users,
     )
     .join(grants, grants.c.id == refresh_tokens.c.grant_id)
@@ -175,6 +178,7 @@ def _state_from_row(row: Any) -> RefreshTokenState | None:
         sid=row.sid,
         claims=RequestedClaims.from_json(row.grant_claims),
         amr=row.grant_amr,
+        dpop_jkt=row.dpop_jkt,
     )
     return RefreshTokenState(
         token_hash=row.token_hash,
@@ -213,6 +217,7 @@ class GrantRepository:
                     sid=grant.sid,
                     claims=grant.claims.to_json() if grant.claims else None,
                     amr=grant.amr,
+                    dpop_jkt=grant.dpop_jkt,
                 )
             )
             if refresh_token_hash is not None:
@@ -233,6 +238,8 @@ class GrantRepository:
         now: float,
         grace: float,
         issue: Callable[[RefreshTokenState], Issued],
+        jkt: str | None = None,
+        unbound_grace: float | None = None,
     ) -> Rotation:
         """Refresh, in one transaction (PERFORMANCE.md: not in Authlib's separate
         `revoke_old_credential` step, where a lost race would leave a usable token).
@@ -243,6 +250,12 @@ class GrantRepository:
         sees a rotated token and gets the same pair back within `grace` seconds. Later, the
         reuse of a rotated token means it leaked: the whole grant is revoked (RFC 9700
         §4.14.2).
+
+        A grant bound to a DPoP key (`dpop_jkt`, RFC 9449 §5) needs a proof by that key
+        (`jkt`): without it a live token is refused (`WRONG_KEY`), and a rotated one presented
+        inside the grace window is a theft, refused and the grant revoked. The grace applies
+        to bound grants and authenticated clients; an unbound grant gets `unbound_grace`
+        (the caller's choice for unauthenticated clients: 0 by default, strict detection).
         """
         async with self.db.atomic() as c:
             state = await _read_state(c, token_hash)
@@ -250,6 +263,14 @@ class GrantRepository:
                 return Rotation(Outcome.REFUSED)
             if not state.grant_is_live(now):
                 return Rotation(Outcome.REFUSED, state)
+            bound = state.grant.dpop_jkt
+            wrong_key = bound is not None and jkt != bound
+            if bound is None and unbound_grace is not None:
+                grace = unbound_grace
+            if wrong_key:
+                if state.rotated_at is None:
+                    return Rotation(Outcome.WRONG_KEY, state)
+                grace = 0  # a rotated, bound token from another key: stolen
             if state.rotated_at is None:
                 issued = issue(state)
                 won = await c.execute(

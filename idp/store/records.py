@@ -57,6 +57,7 @@ class ClientRecord:
     jwks_uri: str | None = None
     registration_token_hash: str | None = field(default=None, repr=False)
     profile: str | None = None  # `fapi2` (idp.oauth.profiles)
+    require_dpop: bool = False  # RFC 9449 §5.2 `dpop_bound_access_tokens`
 
     @property
     def is_public(self) -> bool:
@@ -155,6 +156,7 @@ class GrantRecord:
     sid: str | None = None
     claims: RequestedClaims | None = None
     amr: str = "pwd"
+    dpop_jkt: str | None = None  # RFC 9449 §5: a public client's refresh tokens' key
 
 
 @dataclass(frozen=True)
@@ -193,6 +195,7 @@ def client_from_row(row: Any) -> ClientRecord:
         jwks_uri=getattr(row, "jwks_uri", None),
         registration_token_hash=getattr(row, "registration_token_hash", None),
         profile=getattr(row, "profile", None),
+        require_dpop=bool(getattr(row, "require_dpop", False)),
     )
 
 

@@ -18,6 +18,7 @@ from idp.store.tables import (
     BrowserSession,
     ClientAssertionJti,
     DeviceCode,
+    DPoPProof,
     EmailChallenge,
     Grant,
     PushedAuthorizationRequest,
@@ -37,6 +38,7 @@ tallies = ThrottleTally.__table__  # type: ignore[attr-defined]
 audit = AuditEvent.__table__  # type: ignore[attr-defined]
 pushed = PushedAuthorizationRequest.__table__  # type: ignore[attr-defined]
 assertion_jtis = ClientAssertionJti.__table__  # type: ignore[attr-defined]
+dpop_proofs = DPoPProof.__table__  # type: ignore[attr-defined]
 
 
 def _statements(now: float, keep: Retention) -> dict[str, object]:
@@ -62,6 +64,7 @@ def _statements(now: float, keep: Retention) -> dict[str, object]:
         ),
         "grants": delete(grants).where(grants.c.id.in_(ended_grants)),
         "revoked_tokens": delete(revoked).where(revoked.c.expires_at < now),
+        "dpop_proofs": delete(dpop_proofs).where(dpop_proofs.c.expires_at < now),
         "throttle_tallies": delete(tallies).where(tallies.c.last_at < now - LONGEST_HORIZON),
         "audit_events": delete(audit).where(audit.c.at < now - keep.audit_events),
         "pushed_authorization_requests": delete(pushed).where(pushed.c.expires_at < expired),

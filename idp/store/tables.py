@@ -57,6 +57,8 @@ class Client(SQLModel, table=True):
     registration_token_hash: str | None = Field(default=None, max_length=64)
     # A security profile the client is held to (`fapi2`: FAPI 2.0), or none.
     profile: str | None = Field(default=None, max_length=20)
+    # RFC 9449 §5.2 `dpop_bound_access_tokens` (issue 16): token requests need a DPoP proof.
+    require_dpop: bool = False
 
 
 class AuthorizationCode(SQLModel, table=True):
@@ -96,6 +98,8 @@ class Grant(SQLModel, table=True):
     # The `claims` request parameter (OIDC Core §5.5): names for `id_token` and `userinfo`.
     claims: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON, nullable=True))
     amr: str = Field(default="pwd", max_length=40, sa_column_kwargs={"server_default": "pwd"})
+    # RFC 9449 §5: the key (RFC 7638 thumbprint) a public client's refresh tokens are bound to.
+    dpop_jkt: str | None = Field(default=None, max_length=64)
 
 
 class RefreshToken(SQLModel, table=True):
@@ -444,3 +448,15 @@ class InitialAccessToken(SQLModel, table=True):
     uses: int = 0
     allowed_scope: str = Field(default="", max_length=1000)  # beyond the ordinary ones (edi)
     profile: str | None = Field(default=None, max_length=20)  # imposed on what it registers
+
+
+class DPoPProof(SQLModel, table=True):
+    """DPoP proofs seen (RFC 9449 §11.1): a `jti` used again on any node is refused. Kept until
+    the proof's `iat` window has passed, then purged."""
+
+    __tablename__ = "dpop_proofs"
+    replay_key: str = Field(primary_key=True, max_length=64)  # sha256(jkt:jti)
+    expires_at: float = Field(index=True)
+
+
+__all__ += ["DPoPProof"]

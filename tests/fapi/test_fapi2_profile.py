@@ -1,6 +1,7 @@
 """The FAPI 2.0 client profile (issue 16): a `fapi2` client is refused each shortcut this
-provider can check without DPoP — a front-channel request (no PAR), a client secret, a code
-older than 60 s even where codes live longer — and gets no bearer refresh token."""
+provider checks — a front-channel request (no PAR), a client secret, a token request without
+a DPoP proof, a code older than 60 s even where codes live longer — and gets no refresh
+token."""
 
 from __future__ import annotations
 
@@ -22,6 +23,7 @@ from idp.oauth.profiles import requires_dpop
 from idp.settings import Settings
 from idp.store import Store
 from tests.client_auth.helpers import assertion, assertion_form, new_key, public_set
+from tests.dpop_keys import DPoPKey
 from tests.oidc.helpers import consent
 from tests.support import (
     PARTNER_ID,
@@ -105,9 +107,23 @@ async def test_a_fapi2_client_signs_in_with_par_and_private_key_jwt(
     client: httpx.AsyncClient, fapi: None, clock: FrozenClock
 ) -> None:
     code, verifier = await fapi_code(client, clock.now())
-    token = await client.post("/token", data=redeem_form(code, verifier, clock.now()))
+    key = DPoPKey()
+    proof = {"DPoP": key.proof("POST", "http://127.0.0.1:8000/token")}
+    token = await client.post(
+        "/token", data=redeem_form(code, verifier, clock.now()), headers=proof
+    )
     assert token.status_code == 200, token.text
-    assert "refresh_token" not in token.json()  # no bearer refresh token, offline_access or not
+    assert token.json()["token_type"] == "DPoP"  # sender-constrained
+    assert "refresh_token" not in token.json()  # FAPI 2.0 §5.3.2.1 allows none
+
+
+async def test_no_dpop_proof_is_refused(
+    client: httpx.AsyncClient, fapi: None, clock: FrozenClock
+) -> None:
+    code, verifier = await fapi_code(client, clock.now())
+    refused = await client.post("/token", data=redeem_form(code, verifier, clock.now()))
+    assert refused.status_code == 400, refused.text
+    assert refused.json()["error"] == "invalid_dpop_proof"
 
 
 async def test_no_par_is_refused(client: httpx.AsyncClient, fapi: None) -> None:
@@ -166,7 +182,10 @@ async def test_code_lifetime_is_capped_for_fapi2_only(
     partner_code = query_of((await consent(http, page)).headers["location"])["code"]
 
     clock.advance(61)
-    late = await http.post("/token", data=redeem_form(code, verifier, clock.now()))
+    proof = DPoPKey().proof("POST", "http://127.0.0.1:8000/token", iat=clock.now())
+    late = await http.post(
+        "/token", data=redeem_form(code, verifier, clock.now()), headers={"DPoP": proof}
+    )
     assert late.status_code == 400 and late.json()["error"] == "invalid_grant", late.text
     partner = await http.post(
         "/token",

@@ -9,6 +9,7 @@ from typing import Any
 
 import httpx
 
+from tests.dpop_keys import DPoPKey
 from tests.support import (
     NATIVE_ID,
     NATIVE_REDIRECT,
@@ -52,7 +53,11 @@ async def _consent(http: httpx.AsyncClient, page: httpx.Response) -> httpx.Respo
 
 
 async def sign_in_tokens(
-    http: httpx.AsyncClient, *, confidential: bool = False, scope: str = NATIVE_SCOPE
+    http: httpx.AsyncClient,
+    *,
+    confidential: bool = False,
+    scope: str = NATIVE_SCOPE,
+    dpop: DPoPKey | None = None,
 ) -> dict[str, Any]:
     """The code flow, as the desktop app (public) or the partner (confidential) runs it."""
     verifier, challenge = pkce_pair()
@@ -73,9 +78,11 @@ async def sign_in_tokens(
         "redirect_uri": redirect,
         "code_verifier": verifier,
     }
-    headers = PARTNER_AUTH if confidential else {}
+    headers = dict(PARTNER_AUTH) if confidential else {}
     if not confidential:
         form["client_id"] = NATIVE_ID
+    if dpop is not None:
+        headers["DPoP"] = dpop.proof("POST", f"{http.base_url}".rstrip("/") + "/token")
     token = await http.post("/token", data=form, headers=headers)
     assert token.status_code == 200, token.text
     body: dict[str, Any] = token.json()
@@ -88,14 +95,18 @@ async def refresh(
     *,
     confidential: bool = False,
     scope: str | None = None,
+    dpop: DPoPKey | None = None,
 ) -> httpx.Response:
     form = {"grant_type": "refresh_token", "refresh_token": refresh_token}
     if scope is not None:
         form["scope"] = scope
+    headers = {}
+    if dpop is not None:
+        headers["DPoP"] = dpop.proof("POST", f"{http.base_url}".rstrip("/") + "/token")
     if confidential:
-        return await http.post("/token", data=form, headers=PARTNER_AUTH)
+        return await http.post("/token", data=form, headers={**PARTNER_AUTH, **headers})
     form["client_id"] = NATIVE_ID
-    return await http.post("/token", data=form)
+    return await http.post("/token", data=form, headers=headers)
 
 
 async def introspect(

@@ -4,7 +4,8 @@ Against the real server: in-process (`live_server`, one uvicorn, the in-process 
 and as several uvicorn worker processes sharing the database, where only the conditional
 UPDATE of the rotation transaction stands between them. Exactly one rotation happens; what
 the other requests get depends on the grace window:
-- with the default 10 s, every request gets the one new pair (a retry, not a theft);
+- with the default 10 s, every request gets the one new pair (a retry, not a theft: the
+  token is DPoP-bound and each request proves its key);
 - with no grace, exactly one request succeeds, the others are refused as reuse, and the
   grant is revoked (which is what reuse detection must do when it cannot tell).
 """
@@ -29,6 +30,7 @@ from idp.store import Store
 from idp.store.grants import grants, refresh_tokens
 from idp.store.records import sha256_hex
 from tests.conftest import LiveServer, free_port, make_settings
+from tests.dpop_keys import DPoPKey
 from tests.lifecycle.helpers import sign_in_tokens
 from tests.support import NATIVE_ID, seed_store
 
@@ -49,18 +51,28 @@ async def stored_family(database_url: str) -> tuple[list[tuple[str, float | None
     return [(t.token_hash, t.rotated_at) for t in tokens], revoked
 
 
-async def refresh_at_once(base_url: str, refresh_token: str) -> list[httpx.Response]:
+async def refresh_at_once(
+    base_url: str, refresh_token: str, key: DPoPKey | None = None
+) -> list[httpx.Response]:
+    """The same refresh sent CONCURRENT times, each with its own proof when `key` is given
+    (the grace window applies only to DPoP-bound tokens of a public client, issue 16)."""
     form = {"grant_type": "refresh_token", "refresh_token": refresh_token, "client_id": NATIVE_ID}
     limits = httpx.Limits(max_connections=CONCURRENT)
+
+    def headers() -> dict[str, str]:
+        return {"DPoP": key.proof("POST", f"{base_url}/token")} if key else {}
+
     async with httpx.AsyncClient(base_url=base_url, limits=limits, timeout=30) as http:
         return list(
-            await asyncio.gather(*(http.post("/token", data=form) for _ in range(CONCURRENT)))
+            await asyncio.gather(
+                *(http.post("/token", data=form, headers=headers()) for _ in range(CONCURRENT))
+            )
         )
 
 
-async def first_tokens(base_url: str) -> dict[str, str]:
+async def first_tokens(base_url: str, key: DPoPKey | None = None) -> dict[str, str]:
     async with httpx.AsyncClient(base_url=base_url, timeout=30) as http:
-        return await sign_in_tokens(http)
+        return await sign_in_tokens(http, dpop=key)
 
 
 def assert_one_rotation(family: list[tuple[str, float | None]], presented: str) -> None:
@@ -70,8 +82,9 @@ def assert_one_rotation(family: list[tuple[str, float | None]], presented: str) 
 
 
 async def test_in_process_server_with_grace(live_server: LiveServer, database_url: str) -> None:
-    tokens = await first_tokens(live_server.url)
-    responses = await refresh_at_once(live_server.url, tokens["refresh_token"])
+    key = DPoPKey()
+    tokens = await first_tokens(live_server.url, key)
+    responses = await refresh_at_once(live_server.url, tokens["refresh_token"], key)
     assert [r.status_code for r in responses] == [200] * CONCURRENT, responses[0].text
     pairs = {(r.json()["access_token"], r.json()["refresh_token"]) for r in responses}
     assert len(pairs) == 1
@@ -124,8 +137,9 @@ def workers(
 
 @pytest.mark.parametrize("workers", [10, 0], indirect=True, ids=["grace", "no-grace"])
 async def test_several_worker_processes(workers: str, database_url: str) -> None:
-    tokens = await first_tokens(workers)
-    responses = await refresh_at_once(workers, tokens["refresh_token"])
+    key = DPoPKey()
+    tokens = await first_tokens(workers, key)
+    responses = await refresh_at_once(workers, tokens["refresh_token"], key)
     statuses = sorted(r.status_code for r in responses)
     family, revoked = await stored_family(database_url)
     assert_one_rotation(family, tokens["refresh_token"])

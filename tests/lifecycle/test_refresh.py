@@ -16,6 +16,7 @@ from idp.store.clients import clients
 from idp.store.grants import grants, refresh_tokens
 from idp.store.records import sha256_hex
 from idp.store.tables import User
+from tests.dpop_keys import DPoPKey
 from tests.lifecycle.helpers import (
     SERVICE_AUTH,
     assert_oauth_error,
@@ -114,12 +115,15 @@ async def test_reuse_of_a_rotated_token(
     delay: int,
     same_pair: bool,
 ) -> None:
-    first = await sign_in_tokens(client)
-    rotated = await refresh(client, first["refresh_token"])
+    # The grace window applies to a DPoP-bound token proven by its key (issue 16); an unbound
+    # public client's reuse is refused at once (test_unbound_public_reuse_is_strict).
+    key = DPoPKey()
+    first = await sign_in_tokens(client, dpop=key)
+    rotated = await refresh(client, first["refresh_token"], dpop=key)
     assert rotated.status_code == 200
     clock.advance(delay)
 
-    again = await refresh(client, first["refresh_token"])
+    again = await refresh(client, first["refresh_token"], dpop=key)
     assert await refresh_token_count(ctx) == 2  # one rotation, whatever happened next
     if same_pair:
         # A client that lost the response gets the very pair it missed, and no one is punished.
@@ -128,7 +132,7 @@ async def test_reuse_of_a_rotated_token(
             assert again.json()[member] == rotated.json()[member], member
         assert [revoked for _, revoked in await grant_rows(ctx)] == [None]
         assert await is_active(client, rotated.json()["access_token"])
-        assert (await refresh(client, rotated.json()["refresh_token"])).status_code == 200
+        assert (await refresh(client, rotated.json()["refresh_token"], dpop=key)).status_code == 200
     else:
         # The token leaked: the whole grant goes, including what the rotation issued.
         assert_oauth_error(again, 400, "invalid_grant")
@@ -136,8 +140,37 @@ async def test_reuse_of_a_rotated_token(
         assert not await is_active(client, rotated.json()["access_token"])
         assert not await is_active(client, first["access_token"])
         assert_oauth_error(
-            await refresh(client, rotated.json()["refresh_token"]), 400, "invalid_grant"
+            await refresh(client, rotated.json()["refresh_token"], dpop=key), 400, "invalid_grant"
         )
+
+
+async def test_unbound_public_reuse_is_strict(
+    client: httpx.AsyncClient, ctx: AppContext, clock: FrozenClock, seeded: Seeded
+) -> None:
+    """A public client's bearer refresh token: anyone holding it could replay it, so even at
+    once a reuse revokes the grant (RFC 9700 §4.14.2; `public_refresh_reuse_grace` is 0)."""
+    assert ctx.settings.lifetimes.public_refresh_reuse_grace == 0
+    first = await sign_in_tokens(client)
+    rotated = await refresh(client, first["refresh_token"])
+    assert rotated.status_code == 200
+    assert rotated.json()["token_type"] == "Bearer"
+    again = await refresh(client, first["refresh_token"])
+    assert_oauth_error(again, 400, "invalid_grant")
+    assert [revoked for _, revoked in await grant_rows(ctx)] == [clock.now()]
+    assert not await is_active(client, rotated.json()["access_token"])
+
+
+async def test_confidential_client_keeps_the_grace(
+    client: httpx.AsyncClient, ctx: AppContext, seeded: Seeded
+) -> None:
+    """A client that authenticates cannot have its token replayed by a thief without its
+    secret: its retry inside the window gets the same pair."""
+    first = await sign_in_tokens(client, confidential=True)
+    rotated = await refresh(client, first["refresh_token"], confidential=True)
+    again = await refresh(client, first["refresh_token"], confidential=True)
+    assert again.status_code == 200, again.text
+    assert again.json()["refresh_token"] == rotated.json()["refresh_token"]
+    assert [revoked for _, revoked in await grant_rows(ctx)] == [None]
 
 
 async def test_reuse_revokes_only_its_own_grant(

@@ -32,6 +32,7 @@ from idp.store import Store
 from idp.store.grants import refresh_tokens
 from idp.store.records import sha256_hex
 from tests.conftest import POSTGRES_URL, _reset_postgres, free_port, make_settings
+from tests.dpop_keys import DPoPKey
 from tests.lifecycle.helpers import SERVICE_AUTH, basic, sign_in_tokens
 from tests.lifecycle.test_concurrency import assert_one_rotation
 from tests.support import NATIVE_ID, seed_store
@@ -178,17 +179,47 @@ async def test_a_client_added_with_the_cli_works_at_once_on_every_node(nodes: No
 
 
 async def test_the_same_refresh_token_on_both_nodes_at_once_rotates_once(nodes: Nodes) -> None:
+    # DPoP-bound: the grace window applies (an unbound public token's reuse is strict).
+    key = DPoPKey()
     async with httpx.AsyncClient(base_url=nodes.a, timeout=30) as a:
-        tokens = await sign_in_tokens(a)
+        tokens = await sign_in_tokens(a, dpop=key)
     form = refresh_form(tokens["refresh_token"])
+    token_url = f"{nodes.a}/token"  # the one issuer
     async with httpx.AsyncClient(timeout=30, limits=httpx.Limits(max_connections=12)) as http:
         responses = await asyncio.gather(
-            *(http.post(f"{node}/token", data=form) for node in [nodes.a, nodes.b] * 6)
+            *(
+                http.post(
+                    f"{node}/token", data=form, headers={"DPoP": key.proof("POST", token_url)}
+                )
+                for node in [nodes.a, nodes.b] * 6
+            )
         )
     assert [r.status_code for r in responses] == [200] * 12, responses[0].text
     assert len({(r.json()["access_token"], r.json()["refresh_token"]) for r in responses}) == 1
     family = await _family_of(tokens["refresh_token"])
     assert_one_rotation(family, tokens["refresh_token"])
+
+
+async def test_a_dpop_proof_is_used_once_across_nodes(nodes: Nodes) -> None:
+    """RFC 9449 §11.1: the `jti` of a proof accepted by one node is refused by the other."""
+    key = DPoPKey()
+    async with httpx.AsyncClient(base_url=nodes.a, timeout=30) as a:
+        tokens = await sign_in_tokens(a, dpop=key)
+    proof = key.proof("POST", f"{nodes.a}/token")
+    async with httpx.AsyncClient(timeout=30) as http:
+        first = await http.post(
+            f"{nodes.a}/token", data=refresh_form(tokens["refresh_token"]), headers={"DPoP": proof}
+        )
+        assert first.status_code == 200, first.text
+        assert first.json()["token_type"] == "DPoP"
+        replayed = await http.post(
+            f"{nodes.b}/token",
+            data=refresh_form(first.json()["refresh_token"]),
+            headers={"DPoP": proof},
+        )
+    assert replayed.status_code == 400
+    assert replayed.json()["error"] == "invalid_dpop_proof"
+    assert "used already" in replayed.json()["error_description"]
 
 
 async def _family_of(refresh_token: str) -> list[tuple[str, float | None]]:
@@ -267,7 +298,8 @@ async def test_key_rollover_reaches_every_node_without_a_restart(nodes: Nodes) -
         for node in nodes_:  # published, not signing yet
             assert _kid_of(await _service_token(http, node)) == old["ES256"]
 
-        nodes.cli("keys", "activate", new["ES256"], new["RS256"])
+        # `--`: a kid (a base64url thumbprint) may start with "-".
+        nodes.cli("keys", "activate", "--", new["ES256"], new["RS256"])
 
         async def signing() -> bool:
             for node in nodes_:
@@ -291,7 +323,7 @@ async def test_key_rollover_reaches_every_node_without_a_restart(nodes: Nodes) -
         assert _kid_of(id_token) == new["RS256"]
         jwt.decode(id_token, KeySet.import_key_set(await _jwks(http, nodes.a)))
 
-        nodes.cli("keys", "retire", old["ES256"])
+        nodes.cli("keys", "retire", "--", old["ES256"])
 
         async def retired() -> bool:
             for node in nodes_:

@@ -48,7 +48,7 @@ def test_keys_are_created_private_and_rotate(env: dict[str, str]) -> None:
     published = {line.split()[0] for line in lines if "published" in line}
     assert signing == first_signing and len(published) == 2
 
-    code, out = run(env, "keys", "activate", *published)
+    code, out = run(env, "keys", "activate", "--", *published)
     assert code == 0
     lines = out.strip().splitlines()
     assert {line.split()[0] for line in lines if "signing" in line} == published
@@ -56,13 +56,13 @@ def test_keys_are_created_private_and_rotate(env: dict[str, str]) -> None:
 
     old_kid = next(iter(first_signing))
     signing_kid = next(iter(published))
-    code, out = run(env, "keys", "retire", signing_kid)
+    code, out = run(env, "keys", "retire", "--", signing_kid)
     assert code != 0 and "current signing key" in out
-    code, out = run(env, "keys", "retire", old_kid)
+    code, out = run(env, "keys", "retire", "--", old_kid)
     assert code == 0 and old_kid not in out
-    code, out = run(env, "keys", "retire", "no-such-kid")
+    code, out = run(env, "keys", "retire", "--", "no-such-kid")
     assert code != 0 and "no key" in out
-    code, out = run(env, "keys", "activate", "no-such-kid")
+    code, out = run(env, "keys", "activate", "--", "no-such-kid")
     assert code != 0 and "no key" in out and "Traceback" not in out
 
 

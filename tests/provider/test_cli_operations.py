@@ -169,7 +169,7 @@ def test_every_administrator_change_is_in_the_audit_trail(
     assert run(env, "customers", "set-admin", "C0000001", "ana@example.com")[0] == 0
     listed = run(env, "keys", "list")[1].splitlines()
     published = [line.split()[0] for line in listed if " published " in line]
-    code, out = run(env, "keys", "retire", published[-1])  # rotated in, never signing
+    code, out = run(env, "keys", "retire", "--", published[-1])  # rotated in, never signing
     assert code == 0, out
 
     code, out = run(env, "audit", "list", "--json")
