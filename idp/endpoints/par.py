@@ -8,27 +8,20 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from idp.context import context
-from idp.endpoints.token import basic_credentials_readable
+from idp.endpoints.token import malformed_client_request
 from idp.oauth.pushed_requests import new_request_uri, validate_pushed_request
-from idp.oauth.requests import ParsedOAuth2Request, duplicated
+from idp.oauth.requests import ParsedOAuth2Request
 from idp.oauth.server import OAuthResult
 from idp.store.records import ClientRecord
-from idp.web.errors import JSON_HEADERS, oauth_error
+from idp.web.errors import JSON_HEADERS
 from idp.web.forms import read_form
 
 
 async def pushed_authorization_request(request: Request) -> Response:
     ctx = context(request)
     items = await read_form(request)
-    if repeated := duplicated(items):
-        return oauth_error("invalid_request", f"Repeated parameter: {repeated[0]}.")
-    if not basic_credentials_readable(request.headers.get("authorization")):
-        return oauth_error(
-            "invalid_client",
-            "Malformed HTTP Basic credentials.",
-            401,
-            {"WWW-Authenticate": 'Basic realm="sageid"'},
-        )
+    if (refused := malformed_client_request(request, items)) is not None:
+        return refused
 
     def validate() -> tuple[ClientRecord, list[tuple[str, str]]] | OAuthResult:
         oauth_request = ParsedOAuth2Request(

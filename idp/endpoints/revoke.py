@@ -6,10 +6,9 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from idp.context import context
-from idp.endpoints.token import basic_credentials_readable
-from idp.oauth.requests import ParsedOAuth2Request, duplicated
+from idp.endpoints.token import malformed_client_request
+from idp.oauth.requests import ParsedOAuth2Request
 from idp.oauth.server import OAuthResult
-from idp.web.errors import oauth_error
 from idp.web.forms import read_form
 from idp.web.observe import note_client
 
@@ -19,15 +18,8 @@ async def token_endpoint_response(request: Request, endpoint: str, path: str) ->
     then the Authlib endpoint (RFC 6749 §2.3 client authentication) through the bridge."""
     ctx = context(request)
     items = await read_form(request)
-    if repeated := duplicated(items):
-        return oauth_error("invalid_request", f"Repeated parameter: {repeated[0]}.")
-    if not basic_credentials_readable(request.headers.get("authorization")):
-        return oauth_error(
-            "invalid_client",
-            "Malformed HTTP Basic credentials.",
-            401,
-            {"WWW-Authenticate": f'Basic realm="{endpoint}"'},
-        )
+    if (refused := malformed_client_request(request, items)) is not None:
+        return refused
 
     attempts: list[ParsedOAuth2Request] = []  # the request Authlib saw (its client)
 

@@ -34,14 +34,12 @@ def basic_credentials_readable(authorization: str | None) -> bool:
     return ":" in decoded
 
 
-async def token(request: Request) -> Response:
-    ctx = context(request)
-    items = await read_form(request)
+def malformed_client_request(request: Request, items: list[tuple[str, str]]) -> Response | None:
+    """What every client-authenticated endpoint (token, PAR, revocation, introspection)
+    refuses before Authlib sees the request: a repeated parameter (RFC 6749 §3.2), or a
+    `Basic` header that does not decode."""
     if repeated := duplicated(items):
         return oauth_error("invalid_request", f"Repeated parameter: {repeated[0]}.")
-    grant_type = first(items, "grant_type")
-    if not grant_type:
-        return oauth_error("invalid_request", "Missing 'grant_type'.")
     if not basic_credentials_readable(request.headers.get("authorization")):
         return oauth_error(
             "invalid_client",
@@ -49,6 +47,17 @@ async def token(request: Request) -> Response:
             401,
             {"WWW-Authenticate": 'Basic realm="sageid"'},
         )
+    return None
+
+
+async def token(request: Request) -> Response:
+    ctx = context(request)
+    items = await read_form(request)
+    if (refused := malformed_client_request(request, items)) is not None:
+        return refused
+    grant_type = first(items, "grant_type")
+    if not grant_type:
+        return oauth_error("invalid_request", "Missing 'grant_type'.")
 
     attempts: list[ParsedOAuth2Request] = []  # the request Authlib saw (its client)
     proof = None
