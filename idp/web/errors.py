@@ -29,6 +29,8 @@ API_PREFIXES: tuple[str, ...] = (
     "/introspect",
     "/userinfo",
     "/device_authorization",
+    "/par",
+    "/register",
     "/api/",
 )
 API_PREFIXES += ("/healthz", "/readyz", "/metrics")

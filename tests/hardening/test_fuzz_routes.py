@@ -23,6 +23,9 @@ JSON_ROUTES = {
     "/introspect",
     "/revoke",
     "/device_authorization",
+    "/par",
+    "/register",
+    "/register/{client_id}",
     "/healthz",
     "/readyz",
     "/metrics",
@@ -240,7 +243,7 @@ def fuzz_request(
 ) -> None:
     segment = urllib.parse.quote_from_bytes(case["path_value"], safe="")
     path = template
-    for name in ("{submission_id}", "{code}", "{path}"):
+    for name in ("{submission_id}", "{code}", "{path}", "{client_id}"):
         path = path.replace(name, segment)
     headers: list[tuple[bytes, bytes]] = [(k.encode(), v) for k, v in case["headers"]]
     # Signing out would end the session the other examples share.
