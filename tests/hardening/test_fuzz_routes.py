@@ -370,3 +370,25 @@ def test_non_ascii_form_and_cookie_signatures(portal_app: PortalApp) -> None:
         "GET", "/verify", headers=[(b"cookie", b"sageid_pending=verify.x.1.\xc3\xa9")]
     )
     assert forged.status_code < 500
+
+
+@pytest.mark.parametrize(
+    ("path", "forged"),
+    [
+        ("/signin/passkey/options", b"sageid_second_step=x.1.\xc3\xa9"),
+        ("/signin/passkey", b"sageid_webauthn=authenticate.x.y.1.\xc3\xa9"),
+    ],
+)
+def test_non_ascii_second_factor_cookie_signatures(
+    portal_app: PortalApp, path: str, forged: bytes
+) -> None:
+    """The second-step and WebAuthn cookies are checked like the pending one
+    (`idp.web.signed_cookie`): a forged non-ASCII signature is refused, never a 500."""
+    cookie = portal_app.session_cookie.encode() + b"; " + forged
+    response = portal_app.request(
+        "POST",
+        path,
+        content=f"csrf_token={portal_app.csrf_token}&credential=%7B%7D".encode(),
+        headers=[(b"content-type", FORM.encode()), (b"cookie", cookie)],
+    )
+    assert response.status_code < 500, (path, response.status_code, response.text[:200])
