@@ -117,8 +117,8 @@ async def check_second_factor(
     now = ctx.clock.now()
     limits = _limits(user.id, ip)
     reservation = await throttling.reserve(ctx.store, limits, now)
-    detail = {"method": method}
-    if reservation.refused is not None:
+
+    async def used(outcome: Outcome) -> None:
         await audit.record(
             ctx.store,
             Kind.SECOND_FACTOR_USED,
@@ -126,21 +126,15 @@ async def check_second_factor(
             subject=user.id,
             client_id=client_id,
             ip=ip,
-            outcome=Outcome.REFUSED,
-            detail=detail,
+            outcome=outcome,
+            detail={"method": method},
         )
+
+    if reservation.refused is not None:
+        await used(Outcome.REFUSED)
         return FactorResult(FactorStatus.LOCKED, retry_after=reservation.retry_after)
     if not await _judge(ctx, user, code, method):
-        await audit.record(
-            ctx.store,
-            Kind.SECOND_FACTOR_USED,
-            at=now,
-            subject=user.id,
-            client_id=client_id,
-            ip=ip,
-            outcome=Outcome.FAILURE,
-            detail=detail,
-        )
+        await used(Outcome.FAILURE)
         if reservation.reached(limits[0]):
             minutes = int(SECOND_FACTOR_PER_ACCOUNT.lockout // 60)
             await audit.record(
@@ -154,15 +148,7 @@ async def check_second_factor(
         return FactorResult(FactorStatus.WRONG)
     await throttling.succeeded(ctx.store, limits[1:])
     await ctx.store.throttle.clear(limits[0].key)
-    await audit.record(
-        ctx.store,
-        Kind.SECOND_FACTOR_USED,
-        at=now,
-        subject=user.id,
-        client_id=client_id,
-        ip=ip,
-        detail=detail,
-    )
+    await used(Outcome.SUCCESS)
     # RFC 8176: a recovery code is a one-time password too.
     return FactorResult(
         FactorStatus.ACCEPTED, amr=rules.with_second_factor(rules.ONE_TIME_PASSWORD)
