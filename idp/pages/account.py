@@ -19,7 +19,7 @@ from idp.accounts.throttling import client_ip
 from idp.context import context
 from idp.domain.email_address import is_plausible_email
 from idp.i18n import N_
-from idp.pages.activity import recent_sign_ins
+from idp.pages.activity import recent_sign_ins, record_own_action
 from idp.pages.feedback import AfterSend, Message, after_send, code_feedback, minutes
 from idp.pages.portal import format_time
 from idp.pages.referencing import congratulations_url
@@ -160,7 +160,7 @@ async def password_change(request: Request) -> Response:
         return await _render(request, user, errors=errors, status=400)
     await ctx.store.users.set_password(user.id, await ctx.passwords.hash(new), ctx.clock.now())
     await ctx.store.sessions.end_for_user(user.id, ctx.clock.now())
-    await _audited(request, audit.Kind.PASSWORD_CHANGED, user.id)
+    await record_own_action(request, audit.Kind.PASSWORD_CHANGED, user.id)
     response = _back("password")
     await start_session(request, response, user.id)
     return response
@@ -226,7 +226,7 @@ async def email_confirm(request: Request) -> Response:
     except EmailTaken:
         taken = Message(N_("Another Sage ID already uses this email address."))
         return _email_code_page(request, new_email, error=taken, status=409)
-    await _audited(request, audit.Kind.EMAIL_CHANGED, user.id)
+    await record_own_action(request, audit.Kind.EMAIL_CHANGED, user.id)
     return _back("email")
 
 
@@ -238,7 +238,7 @@ async def disconnect_app(request: Request) -> Response:
     grant_id = first(form, "grant_id")
     await ctx.store.connected_apps.disconnect(user.id, grant_id, ctx.clock.now())
     detail = {"grant_id": grant_id[:64], "via": "account page"}
-    await _audited(request, audit.Kind.REVOCATION, user.id, detail)
+    await record_own_action(request, audit.Kind.REVOCATION, user.id, detail)
     return _back("disconnected")
 
 
@@ -249,18 +249,3 @@ async def signout(request: Request) -> Response:
     response = RedirectResponse("/account", status_code=303)
     await end_session(request, response)
     return response
-
-
-async def _audited(
-    request: Request, kind: audit.Kind, user_id: str, detail: audit.Detail | None = None
-) -> None:
-    ctx = context(request)
-    await audit.record(
-        ctx.store,
-        kind,
-        at=ctx.clock.now(),
-        subject=user_id,
-        actor=audit.user_actor(user_id),
-        ip=client_ip(request),
-        detail=detail,
-    )

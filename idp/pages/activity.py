@@ -1,12 +1,16 @@
-"""A user's own recent sign-ins, read from the audit trail (issue 14), shown on the account
-page and on the portal's *Profil* (issue 18: "the account page's recent activity")."""
+"""A user's own activity in the audit trail (issue 14): their recent sign-ins, shown on the
+account page and on the portal's *Profil* (issue 18), and the record of their own changes."""
 
 from __future__ import annotations
 
 from typing import Any
 
+from starlette.requests import Request
+
+from idp import audit
+from idp.accounts.throttling import client_ip
 from idp.audit import Kind
-from idp.context import AppContext
+from idp.context import AppContext, context
 from idp.i18n import N_
 from idp.pages.portal import format_time
 
@@ -37,3 +41,19 @@ async def recent_sign_ins(ctx: AppContext, user_id: str, locale: str) -> list[di
 def _client_name(ctx: AppContext, client_id: str | None) -> str:
     client = ctx.store.client_cache.get(client_id) if client_id else None
     return client.name if client else ""
+
+
+async def record_own_action(
+    request: Request, kind: Kind, user_id: str, detail: audit.Detail | None = None
+) -> None:
+    """Audit a change the signed-in user made to their own Sage ID (actor = subject)."""
+    ctx = context(request)
+    await audit.record(
+        ctx.store,
+        kind,
+        at=ctx.clock.now(),
+        subject=user_id,
+        actor=audit.user_actor(user_id),
+        ip=client_ip(request),
+        detail=detail,
+    )

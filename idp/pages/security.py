@@ -21,12 +21,13 @@ from idp.accounts.second_factor import (
     notify,
     seal_secret,
 )
-from idp.accounts.throttling import Limit, client_ip, reserve
+from idp.accounts.throttling import Limit, reserve
 from idp.context import context
 from idp.domain import second_factor as rules
 from idp.domain.throttle import SECOND_FACTOR_PER_ACCOUNT
 from idp.i18n import N_
 from idp.mail.notices import Notice
+from idp.pages.activity import record_own_action
 from idp.pages.feedback import Message, minutes
 from idp.store.records import SessionRecord
 from idp.web.csrf import FIELD as CSRF_FIELD
@@ -61,21 +62,6 @@ async def _posted(request: Request) -> tuple[SessionRecord | None, list[tuple[st
     form = await read_form(request)
     ctx.csrf.verify(request, first(form, CSRF_FIELD))
     return await current_session(request), form
-
-
-async def _audited(
-    request: Request, kind: audit.Kind, user_id: str, detail: audit.Detail | None = None
-) -> None:
-    ctx = context(request)
-    await audit.record(
-        ctx.store,
-        kind,
-        at=ctx.clock.now(),
-        subject=user_id,
-        actor=audit.user_actor(user_id),
-        ip=client_ip(request),
-        detail=detail,
-    )
 
 
 def _app_form(
@@ -167,12 +153,12 @@ async def app_submit(request: Request) -> Response:
     if session_id := session_id_of(request):
         methods = [*session.amr.split(), rules.ONE_TIME_PASSWORD, rules.MULTIPLE_FACTORS]
         await ctx.store.sessions.add_methods(session_id, rules.amr_text(methods))
-    await _audited(request, audit.Kind.SECOND_FACTOR_ADDED, user.id, {"kind": "totp"})
+    await record_own_action(request, audit.Kind.SECOND_FACTOR_ADDED, user.id, {"kind": "totp"})
     await notify(ctx, user, Notice.APP_ADDED, request_locale(request))
     if (await ctx.store.factors.of_user(user.id)).recovery_codes_left:
         return RedirectResponse(following, status_code=303)
     codes = await new_recovery_codes(ctx, user.id)
-    await _audited(request, audit.Kind.RECOVERY_CODES_GENERATED, user.id)
+    await record_own_action(request, audit.Kind.RECOVERY_CODES_GENERATED, user.id)
     return codes_page(request, codes, following)
 
 
@@ -196,7 +182,7 @@ async def app_remove(request: Request) -> Response:
     if factor is None or not await ctx.store.factors.remove(session.user.id, factor_id):
         return RedirectResponse(ACCOUNT, status_code=303)
     kind = {"kind": factor.kind}
-    await _audited(request, audit.Kind.SECOND_FACTOR_REMOVED, session.user.id, kind)
+    await record_own_action(request, audit.Kind.SECOND_FACTOR_REMOVED, session.user.id, kind)
     notice = Notice.PASSKEY_REMOVED if factor.kind == "passkey" else Notice.APP_REMOVED
     await notify(ctx, session.user, notice, request_locale(request))
     done = "passkey_removed" if factor.kind == "passkey" else "app_removed"
@@ -213,6 +199,6 @@ async def recovery_regenerate(request: Request) -> Response:
     if not (await ctx.store.factors.of_user(session.user.id)).enrolled:
         return RedirectResponse(ACCOUNT, status_code=303)
     codes = await new_recovery_codes(ctx, session.user.id)
-    await _audited(request, audit.Kind.RECOVERY_CODES_GENERATED, session.user.id)
+    await record_own_action(request, audit.Kind.RECOVERY_CODES_GENERATED, session.user.id)
     await notify(ctx, session.user, Notice.RECOVERY_CODES, request_locale(request))
     return codes_page(request, codes, ACCOUNT)
