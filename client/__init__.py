@@ -14,7 +14,7 @@ import importlib
 import typing
 
 if typing.TYPE_CHECKING:
-    from ._auth import BearerAuth
+    from ._auth import AccessTokenAuth, BearerAuth
     from ._authorization import (
         CALLBACK_PATH,
         DEFAULT_SCOPE,
@@ -22,6 +22,7 @@ if typing.TYPE_CHECKING:
         build_authorization_request,
         loopback_redirect_uri,
         parse_authorization_response,
+        pushed_authorization_url,
     )
     from ._cache import TokenCache, default_cache_directory
     from ._clock import Clock, SystemClock
@@ -31,6 +32,14 @@ if typing.TYPE_CHECKING:
         DevicePollSchedule,
         poll_device_token,
         start_device_authorization,
+    )
+    from ._dpop import (
+        DPOP_ALGORITHM,
+        DPoPAuth,
+        DPoPProofs,
+        access_token_hash,
+        installation_key,
+        provider_supports_dpop,
     )
     from ._entry import REFRESH_TOKEN_LIFETIME, CacheEntry
     from ._exceptions import (
@@ -68,6 +77,7 @@ if typing.TYPE_CHECKING:
     from ._logout import build_end_session_url, http_revoker
     from ._loopback import LoopbackServer, render_page
     from ._metadata import ProviderMetadata, discovery_url, fetch_provider_metadata
+    from ._par import push_authorization_request
     from ._passphrase import PASSPHRASE_ENV, PassphraseProtection
     from ._protection import PlaintextProtection, select_protection
     from ._relying_party import RelyingParty
@@ -90,6 +100,7 @@ if typing.TYPE_CHECKING:
     )
 
 _EXPORTS: dict[str, str] = {
+    "AccessTokenAuth": "._auth",
     "BearerAuth": "._auth",
     "CALLBACK_PATH": "._authorization",
     "DEFAULT_SCOPE": "._authorization",
@@ -108,6 +119,14 @@ _EXPORTS: dict[str, str] = {
     "DevicePollSchedule": "._device",
     "poll_device_token": "._device",
     "start_device_authorization": "._device",
+    "DPOP_ALGORITHM": "._dpop",
+    "DPoPAuth": "._dpop",
+    "DPoPProofs": "._dpop",
+    "access_token_hash": "._dpop",
+    "installation_key": "._dpop",
+    "provider_supports_dpop": "._dpop",
+    "push_authorization_request": "._par",
+    "pushed_authorization_url": "._authorization",
     "REFRESH_TOKEN_LIFETIME": "._entry",
     "CacheEntry": "._entry",
     "AuthorizationDenied": "._exceptions",
@@ -193,9 +212,11 @@ def __dir__() -> list[str]:
 __all__ = [
     "CALLBACK_PATH",
     "DEFAULT_SCOPE",
+    "DPOP_ALGORITHM",
     "ID_TOKEN_ALGORITHMS",
     "PASSPHRASE_ENV",
     "REFRESH_TOKEN_LIFETIME",
+    "AccessTokenAuth",
     "AuthorizationDenied",
     "AuthorizationRequest",
     "AuthorizationResponseError",
@@ -209,6 +230,8 @@ __all__ = [
     "ClientConfig",
     "Clock",
     "ConfigError",
+    "DPoPAuth",
+    "DPoPProofs",
     "DeviceAuthorization",
     "DeviceCodeExpired",
     "DevicePollSchedule",
@@ -243,6 +266,7 @@ __all__ = [
     "SystemClock",
     "TokenCache",
     "TokenResponse",
+    "access_token_hash",
     "authorization_code_grant",
     "build_authorization_request",
     "build_end_session_url",
@@ -256,6 +280,7 @@ __all__ = [
     "fetch_userinfo",
     "http_refresher",
     "http_revoker",
+    "installation_key",
     "jwks_fetcher",
     "list_submissions",
     "load_client_config",
@@ -265,6 +290,9 @@ __all__ = [
     "parse_authorization_response",
     "poll_device_token",
     "prefers_device_flow",
+    "provider_supports_dpop",
+    "push_authorization_request",
+    "pushed_authorization_url",
     "refresh_token_grant",
     "refreshed_id_token_validator",
     "render_page",

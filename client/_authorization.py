@@ -56,6 +56,8 @@ class AuthorizationRequest:
     nonce: str
     code_verifier: str
     iss_parameter_required: bool = False
+    # The query parameters in `url`: what a pushed request (RFC 9126) sends instead.
+    parameters: tuple[tuple[str, str], ...] = ()
 
 
 def build_authorization_request(
@@ -77,25 +79,22 @@ def build_authorization_request(
     `token_factory` exists for tests; it defaults to 256 bits from `secrets`.
     """
     state, nonce, code_verifier = token_factory(), token_factory(), token_factory()
-    url = _with_params(
-        metadata.authorization_endpoint,
-        [
-            ("response_type", "code"),
-            ("client_id", client_id),
-            ("redirect_uri", redirect_uri),
-            ("scope", _space_joined(scope)),
-            ("state", state),
-            ("nonce", nonce),
-            ("code_challenge", s256_code_challenge(code_verifier)),
-            ("code_challenge_method", "S256"),
-            ("login_hint", login_hint),
-            ("prompt", _space_joined(prompt)),
-            ("ui_locales", _space_joined(ui_locales)),
-            ("max_age", None if max_age is None else str(max_age)),
-        ],
-    )
+    parameters: list[tuple[str, str | None]] = [
+        ("response_type", "code"),
+        ("client_id", client_id),
+        ("redirect_uri", redirect_uri),
+        ("scope", _space_joined(scope)),
+        ("state", state),
+        ("nonce", nonce),
+        ("code_challenge", s256_code_challenge(code_verifier)),
+        ("code_challenge_method", "S256"),
+        ("login_hint", login_hint),
+        ("prompt", _space_joined(prompt)),
+        ("ui_locales", _space_joined(ui_locales)),
+        ("max_age", None if max_age is None else str(max_age)),
+    ]
     return AuthorizationRequest(
-        url=url,
+        url=_with_params(metadata.authorization_endpoint, parameters),
         issuer=metadata.issuer,
         client_id=client_id,
         redirect_uri=redirect_uri,
@@ -103,6 +102,15 @@ def build_authorization_request(
         nonce=nonce,
         code_verifier=code_verifier,
         iss_parameter_required=metadata.authorization_response_iss_parameter_supported,
+        parameters=tuple((name, value) for name, value in parameters if value is not None),
+    )
+
+
+def pushed_authorization_url(metadata: ProviderMetadata, client_id: str, request_uri: str) -> str:
+    """The URL the browser opens for a pushed request: `client_id` and `request_uri` only
+    (RFC 9126 §4)."""
+    return _with_params(
+        metadata.authorization_endpoint, [("client_id", client_id), ("request_uri", request_uri)]
     )
 
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, Final
@@ -32,6 +32,8 @@ CACHE_FILE_NAME: Final = "tokens.cache"
 LOCK_FILE_NAME: Final = "tokens.lock"
 _FORMAT: Final = "sageid-token-cache"
 _VERSION: Final = 1
+# Secrets of this installation kept beside the cache (the DPoP key), sealed the same way.
+_SECRET_FORMAT: Final = "sageid-installation-secret"
 
 
 def default_cache_directory() -> Path:
@@ -119,14 +121,27 @@ class TokenCache:
             )
         return self.protection.unseal(envelope)
 
-    def _decode(self, data: bytes) -> list[CacheEntry]:
+    def _unseal(self, data: bytes, file_format: str) -> Any:
         try:
             envelope = json.loads(data)
-            if envelope.get("format") != _FORMAT or envelope.get("version") != _VERSION:
-                raise _Corrupt("not a token cache of this version")
-            payload = json.loads(self._open(envelope))
-            return [CacheEntry.from_json(item) for item in payload["entries"]]
+            if envelope.get("format") != file_format or envelope.get("version") != _VERSION:
+                raise _Corrupt(f"not a {file_format} file of this version")
+            return json.loads(self._open(envelope))
         except (UndecryptableCache, ValueError, TypeError, KeyError, AttributeError) as error:
+            raise _Corrupt(str(error)) from error
+
+    def _seal(self, path: Path, payload: Any, file_format: str) -> None:
+        protection = self.protection
+        envelope = {"format": file_format, "version": _VERSION, "protection": protection.name}
+        envelope.update(protection.seal(json.dumps(payload, separators=(",", ":")).encode()))
+        atomic_write(path, json.dumps(envelope, indent=1).encode())
+        # Only a writer holding the lock creates temp files, so any other is a dead one's.
+        remove_stale_temp_files(path)
+
+    def _decode(self, data: bytes) -> list[CacheEntry]:
+        try:
+            return [CacheEntry.from_json(item) for item in self._unseal(data, _FORMAT)["entries"]]
+        except (ValueError, TypeError, KeyError, AttributeError) as error:
             raise _Corrupt(str(error)) from error
 
     def _read_all(self) -> list[CacheEntry]:
@@ -169,19 +184,47 @@ class TokenCache:
     def _write(self, entries: list[CacheEntry]) -> None:
         now = self.clock.now()
         kept = [aged.to_json() for entry in entries if (aged := entry.aged(now)) is not None]
-        payload = json.dumps({"entries": kept}, separators=(",", ":")).encode()
-        protection = self.protection
-        envelope = {"format": _FORMAT, "version": _VERSION, "protection": protection.name}
-        envelope.update(protection.seal(payload))
-        atomic_write(self.path, json.dumps(envelope, indent=1).encode())
-        # Only a writer holding the lock creates temp files, so any other is a dead one's.
-        remove_stale_temp_files(self.path)
+        self._seal(self.path, {"entries": kept}, _FORMAT)
 
     def _entries_for_update(self) -> list[CacheEntry]:
         try:
             return self._read_all()
         except CacheCorrupted:
             return []  # Already moved aside and logged; the write starts a fresh file.
+
+    def _read_secret(self, path: Path) -> dict[str, Any]:
+        data = read_bytes(path)
+        if data is None:
+            raise _Corrupt("no such file")
+        secret = self._unseal(data, _SECRET_FORMAT)
+        if not isinstance(secret, dict):
+            raise _Corrupt("the secret is not a JSON object")
+        return secret
+
+    def installation_secret(
+        self, name: str, create: Callable[[], dict[str, Any]]
+    ) -> dict[str, Any]:
+        """Return the secret `name` of this installation (a JSON object), kept in its own
+        file beside the cache and sealed exactly like it; `create()` makes it on first use.
+
+        Signing out (`delete`, `remove`) leaves it: it outlives sign-ins (the DPoP key).
+        An unreadable file is moved aside and replaced, like a corrupt cache.
+        """
+        path = self.directory / f"{name}.secret"
+        try:
+            return self._read_secret(path)
+        except _Corrupt:
+            pass  # Decided under the lock below: another process may be writing it.
+        with self.locked():
+            try:
+                return self._read_secret(path)
+            except _Corrupt as error:
+                if path.exists():
+                    moved_to = move_aside(path, now=self.clock.now())
+                    logger.warning("Unreadable %s (%s) moved to %s.", path.name, error, moved_to)
+            secret = create()
+            self._seal(path, secret, _SECRET_FORMAT)
+            return secret
 
     def delete(self) -> bool:
         """Delete the cache file, whatever protects it (even a key no longer at hand);

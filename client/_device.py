@@ -113,10 +113,12 @@ def poll_device_token(
     clock: Clock | None = None,
     sleep: Callable[[float], None] = time.sleep,
     on_wait: Callable[[float], None] | None = None,
+    auth: httpx.Auth | None = None,
 ) -> TokenResponse:
     """Poll the token endpoint until the user approves, refuses, or the code expires.
 
-    `on_wait(seconds_left)` is called before each wait (for a countdown display).
+    `on_wait(seconds_left)` is called before each wait (for a countdown display); `auth`
+    (a `DPoPAuth`) puts a proof on every poll, so the tokens come bound (RFC 9449).
     Raises `AuthorizationDenied` (`access_denied`) or `DeviceCodeExpired`.
     """
     clock = clock if clock is not None else SystemClock()
@@ -130,7 +132,7 @@ def poll_device_token(
         if schedule.expired(now):
             raise DeviceCodeExpired("the code expired before the sign-in was approved")
         try:
-            return request_token(http, token_endpoint, body, now=now)
+            return request_token(http, token_endpoint, body, now=now, auth=auth)
         except ProviderUnreachable:
             schedule.network_failure()
         except OAuthError as error:

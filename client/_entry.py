@@ -41,6 +41,9 @@ class CacheEntry:
     scope: str | None = None
     # When the refresh token (so the sign-in) ends; `None` when the provider did not say.
     refresh_token_expires_at: float | None = None
+    # "DPoP": the access token is bound to this installation's key (RFC 9449) and goes out
+    # as `Authorization: DPoP` with a proof; entries written before DPoP are bearer.
+    token_type: str = "Bearer"
 
     @classmethod
     def from_sign_in(
@@ -77,6 +80,7 @@ class CacheEntry:
             claims=dict(claims),
             scope=response.scope,
             refresh_token_expires_at=ends if response.refresh_token else None,
+            token_type=response.token_type,
         )
 
     def access_token_fresh(self, now: float, margin: float) -> bool:
@@ -101,6 +105,7 @@ class CacheEntry:
             id_token=response.id_token or self.id_token,
             claims=self._renewed_claims(claims),
             scope=response.scope or self.scope,
+            token_type=response.token_type,
         )
 
     def _renewed_claims(self, claims: Mapping[str, Any] | None) -> dict[str, Any]:

@@ -66,9 +66,11 @@ def retry_unsent(
     return call()
 
 
-def _send(http: httpx.Client, request: httpx.Request) -> httpx.Response:
+def _send(
+    http: httpx.Client, request: httpx.Request, auth: httpx.Auth | None = None
+) -> httpx.Response:
     try:
-        return http.send(request)
+        return http.send(request) if auth is None else http.send(request, auth=auth)
     except httpx.TransportError as error:
         sent = not isinstance(error, _NOT_SENT)
         raise ProviderUnreachable(
@@ -96,9 +98,12 @@ def get_json(http: httpx.Client, url: str) -> dict[str, Any]:
     return _json_object(response)
 
 
-def post_form(http: httpx.Client, url: str, form: Mapping[str, str]) -> tuple[int, dict[str, Any]]:
-    """POST `form` urlencoded to `url`; return the status and the JSON object answered."""
-    response = _send(http, http.build_request("POST", url, data=dict(form)))
+def post_form(
+    http: httpx.Client, url: str, form: Mapping[str, str], *, auth: httpx.Auth | None = None
+) -> tuple[int, dict[str, Any]]:
+    """POST `form` urlencoded to `url` (with `auth`, e.g. a DPoP proof); return the status
+    and the JSON object answered."""
+    response = _send(http, http.build_request("POST", url, data=dict(form)), auth)
     return response.status_code, _json_object(response)
 
 

@@ -22,14 +22,16 @@ from ._authorization import (
 )
 from ._cache import TokenCache
 from ._device import DeviceAuthorization, poll_device_token, start_device_authorization
+from ._dpop import DPOP_TOKEN_TYPE
 from ._entry import CacheEntry
 from ._exceptions import CacheCorrupted, ProviderError, SageIDError
 from ._identity import fetch_userinfo
 from ._loopback import DEFAULT_CALLBACK_TIMEOUT, LoopbackServer
+from ._par import push_authorization_request
 from ._relying_party import RelyingParty
 from ._session import Revoker
 from ._sign_in import entry_from_sign_in
-from ._tokens import TokenResponse, authorization_code_grant, request_token
+from ._tokens import TokenResponse, authorization_code_grant
 
 logger = logging.getLogger("sageid.client")
 
@@ -98,23 +100,25 @@ def _complete(
         now=relying_party.clock.now(),
         refresh_token_lifetime=relying_party.metadata.refresh_token_lifetime,
     )
-    entry = _with_userinfo(relying_party, entry)
+    entry = _with_userinfo(relying_party, cache, entry)
     return store_sign_in(
         cache, entry, relying_party.revoke, keep_other_accounts=keep_other_accounts
     )
 
 
-def _with_userinfo(relying_party: RelyingParty, entry: CacheEntry) -> CacheEntry:
+def _with_userinfo(relying_party: RelyingParty, cache: TokenCache, entry: CacheEntry) -> CacheEntry:
     # The user's name comes from the ID token, else from userinfo: many providers put only
     # `sub` in the ID token (OIDC Core §5.4 lets them). The ID token's claims win.
     endpoint = relying_party.metadata.userinfo_endpoint
     if isinstance(entry.claims.get("name"), str) or endpoint is None:
         return entry
+    bound = entry.token_type == DPOP_TOKEN_TYPE
     try:
+        proofs = relying_party.dpop_proofs(cache) if bound else None
         claims = fetch_userinfo(
             relying_party.http,
             endpoint,
-            auth=AccessTokenAuth(entry.access_token),
+            auth=AccessTokenAuth(entry.access_token, proofs),
             expected_subject=entry.subject,
         )
     except SageIDError as error:
@@ -129,6 +133,7 @@ def login_with_browser(
     *,
     open_browser: Callable[[str], object],
     show_url: Callable[[str], None] | None = None,
+    on_request: Callable[[AuthorizationRequest], None] | None = None,
     login_hint: str | None = None,
     create: bool = False,
     language: str = "fr",
@@ -138,9 +143,13 @@ def login_with_browser(
 ) -> SignInOutcome:
     """Sign in through the system browser and a one-shot loopback redirect (RFC 8252).
 
-    `show_url(url)` is called first (print it: the browser may not open), then
+    `on_request(request)` gets the request (its `redirect_uri` and `state`, which a pushed
+    request's URL does not show), `show_url(url)` is called next (print it: the browser
+    may not open), then
     `open_browser(url)` (typically `webbrowser.open`; it must not block until the
-    redirect). `login_hint` pre-fills the email, `create=True` sends `prompt=create`,
+    redirect). Where the provider advertises PAR (RFC 9126), the request is pushed first
+    and the URL carries only `client_id` and `request_uri`. `login_hint` pre-fills the
+    email, `create=True` sends `prompt=create`,
     `language` sets `ui_locales` and the loopback page's language, and `scope` defaults
     to every Sage ID scope (`DEFAULT_SCOPE`); `keep_other_accounts` (see `store_sign_in`)
     adds this account beside the others instead of replacing them. Raises
@@ -157,6 +166,12 @@ def login_with_browser(
             prompt="create" if create else None,
             ui_locales=language,
         )
+        if relying_party.metadata.pushed_authorization_request_endpoint is not None:
+            request = push_authorization_request(
+                relying_party.http, relying_party.metadata, request
+            )
+        if on_request is not None:
+            on_request(request)
         if show_url is not None:
             show_url(request.url)
         open_browser(request.url)
@@ -168,10 +183,7 @@ def login_with_browser(
         code_verifier=request.code_verifier,
         client_id=relying_party.client_id,
     )
-    token_endpoint = relying_party.metadata.token_endpoint
-    response = request_token(
-        relying_party.http, token_endpoint, body, now=relying_party.clock.now()
-    )
+    response = relying_party.request_token(cache, body)
     return _complete(relying_party, cache, response, request.nonce, keep_other_accounts)
 
 
@@ -212,6 +224,7 @@ def login_with_device(
         clock=relying_party.clock,
         sleep=sleep,
         on_wait=on_wait,
+        auth=relying_party.token_auth(cache),
     )
     # RFC 8628 has no nonce: the ID token is bound by the device code spent over TLS.
     return _complete(relying_party, cache, response, None, keep_other_accounts)

@@ -73,10 +73,12 @@ class ProviderMetadata:
     userinfo_endpoint: str | None = None
     revocation_endpoint: str | None = None
     end_session_endpoint: str | None = None
+    pushed_authorization_request_endpoint: str | None = None  # RFC 9126 §5
     scopes_supported: tuple[str, ...] = ()
     grant_types_supported: tuple[str, ...] = ()
     code_challenge_methods_supported: tuple[str, ...] = ()
     id_token_signing_alg_values_supported: tuple[str, ...] = ()
+    dpop_signing_alg_values_supported: tuple[str, ...] = ()  # RFC 9449 §5.1
     authorization_response_iss_parameter_supported: bool = False
     # Not a registered metadata name: Sage ID publishes how long a sign-in lasts (seconds
     # from the sign-in, never extended). Absent elsewhere: the end of a sign-in is unknown.
@@ -106,12 +108,16 @@ class ProviderMetadata:
             userinfo_endpoint=_optional(data, "userinfo_endpoint"),
             revocation_endpoint=_optional(data, "revocation_endpoint"),
             end_session_endpoint=_optional(data, "end_session_endpoint"),
+            pushed_authorization_request_endpoint=_optional(
+                data, "pushed_authorization_request_endpoint"
+            ),
             scopes_supported=_strings(data, "scopes_supported"),
             grant_types_supported=_strings(data, "grant_types_supported"),
             code_challenge_methods_supported=_strings(data, "code_challenge_methods_supported"),
             id_token_signing_alg_values_supported=_strings(
                 data, "id_token_signing_alg_values_supported"
             ),
+            dpop_signing_alg_values_supported=_strings(data, "dpop_signing_alg_values_supported"),
             authorization_response_iss_parameter_supported=iss_supported,
             refresh_token_lifetime=_positive_int(data, "refresh_token_lifetime"),
         )

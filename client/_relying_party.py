@@ -11,6 +11,7 @@ import httpx
 
 from ._cache import TokenCache
 from ._clock import Clock, SystemClock
+from ._dpop import DPoPAuth, DPoPProofs, installation_key, provider_supports_dpop
 from ._exceptions import ProviderError
 from ._http import get_json
 from ._jwks import JWKSCache
@@ -25,17 +26,27 @@ class RelyingParty:
     """The client `client_id` of the provider `issuer`, talking through `http`.
 
     `metadata` is fetched on first use (OIDC Discovery), then kept; the JWKS likewise
-    (with one refetch for an unknown `kid`, see `JWKSCache`).
+    (with one refetch for an unknown `kid`, see `JWKSCache`). Tokens are DPoP-bound
+    (RFC 9449) to this installation's key whenever the provider advertises ES256 proofs;
+    `dpop=False` keeps them bearer tokens everywhere.
     """
 
     def __init__(
-        self, http: httpx.Client, issuer: str, client_id: str, *, clock: Clock | None = None
+        self,
+        http: httpx.Client,
+        issuer: str,
+        client_id: str,
+        *,
+        clock: Clock | None = None,
+        dpop: bool = True,
     ) -> None:
         self.http = http
         self.issuer = issuer
         self.client_id = client_id
         self.clock: Clock = clock if clock is not None else SystemClock()
+        self.dpop = dpop
         self._metadata: ProviderMetadata | None = None
+        self._proofs: DPoPProofs | None = None
         self.jwks = JWKSCache(lambda: get_json(self.http, self.metadata.jwks_uri))
 
     @property
@@ -45,13 +56,38 @@ class RelyingParty:
             self._metadata = fetch_provider_metadata(self.http, self.issuer)
         return self._metadata
 
+    def dpop_proofs(self, cache: TokenCache) -> DPoPProofs | None:
+        """The proofs of this installation (its key kept beside `cache`, sealed like it),
+        or `None` where tokens stay bearer: the provider takes no ES256 proofs, or `dpop`
+        is off. One per relying party, so the server nonces it learns are kept."""
+        if not self.dpop or not provider_supports_dpop(self.metadata):
+            return None
+        if self._proofs is None:
+            self._proofs = DPoPProofs(installation_key(cache))
+        return self._proofs
+
+    def token_auth(self, cache: TokenCache) -> httpx.Auth | None:
+        """What token requests carry: a DPoP proof (see `dpop_proofs`), else nothing."""
+        proofs = self.dpop_proofs(cache)
+        return None if proofs is None else DPoPAuth(proofs)
+
+    def request_token(self, cache: TokenCache, body: dict[str, str]) -> TokenResponse:
+        """POST `body` to the token endpoint, with a DPoP proof when tokens are bound."""
+        endpoint = self.metadata.token_endpoint
+        auth = self.token_auth(cache)
+        return request_token(self.http, endpoint, body, now=self.clock.now(), auth=auth)
+
     def _refresh(
-        self, refresh_token: str, scope: str | None = None, audience: str | None = None
+        self,
+        cache: TokenCache,
+        refresh_token: str,
+        scope: str | None = None,
+        audience: str | None = None,
     ) -> TokenResponse:
         body = refresh_token_grant(
             refresh_token, client_id=self.client_id, scope=scope, audience=audience
         )
-        return request_token(self.http, self.metadata.token_endpoint, body, now=self.clock.now())
+        return self.request_token(cache, body)
 
     def session(
         self,
@@ -69,15 +105,18 @@ class RelyingParty:
             cache,
             self.issuer,
             self.client_id,
-            self._refresh,
+            lambda refresh_token: self._refresh(cache, refresh_token),
             subject=subject,
             validate_refreshed_id_token=validator,
             sleep=sleep,
+            dpop=lambda: self.dpop_proofs(cache),
         )
 
-    def narrowed_refresher(self, *, scope: str | None, audience: str | None) -> Refresher:
+    def narrowed_refresher(
+        self, cache: TokenCache, *, scope: str | None, audience: str | None
+    ) -> Refresher:
         """A `Refresher` asking fewer scopes and/or one audience (see `Session`)."""
-        return lambda refresh_token: self._refresh(refresh_token, scope, audience)
+        return lambda refresh_token: self._refresh(cache, refresh_token, scope, audience)
 
     def revoke(self, refresh_token: str) -> None:
         """Revoke `refresh_token` at the provider (RFC 7009); usable as a `Revoker`."""

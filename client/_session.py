@@ -32,6 +32,8 @@ from ._tokens import TokenResponse, refresh_token_grant, request_token
 if TYPE_CHECKING:
     import httpx
 
+    from ._dpop import DPoPProofs
+
 logger = logging.getLogger("sageid.client")
 
 Refresher = Callable[[str], TokenResponse]
@@ -79,6 +81,7 @@ class Session:
         refresh_margin: float = DEFAULT_REFRESH_MARGIN,
         backoff: Backoff | None = None,
         sleep: Callable[[float], None] = time.sleep,
+        dpop: Callable[[], DPoPProofs | None] | None = None,
     ) -> None:
         self.cache = cache
         self.issuer = issuer
@@ -89,6 +92,11 @@ class Session:
         self.refresh_margin = refresh_margin
         self._backoff = backoff if backoff is not None else Backoff()
         self._sleep = sleep
+        self._dpop = dpop
+
+    def dpop_proofs(self) -> DPoPProofs | None:
+        """The proofs resource calls need for this account's DPoP-bound tokens, if any."""
+        return None if self._dpop is None else self._dpop()
 
     def entry(self) -> CacheEntry:
         """Return the cached entry (claims, expiry), or raise `SignInRequired`."""
@@ -102,10 +110,15 @@ class Session:
         Refreshes if needed; raises `SignInRequired` when the sign-in is over (refresh token
         missing, past 30 days, or refused with `invalid_grant`).
         """
+        return self.fresh_entry().access_token
+
+    def fresh_entry(self) -> CacheEntry:
+        """Return the entry with an access token valid for more than `refresh_margin`
+        seconds (its `token_type` says how to send it), refreshing if needed."""
         entry = self.entry()
         if entry.access_token_fresh(self.cache.clock.now(), self.refresh_margin):
-            return entry.access_token
-        return self.refresh_access_token()
+            return entry
+        return self.refreshed_entry()
 
     def refresh_access_token(self, rejected: str | None = None) -> str:
         """Refresh under the cache lock and return the new access token.
@@ -113,13 +126,17 @@ class Session:
         `rejected` is an access token a resource server refused (401): it is replaced even
         if not yet expired, unless another process already replaced it.
         """
+        return self.refreshed_entry(rejected).access_token
+
+    def refreshed_entry(self, rejected: str | None = None) -> CacheEntry:
+        """`refresh_access_token`, returning the whole refreshed entry."""
         with self.cache.locked():
             entry = self.entry()  # Re-read: another process may have refreshed meanwhile.
             now = self.cache.clock.now()
             if entry.access_token != rejected and entry.access_token_fresh(
                 now, self.refresh_margin
             ):
-                return entry.access_token
+                return entry
             refresh_token = entry.usable_refresh_token(now)
             if refresh_token is None:
                 self._forget(entry)
@@ -137,7 +154,7 @@ class Session:
                 ) from error
             refreshed = entry.refreshed(response, self._refreshed_claims(entry, response))
             self.cache.store(refreshed)
-            return refreshed.access_token
+            return refreshed
 
     def narrowed_access_token(self, refresh: Refresher) -> TokenResponse:
         """Spend the refresh token with `refresh` (one asking fewer scopes or one audience,

@@ -87,7 +87,7 @@ class TokenResponse:
 
     # Secrets stay out of repr(), hence out of logs and tracebacks.
     access_token: str = field(repr=False)
-    token_type: str
+    token_type: str  # "Bearer" or "DPoP" (RFC 9449 §5), whatever case the provider used
     expires_at: float
     refresh_token: str | None = field(default=None, repr=False)
     id_token: str | None = field(default=None, repr=False)
@@ -106,7 +106,9 @@ class TokenResponse:
         token_type = _optional_str(data, "token_type")
         if access_token is None or token_type is None:
             raise ProviderError("token response lacks access_token or token_type")
-        if token_type.lower() != "bearer":
+        # RFC 9449 §5: a DPoP-bound token is `DPoP`; either name is case-insensitive.
+        kind = {"bearer": "Bearer", "dpop": "DPoP"}.get(token_type.lower())
+        if kind is None:
             raise ProviderError(f"unsupported token_type {token_type!r}")
         expires_in = data.get("expires_in")
         if (
@@ -117,7 +119,7 @@ class TokenResponse:
             raise ProviderError("token response lacks a positive expires_in")
         return cls(
             access_token=access_token,
-            token_type="Bearer",
+            token_type=kind,
             expires_at=now + float(expires_in),
             refresh_token=_optional_str(data, "refresh_token"),
             id_token=_optional_str(data, "id_token"),
@@ -127,11 +129,19 @@ class TokenResponse:
 
 
 def request_token(
-    http: httpx.Client, token_endpoint: str, body: Mapping[str, str], *, now: float
+    http: httpx.Client,
+    token_endpoint: str,
+    body: Mapping[str, str],
+    *,
+    now: float,
+    auth: httpx.Auth | None = None,
 ) -> TokenResponse:
-    """POST `body` to the token endpoint; `now` is the send time (see `TokenResponse.from_json`)."""
+    """POST `body` to the token endpoint; `now` is the send time (see `TokenResponse.from_json`).
+
+    `auth` is a `DPoPAuth` to have the tokens bound to this installation's key (RFC 9449).
+    """
     from ._http import post_form  # Deferred: a warm `sageid token` never loads httpx.
 
-    status_code, data = post_form(http, token_endpoint, body)
+    status_code, data = post_form(http, token_endpoint, body, auth=auth)
     raise_for_oauth_error(status_code, data)
     return TokenResponse.from_json(data, now=now)

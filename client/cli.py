@@ -279,13 +279,15 @@ def token(app: App, as_json: bool, narrow_scope: str | None, audience: str | Non
     """Print a valid access token for scripts (renewed when needed).
 
     For scripts: curl -H "Authorization: Bearer $(sageid token)" …  With SAGEID_TOKEN set,
-    that token is printed (CI); nothing is read from the cache.
+    that token is printed (CI); nothing is read from the cache. Against a provider with
+    DPoP the token is bound to this installation's key: --json shows "token_type": "DPoP",
+    and it is only accepted with a proof (use sageid whoami/submit, or the library).
     """
     environment_token = app.environment_token
     if environment_token is not None:
         if narrow_scope or audience:
             raise click.UsageError(_("--scope and --audience need a sign-in, not SAGEID_TOKEN."))
-        _print_token(as_json, environment_token, None, None, "environment")
+        _print_token(as_json, environment_token, None, None, source="environment")
         return
     config = app.config()
     cache = app.cache(config)
@@ -293,19 +295,32 @@ def token(app: App, as_json: bool, narrow_scope: str | None, audience: str | Non
     now = app.runtime.clock.now()
     if not (narrow_scope or audience) and entry.access_token_fresh(now, 60):
         # The common case, without loading the network stack (see bench/client.py).
-        _print_token(as_json, entry.access_token, entry.access_token_expires_at, entry.scope)
+        _print_token(
+            as_json,
+            entry.access_token,
+            entry.access_token_expires_at,
+            entry.scope,
+            entry.token_type,
+        )
         return
     _log_to(app)
     relying_party = app.relying_party(config)
     session = relying_party.session(cache, subject=entry.subject, sleep=app.runtime.sleep)
     if narrow_scope or audience:
-        refresher = relying_party.narrowed_refresher(scope=narrow_scope, audience=audience)
+        refresher = relying_party.narrowed_refresher(cache, scope=narrow_scope, audience=audience)
         response = session.narrowed_access_token(refresher)
-        _print_token(as_json, response.access_token, response.expires_at, response.scope)
+        _print_token(
+            as_json,
+            response.access_token,
+            response.expires_at,
+            response.scope,
+            response.token_type,
+        )
         return
-    access_token = session.get_access_token()
-    fresh = session.entry()
-    _print_token(as_json, access_token, fresh.access_token_expires_at, fresh.scope)
+    fresh = session.fresh_entry()
+    _print_token(
+        as_json, fresh.access_token, fresh.access_token_expires_at, fresh.scope, fresh.token_type
+    )
 
 
 def _print_token(
@@ -313,6 +328,8 @@ def _print_token(
     access_token: str,
     expires_at: float | None,
     scope: str | None,
+    token_type: str = "Bearer",
+    *,
     source: str = "cache",
 ) -> None:
     if not as_json:
@@ -321,7 +338,7 @@ def _print_token(
     _echo_json(
         {
             "access_token": access_token,
-            "token_type": "Bearer",
+            "token_type": token_type,
             "expires_at": None if expires_at is None else int(expires_at),
             "scope": scope,
             "source": source,

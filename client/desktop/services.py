@@ -14,12 +14,13 @@ import threading
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any, Final
-from urllib.parse import parse_qsl, urlencode, urlsplit
+from urllib.parse import urlencode
 
 import httpx
 import platformdirs
 
 from client import (
+    AuthorizationRequest,
     BearerAuth,
     DeviceAuthorization,
     Identity,
@@ -108,20 +109,19 @@ class MigrationRecord:
             self._write(data)
 
 
-def _abort_loopback(authorization_url: str, issuer: str) -> Callable[[], None]:
+def _abort_loopback(request: AuthorizationRequest) -> Callable[[], None]:
     """What cancels a browser sign-in: the error redirect a refusal would bring (RFC 6749
     §4.1.2.1), sent to our own loopback server, so its wait ends now rather than after five
     minutes with the port still open."""
-    params = dict(parse_qsl(urlsplit(authorization_url).query))
     query = urlencode(
         {
             "error": "access_denied",
             "error_description": "cancelled in the application",
-            "state": params.get("state", ""),
-            "iss": issuer,
+            "state": request.state,
+            "iss": request.issuer,
         }
     )
-    url = f"{params.get('redirect_uri', '')}?{query}"
+    url = f"{request.redirect_uri}?{query}"
 
     def send() -> None:
         try:
@@ -176,18 +176,13 @@ class LibraryServices:
     ) -> Identity:
         """The browser flow with `email` as `login_hint` (seed, étape 2)."""
         self._choose_protection()
-        issuer = self.relying_party.metadata.issuer
-
-        def shown(url: str) -> None:
-            show_url(url)
-            cancellation.on_cancel(_abort_loopback(url, issuer))
-
         try:
             outcome = login_with_browser(
                 self.relying_party,
                 self.cache,
                 open_browser=self._open_browser,
-                show_url=shown,
+                on_request=lambda request: cancellation.on_cancel(_abort_loopback(request)),
+                show_url=show_url,
                 login_hint=email or None,
                 language=self._language,
                 timeout=self._browser_timeout,

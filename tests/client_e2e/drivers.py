@@ -11,7 +11,7 @@ import threading
 import time
 from collections.abc import Awaitable, Callable
 from typing import Any
-from urllib.parse import urlencode, urlsplit
+from urllib.parse import parse_qsl, urlencode, urlsplit
 
 import anyio
 import httpx
@@ -205,6 +205,25 @@ class Phone:
                 self.approve(response.json()["user_code"])
 
         return httpx.Client(timeout=10, event_hooks={"response": [on_response]})
+
+
+class PushedRequests:
+    """Records the authorization requests a client pushes (RFC 9126) through `http`."""
+
+    def __init__(self, http: httpx.Client) -> None:
+        self.http = http
+        self.forms: list[dict[str, str]] = []
+        http.event_hooks["request"].append(self._record)
+
+    def _record(self, request: httpx.Request) -> None:
+        if request.url.path == "/par":
+            self.forms.append(dict(parse_qsl(request.read().decode())))
+
+
+def only_pushed_reference(url: str, client_id: str) -> bool:
+    """True if the browser was sent `client_id` and a `request_uri` only (RFC 9126 §4)."""
+    params = httpx.URL(url).params
+    return set(params) == {"client_id", "request_uri"} and params["client_id"] == client_id
 
 
 class ShiftedClock:

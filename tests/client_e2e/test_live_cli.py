@@ -2,17 +2,26 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import httpx
 
-from client import SystemClock, TokenCache
+from client import AccessTokenAuth, DPoPProofs, SystemClock, TokenCache, installation_key
 from client._exit_codes import ExitCode
 from client.cli import Runtime
 from tests.conftest import LiveServer, free_port
 from tests.support import EMAIL, NATIVE_ID
 
-from .drivers import CUSTOMER_CODE, CUSTOMER_NAME, FormBrowser, Phone, introspect
+from .drivers import (
+    CUSTOMER_CODE,
+    CUSTOMER_NAME,
+    FormBrowser,
+    Phone,
+    PushedRequests,
+    introspect,
+    only_pushed_reference,
+)
 from .helpers import sageid
 
 
@@ -50,9 +59,15 @@ def test_device_login_whoami_token_status_logout(live_provider: LiveServer, tmp_
     token = sageid(runtime, "token")
     assert token.exit_code == 0, token.output
     access_token = token.stdout.strip()
-    info = httpx.get(
-        f"{live_provider.url}/userinfo", headers={"Authorization": f"Bearer {access_token}"}
-    )
+    as_json = json.loads(sageid(runtime, "token", "--json").stdout)
+    assert as_json["access_token"] == access_token and as_json["token_type"] == "DPoP"
+    # The provider advertises DPoP: the token is bound to the installation's key, so it
+    # is refused as a bearer token and taken with a proof by that key.
+    userinfo = f"{live_provider.url}/userinfo"
+    bearer = httpx.get(userinfo, headers={"Authorization": f"Bearer {access_token}"})
+    assert bearer.status_code == 401
+    proofs = DPoPProofs(installation_key(TokenCache(tmp_path / "cache")))
+    info = httpx.get(userinfo, auth=AccessTokenAuth(access_token, proofs))
     assert info.status_code == 200 and info.json()["email"] == EMAIL
 
     status = sageid(runtime, "status")
@@ -84,13 +99,22 @@ def test_device_login_denied(live_provider: LiveServer, tmp_path: Path) -> None:
 
 def test_browser_login_with_email(live_provider: LiveServer, tmp_path: Path) -> None:
     browser = FormBrowser()
-    runtime = live_runtime(live_provider, tmp_path, open_browser=browser)
+    pushed: list[PushedRequests] = []
+
+    def http_factory() -> httpx.Client:
+        pushed.append(PushedRequests(httpx.Client(timeout=10)))
+        return pushed[-1].http
+
+    runtime = live_runtime(live_provider, tmp_path, open_browser=browser, http_factory=http_factory)
     try:
         login = sageid(runtime, "login", "--browser", "--email", EMAIL)
     finally:
         browser.join()
     assert login.exit_code == 0, login.output
-    assert httpx.URL(browser.urls[0]).params["login_hint"] == EMAIL
+    # The provider advertises PAR: the request went over the back channel.
+    assert only_pushed_reference(browser.urls[0], NATIVE_ID)
+    [form] = [form for recorder in pushed for form in recorder.forms]
+    assert form["login_hint"] == EMAIL and form["client_id"] == NATIVE_ID
     assert EMAIL in sageid(runtime, "whoami").stdout
 
 

@@ -12,6 +12,7 @@ import httpx
 import pytest
 
 from client import (
+    AccessTokenAuth,
     AuthorizationDenied,
     DeviceAuthorization,
     OAuthError,
@@ -26,7 +27,7 @@ from client import (
 from tests.conftest import LiveServer
 from tests.support import EMAIL, NATIVE_ID
 
-from .drivers import FormBrowser, Phone, ShiftedClock, introspect
+from .drivers import FormBrowser, Phone, ShiftedClock, introspect, only_pushed_reference
 
 
 @pytest.fixture
@@ -52,10 +53,12 @@ def cache(tmp_path: Path, clock: ShiftedClock) -> TokenCache:
     return TokenCache(tmp_path / "cache", clock=clock)
 
 
-def userinfo(relying_party: RelyingParty, access_token: str) -> httpx.Response:
+def userinfo(relying_party: RelyingParty, cache: TokenCache, access_token: str) -> httpx.Response:
+    """GET userinfo with `access_token` as the client sends it (DPoP-bound here)."""
     endpoint = relying_party.metadata.userinfo_endpoint
     assert endpoint is not None
-    return relying_party.http.get(endpoint, headers={"Authorization": f"Bearer {access_token}"})
+    auth = AccessTokenAuth(access_token, relying_party.dpop_proofs(cache))
+    return relying_party.http.get(endpoint, auth=auth)
 
 
 def test_browser_flow_through_the_real_forms(
@@ -69,13 +72,13 @@ def test_browser_flow_through_the_real_forms(
     finally:
         browser.join()
     [url] = browser.urls
-    assert httpx.URL(url).params["login_hint"] == EMAIL
+    assert only_pushed_reference(url, NATIVE_ID)  # the request itself went to /par
     [page] = browser.callback_pages
     assert page.status_code == 200 and "Signed in" in page.text
     entry = outcome.entry
     assert entry.claims["email"] == EMAIL and entry.refresh_token
     assert cache.find(relying_party.issuer, NATIVE_ID) == entry
-    assert userinfo(relying_party, entry.access_token).json()["sub"] == entry.subject
+    assert userinfo(relying_party, cache, entry.access_token).json()["sub"] == entry.subject
 
 
 def test_signing_in_again_revokes_the_replaced_grant(
@@ -115,7 +118,7 @@ def test_device_flow_then_refresh_then_sign_out(
     clock.shift = entry.access_token_expires_at - clock.now() - 30
     fresh = session.get_access_token()
     assert fresh != entry.access_token
-    assert userinfo(relying_party, fresh).json()["email"] == EMAIL
+    assert userinfo(relying_party, cache, fresh).json()["email"] == EMAIL
     refreshed = cache.find(relying_party.issuer, NATIVE_ID)
     assert refreshed.refresh_token and refreshed.refresh_token != entry.refresh_token  # rotated
     assert refreshed.auth_time == entry.auth_time  # the 30 days still count from the sign-in
@@ -132,7 +135,7 @@ def test_device_flow_then_refresh_then_sign_out(
     with pytest.raises(OAuthError) as refused:
         request_token(relying_party.http, relying_party.metadata.token_endpoint, body, now=0)
     assert refused.value.error == "invalid_grant"
-    assert userinfo(relying_party, fresh).status_code == 401  # the grant went with it
+    assert userinfo(relying_party, cache, fresh).status_code == 401  # the grant went with it
 
 
 def test_device_flow_denied(

@@ -157,6 +157,7 @@ class Store:
     devices: dict[str, DeviceCredentialDict] = field(default_factory=dict)
     approved: set[str] = field(default_factory=set)  # user codes Alice approved
     requests: list[tuple[str, str, dict[str, str]]] = field(default_factory=list)
+    dpop_headers: int = 0  # requests that came with a DPoP proof (this provider takes none)
 
     def token(self, **match: str) -> Token | None:
         for token in self.tokens:
@@ -393,6 +394,7 @@ class SecondProvider:
         }
         query = environ.get("QUERY_STRING", "")
         self.store.requests.append((method, path, dict(parse_qsl(query or body))))
+        self.store.dpop_headers += "Dpop" in headers
         request = Request(method, self.issuer + path, headers, query, body)
         status, answer, extra = self._route(method, path, request)
         if isinstance(answer, dict):

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import time
+from pathlib import Path
 
 import pytest
 from click.testing import CliRunner, Result
@@ -94,3 +95,23 @@ def test_the_config_file_scope(
     browser.join()
     assert result.exit_code == 0, result.output
     assert "(in 1 day)" in result.stdout
+
+
+def test_bearer_tokens_without_dpop_and_no_pushed_request(
+    runtime: Runtime, provider: SecondProvider, browser: Browser, tmp_path: Path
+) -> None:
+    """Its discovery names neither `dpop_signing_alg_values_supported` nor a PAR endpoint:
+    the front-channel request as before, bearer tokens, not one proof, no key made."""
+    metadata = provider.metadata()
+    assert "dpop_signing_alg_values_supported" not in metadata
+    assert "pushed_authorization_request_endpoint" not in metadata
+    result = sageid(runtime, "login", "--browser", "--scope", ITS_SCOPES)
+    browser.join()
+    assert result.exit_code == 0, result.output
+    assert "code_challenge" in _asked(provider, "/authorize")  # the request itself, in the URL
+    whoami = sageid(runtime, "whoami")  # its userinfo takes only `Bearer`
+    assert whoami.exit_code == 0 and "Alice Liddell" in whoami.stdout
+    token = json.loads(sageid(runtime, "token", "--json").stdout)
+    assert token["token_type"] == "Bearer"
+    assert provider.store.dpop_headers == 0
+    assert list((tmp_path / "cache").glob("*.secret")) == []

@@ -20,7 +20,13 @@ from client.desktop.i18n import FRENCH, Texts
 from client.desktop.model import Level, Message, State, View
 from client.desktop.presenter import Presenter
 from client.desktop.services import LibraryServices, MigrationRecord
-from tests.client_e2e.drivers import FormBrowser, Phone, introspect
+from tests.client_e2e.drivers import (
+    FormBrowser,
+    Phone,
+    PushedRequests,
+    introspect,
+    only_pushed_reference,
+)
 from tests.conftest import LiveServer, free_port
 from tests.edi.helpers import DSN
 from tests.support import EMAIL, NATIVE_ID
@@ -81,7 +87,8 @@ def test_migration_in_the_browser_then_a_declaration(
         assert view.assistant_message is None and view.state is State.SIGNED_IN
         assert view.user_name == "Marie Martin"
         assert view.message == Message(Level.SUCCESS, FRENCH["signed_in"])
-        assert httpx.URL(browser.urls[0]).params["login_hint"] == EMAIL
+        assert only_pushed_reference(browser.urls[0], NATIVE_ID)  # PAR (RFC 9126)
+        assert app.cache.find(live_provider.url, NATIVE_ID).token_type == "DPoP"
 
         declaration = tmp_path / "paie-2026-01.dsn"
         declaration.write_bytes(DSN)
@@ -145,12 +152,14 @@ def test_cancelling_the_browser_sign_in_frees_the_loopback_at_once(
     live_provider: LiveServer, tmp_path: Path
 ) -> None:
     app = LiveApp(live_provider.url, tmp_path)  # the browser never comes back
+    pushed = PushedRequests(app.relying_party.http)
     try:
         app.launch()
         app.presenter.start_clicked()
         app.presenter.email_submitted(EMAIL)
         app.runner.pump_until(lambda: app.view.browser_url is not None)
-        redirect_uri = httpx.URL(str(app.view.browser_url)).params["redirect_uri"]
+        [form] = pushed.forms  # the request went to /par, the browser only gets request_uri
+        redirect_uri = form["redirect_uri"]
         app.presenter.sign_in_cancelled()
         assert app.view.state is State.EMAIL
         assert app.view.assistant_message == Message(Level.INFO, FRENCH["cancelled"])
