@@ -16,6 +16,7 @@ from urllib.parse import parse_qsl, urlencode, urlsplit
 import anyio
 import httpx
 
+from client import RelyingParty, SignInOutcome, TokenCache, login_with_browser
 from tests.support import (
     EMAIL,
     PARTNER_ID,
@@ -138,6 +139,20 @@ class FormBrowser:
     def join(self) -> None:
         for task in self._tasks:
             task.join()
+
+
+def browser_sign_in(
+    relying_party: RelyingParty, cache: TokenCache
+) -> tuple[SignInOutcome, FormBrowser]:
+    """Marie signs in through the real forms (`login_hint` her email, pages in English)."""
+    browser = FormBrowser()
+    try:
+        outcome = login_with_browser(
+            relying_party, cache, open_browser=browser, login_hint=EMAIL, language="en", timeout=30
+        )
+    finally:
+        browser.join()
+    return outcome, browser
 
 
 async def approve_device(issuer: str, user_code: str, decision: str = "approve") -> None:

@@ -24,7 +24,6 @@ from client import (
     fetch_userinfo,
     installation_key,
     list_submissions,
-    login_with_browser,
     login_with_device,
     refresh_token_grant,
     request_token,
@@ -35,23 +34,15 @@ from tests.support import EMAIL, NATIVE_ID, seed_store
 from .conftest import _import_demo_customers
 from .drivers import (
     CUSTOMER_CODE,
-    FormBrowser,
     Phone,
     PushedRequests,
     ShiftedClock,
+    browser_sign_in,
     only_pushed_reference,
 )
+from .test_live_provider import clock, http
 
-
-@pytest.fixture
-def clock() -> ShiftedClock:
-    return ShiftedClock()
-
-
-@pytest.fixture
-def http() -> Iterator[httpx.Client]:
-    with httpx.Client(timeout=10) as client:
-        yield client
+__all__ = ["clock", "http"]  # the fixtures: the wall clock moved on demand, an HTTP client
 
 
 @pytest.fixture
@@ -91,13 +82,7 @@ def test_browser_sign_in_pushed_then_bound_tokens_refresh_and_resource_calls(
     pushed = PushedRequests(http)
     relying_party = RelyingParty(http, live_provider.url, NATIVE_ID, clock=clock)
     cache = TokenCache(tmp_path / "cache", clock=clock)
-    browser = FormBrowser()
-    try:
-        outcome = login_with_browser(
-            relying_party, cache, open_browser=browser, login_hint=EMAIL, language="en", timeout=30
-        )
-    finally:
-        browser.join()
+    outcome, browser = browser_sign_in(relying_party, cache)
 
     # PAR: the browser got client_id + request_uri only; the request went to /par.
     [url] = browser.urls

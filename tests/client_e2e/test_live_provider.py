@@ -27,7 +27,14 @@ from client import (
 from tests.conftest import LiveServer
 from tests.support import EMAIL, NATIVE_ID
 
-from .drivers import FormBrowser, Phone, ShiftedClock, introspect, only_pushed_reference
+from .drivers import (
+    FormBrowser,
+    Phone,
+    ShiftedClock,
+    browser_sign_in,
+    introspect,
+    only_pushed_reference,
+)
 
 
 @pytest.fixture
@@ -64,13 +71,7 @@ def userinfo(relying_party: RelyingParty, cache: TokenCache, access_token: str) 
 def test_browser_flow_through_the_real_forms(
     relying_party: RelyingParty, cache: TokenCache
 ) -> None:
-    browser = FormBrowser()
-    try:
-        outcome = login_with_browser(
-            relying_party, cache, open_browser=browser, login_hint=EMAIL, language="en", timeout=30
-        )
-    finally:
-        browser.join()
+    outcome, browser = browser_sign_in(relying_party, cache)
     [url] = browser.urls
     assert only_pushed_reference(url, NATIVE_ID)  # the request itself went to /par
     [page] = browser.callback_pages
