@@ -137,21 +137,12 @@ class Session:
                 now, self.refresh_margin
             ):
                 return entry
-            refresh_token = entry.usable_refresh_token(now)
-            if refresh_token is None:
-                self._forget(entry)
-                raise SignInExpired(_("the sign-in has expired; please sign in again"))
-            try:
-                response = retry_unsent(
-                    lambda: self._refresh(refresh_token), self._backoff, self._sleep
-                )
-            except OAuthError as error:
-                if error.error != "invalid_grant":
-                    raise
-                self._forget(entry)
-                raise SignInRevoked(
-                    _("the provider ended this sign-in; please sign in again")
-                ) from error
+            response = self._spend(
+                entry,
+                lambda token: retry_unsent(
+                    lambda: self._refresh(token), self._backoff, self._sleep
+                ),
+            )
             refreshed = entry.refreshed(response, self._refreshed_claims(entry, response))
             self.cache.store(refreshed)
             return refreshed
@@ -163,22 +154,26 @@ class Session:
         """
         with self.cache.locked():
             entry = self.entry()
-            refresh_token = entry.usable_refresh_token(self.cache.clock.now())
-            if refresh_token is None:
-                self._forget(entry)
-                raise SignInExpired(_("the sign-in has expired; please sign in again"))
-            try:
-                response = refresh(refresh_token)
-            except OAuthError as error:
-                if error.error != "invalid_grant":
-                    raise
-                self._forget(entry)
-                raise SignInRevoked(
-                    _("the provider ended this sign-in; please sign in again")
-                ) from error
+            response = self._spend(entry, refresh)
             if response.refresh_token:
                 self.cache.store(replace(entry, refresh_token=response.refresh_token))
             return response
+
+    def _spend(self, entry: CacheEntry, refresh: Refresher) -> TokenResponse:
+        # An ended sign-in (past its end, or refused with `invalid_grant`) is forgotten.
+        refresh_token = entry.usable_refresh_token(self.cache.clock.now())
+        if refresh_token is None:
+            self._forget(entry)
+            raise SignInExpired(_("the sign-in has expired; please sign in again"))
+        try:
+            return refresh(refresh_token)
+        except OAuthError as error:
+            if error.error != "invalid_grant":
+                raise
+            self._forget(entry)
+            raise SignInRevoked(
+                _("the provider ended this sign-in; please sign in again")
+            ) from error
 
     def _refreshed_claims(
         self, entry: CacheEntry, response: TokenResponse
