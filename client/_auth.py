@@ -24,6 +24,16 @@ def _authorize(
     return request
 
 
+def _sent(
+    request: httpx.Request, access_token: str, proofs: DPoPProofs | None
+) -> Generator[httpx.Request, httpx.Response, httpx.Response]:
+    # A DPoP nonce challenge (RFC 9449 §9) is answered once, with the nonce it brought.
+    response = yield _authorize(request, access_token, proofs)
+    if proofs is not None and proofs.challenged(response):
+        response = yield _authorize(request, access_token, proofs)
+    return response
+
+
 class AccessTokenAuth(httpx.Auth):
     """Send one given access token (RFC 6750 §2.1): a token from the environment
     (`SAGEID_TOKEN`, for CI) or one just issued. Nothing to refresh, so no retry.
@@ -37,9 +47,7 @@ class AccessTokenAuth(httpx.Auth):
 
     def auth_flow(self, request: httpx.Request) -> Generator[httpx.Request, httpx.Response, None]:
         """Send the request with the token."""
-        response = yield _authorize(request, self.access_token, self.proofs)
-        if self.proofs is not None and self.proofs.challenged(response):
-            yield _authorize(request, self.access_token, self.proofs)
+        yield from _sent(request, self.access_token, self.proofs)
 
 
 class BearerAuth(httpx.Auth):
@@ -64,21 +72,16 @@ class BearerAuth(httpx.Auth):
     ) -> Generator[httpx.Request, httpx.Response, None]:
         """Send with the current token; on 401, refresh and send once more."""
         entry = self.session.fresh_entry()
-        proofs = self._proofs(entry)
-        response = yield _authorize(request, entry.access_token, proofs)
-        if proofs is not None and proofs.challenged(response):
-            response = yield _authorize(request, entry.access_token, proofs)
+        response = yield from _sent(request, entry.access_token, self._proofs(entry))
         if response.status_code == 401:
             fresh = self.session.refreshed_entry(rejected=entry.access_token)
-            proofs = self._proofs(fresh)
-            response = yield _authorize(request, fresh.access_token, proofs)
-            if proofs is not None and proofs.challenged(response):
-                yield _authorize(request, fresh.access_token, proofs)
+            yield from _sent(request, fresh.access_token, self._proofs(fresh))
 
     async def async_auth_flow(
         self, request: httpx.Request
     ) -> AsyncGenerator[httpx.Request, httpx.Response]:
-        """The same flow with the blocking token work off the event loop."""
+        """The same flow with the blocking token work off the event loop (an async
+        generator cannot `yield from` the sync one)."""
         entry = await anyio.to_thread.run_sync(self.session.fresh_entry)
         proofs = await anyio.to_thread.run_sync(lambda: self._proofs(entry))
         response = yield _authorize(request, entry.access_token, proofs)

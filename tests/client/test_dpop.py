@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import base64
 import json
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -15,16 +16,18 @@ from joserfc.jwk import ECKey
 
 from client import (
     AccessTokenAuth,
+    BearerAuth,
     DPoPAuth,
     DPoPProofs,
     PassphraseProtection,
+    Session,
     TokenCache,
     TokenResponse,
     access_token_hash,
     installation_key,
 )
 
-from .helpers import FrozenClock
+from .helpers import CLIENT_ID, ISSUER, FrozenClock, make_entry
 
 URL = "https://id.example/userinfo"
 
@@ -137,3 +140,30 @@ def test_an_unreadable_key_file_is_moved_aside_and_replaced(cache: TokenCache) -
     second = installation_key(cache)
     assert second.thumbprint() != first.thumbprint()
     assert len(list(cache.directory.glob("dpop-key.secret*"))) == 2  # the old one kept aside
+
+
+async def test_a_bound_session_token_goes_with_its_proof_sync_and_async(
+    cache: TokenCache, clock: FrozenClock
+) -> None:
+    cache.store(replace(make_entry(clock.now()), token_type="DPoP"))
+    proofs = DPoPProofs(ECKey.generate_key("P-256"))
+    session = Session(cache, ISSUER, CLIENT_ID, lambda token: pytest.fail(), dpop=lambda: proofs)
+    nonces: list[object] = []
+
+    def resource(request: httpx.Request) -> httpx.Response:
+        assert request.headers["Authorization"] == "DPoP at-0-secret-access"
+        claims = decoded(request.headers["DPoP"])[1]
+        assert claims["ath"] == access_token_hash("at-0-secret-access")
+        nonces.append(claims.get("nonce"))
+        if claims.get("nonce") is None:
+            challenge = {"WWW-Authenticate": 'DPoP error="use_dpop_nonce"', "DPoP-Nonce": "n"}
+            return httpx.Response(401, headers=challenge)
+        return httpx.Response(200)
+
+    transport = httpx.MockTransport(resource)
+    with httpx.Client(transport=transport, auth=BearerAuth(session)) as http:
+        assert http.get(URL).status_code == 200
+    proofs.nonces.clear()
+    async with httpx.AsyncClient(transport=transport, auth=BearerAuth(session)) as http_async:
+        assert (await http_async.get(URL)).status_code == 200
+    assert nonces == [None, "n", None, "n"]  # each challenge answered once, no refresh
