@@ -16,8 +16,8 @@ from idp.migrate import upgrade
 from idp.passwords import Passwords
 from idp.settings import DAY, Settings
 from idp.store import Store
-from idp.store.grants import grants, refresh_tokens
 from idp.store.records import sha256_hex
+from idp.store.tables import grants, refresh_tokens
 from shared.scopes import ALL_SCOPES, DEVICE_CODE_GRANT
 
 DESKTOP_ID = "bench-desktop"

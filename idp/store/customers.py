@@ -35,22 +35,14 @@ from idp.store import customer_import
 from idp.store.customer_import import ImportCounts, insert_ignoring_duplicates
 from idp.store.database import Database
 from idp.store.tables import (
-    Customer,
-    CustomerProof,
-    Membership,
-    NotificationEmail,
-    Profile,
-    ProfileAssignment,
-    User,
+    customer_proofs,
+    customers,
+    memberships,
+    notification_emails,
+    profile_assignments,
+    profiles,
+    users,
 )
-
-customers = Customer.__table__  # type: ignore[attr-defined]
-proofs = CustomerProof.__table__  # type: ignore[attr-defined]
-notification_emails = NotificationEmail.__table__  # type: ignore[attr-defined]
-profiles = Profile.__table__  # type: ignore[attr-defined]
-memberships = Membership.__table__  # type: ignore[attr-defined]
-assignments = ProfileAssignment.__table__  # type: ignore[attr-defined]
-users = User.__table__  # type: ignore[attr-defined]
 
 # The `referencing` claim's read, on the hot paths of userinfo and refresh (built once).
 _ACCOUNTS = (
@@ -182,7 +174,7 @@ class CustomerRepository:
                 customers.c.name,
                 users.c.email,
                 count(memberships).label("members"),
-                count(proofs).label("proofs"),
+                count(customer_proofs).label("proofs"),
                 count(notification_emails).label("emails"),
             )
             .outerjoin(users, users.c.id == customers.c.administrator_id)
@@ -209,9 +201,9 @@ class CustomerRepository:
                 customers.c.administrator_id,
                 profiles.c.id.label("default_profile_id"),
                 new_members.c.id.label("new_members_profile_id"),
-                assignments.c.profile_id.label("assigned_profile_id"),
-                proofs.c.kind,
-                proofs.c.value,
+                profile_assignments.c.profile_id.label("assigned_profile_id"),
+                customer_proofs.c.kind,
+                customer_proofs.c.value,
             )
             .join(profiles, (profiles.c.customer_code == customers.c.code) & profiles.c.is_default)
             .outerjoin(
@@ -219,13 +211,14 @@ class CustomerRepository:
                 (new_members.c.customer_code == customers.c.code) & new_members.c.is_new_members,
             )
             .outerjoin(
-                assignments,
-                (assignments.c.customer_code == customers.c.code)
-                & (assignments.c.email == normalise_email(email)),
+                profile_assignments,
+                (profile_assignments.c.customer_code == customers.c.code)
+                & (profile_assignments.c.email == normalise_email(email)),
             )
             .outerjoin(
-                proofs,
-                (proofs.c.customer_code == customers.c.code) & (proofs.c.value == attempt.number),
+                customer_proofs,
+                (customer_proofs.c.customer_code == customers.c.code)
+                & (customer_proofs.c.value == attempt.number),
             )
             .where(customers.c.code == attempt.customer_code)
         )
@@ -252,7 +245,7 @@ class CustomerRepository:
                 notification_emails.c.customer_code,
                 customers.c.administrator_id,
                 profiles.c.id.label("default_profile_id"),
-                assignments.c.profile_id.label("assigned_profile_id"),
+                profile_assignments.c.profile_id.label("assigned_profile_id"),
                 new_members.c.id.label("new_members_profile_id"),
             )
             .join(customers, customers.c.code == notification_emails.c.customer_code)
@@ -262,9 +255,9 @@ class CustomerRepository:
                 (new_members.c.customer_code == customers.c.code) & new_members.c.is_new_members,
             )
             .outerjoin(
-                assignments,
-                (assignments.c.customer_code == customers.c.code)
-                & (assignments.c.email == notification_emails.c.address),
+                profile_assignments,
+                (profile_assignments.c.customer_code == customers.c.code)
+                & (profile_assignments.c.email == notification_emails.c.address),
             )
             .where(notification_emails.c.address == address)
         )
@@ -316,9 +309,9 @@ class CustomerRepository:
                     added.append(membership.customer_code)
             if added and email:
                 await c.execute(
-                    assignments.delete().where(
-                        assignments.c.customer_code.in_(added),
-                        assignments.c.email == normalise_email(email),
+                    profile_assignments.delete().where(
+                        profile_assignments.c.customer_code.in_(added),
+                        profile_assignments.c.email == normalise_email(email),
                     )
                 )
         return added
@@ -430,10 +423,13 @@ class CustomerRepository:
         async with self.db.write() as c:
             if (await c.execute(owned)).first() is None:
                 raise ValueError(f"no profile {profile_id} for customer {code}")
-            where = (assignments.c.customer_code == code, assignments.c.email == address)
-            await c.execute(assignments.delete().where(*where))
+            where = (
+                profile_assignments.c.customer_code == code,
+                profile_assignments.c.email == address,
+            )
+            await c.execute(profile_assignments.delete().where(*where))
             await c.execute(
-                assignments.insert().values(
+                profile_assignments.insert().values(
                     customer_code=code, email=address, profile_id=profile_id, assigned_at=now
                 )
             )

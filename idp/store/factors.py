@@ -9,12 +9,12 @@ from dataclasses import dataclass
 from sqlalchemy import delete, func, insert, select, update
 
 from idp.store.database import Database
-from idp.store.tables import Customer, Membership, RecoveryCode, SecondFactor
-
-factors = SecondFactor.__table__  # type: ignore[attr-defined]
-recovery_codes = RecoveryCode.__table__  # type: ignore[attr-defined]
-customers = Customer.__table__  # type: ignore[attr-defined]
-memberships = Membership.__table__  # type: ignore[attr-defined]
+from idp.store.tables import (
+    customers,
+    memberships,
+    recovery_codes,
+    second_factors,
+)
 
 
 @dataclass(frozen=True)
@@ -76,9 +76,9 @@ class FactorRepository:
         async with self.db.read() as c:
             rows = (
                 await c.execute(
-                    select(factors)
-                    .where(factors.c.user_id == user_id)
-                    .order_by(factors.c.created_at)
+                    select(second_factors)
+                    .where(second_factors.c.user_id == user_id)
+                    .order_by(second_factors.c.created_at)
                 )
             ).all()
             left = (
@@ -97,7 +97,7 @@ class FactorRepository:
         factor_id = str(uuid.uuid4())
         async with self.db.write() as c:
             await c.execute(
-                insert(factors).values(
+                insert(second_factors).values(
                     id=factor_id,
                     user_id=user_id,
                     kind="totp",
@@ -124,7 +124,7 @@ class FactorRepository:
         factor_id = str(uuid.uuid4())
         async with self.db.write() as c:
             await c.execute(
-                insert(factors).values(
+                insert(second_factors).values(
                     id=factor_id,
                     user_id=user_id,
                     kind="passkey",
@@ -142,8 +142,9 @@ class FactorRepository:
         async with self.db.read() as c:
             row = (
                 await c.execute(
-                    select(factors).where(
-                        factors.c.credential_id == credential_id, factors.c.kind == "passkey"
+                    select(second_factors).where(
+                        second_factors.c.credential_id == credential_id,
+                        second_factors.c.kind == "passkey",
                     )
                 )
             ).first()
@@ -153,8 +154,8 @@ class FactorRepository:
         """Record a verified assertion unless another one moved the counter meanwhile."""
         async with self.db.write() as c:
             result = await c.execute(
-                update(factors)
-                .where(factors.c.id == factor_id, factors.c.sign_count == seen)
+                update(second_factors)
+                .where(second_factors.c.id == factor_id, second_factors.c.sign_count == seen)
                 .values(sign_count=new_count, last_used_at=now)
             )
         return bool(result.rowcount)  # type: ignore[attr-defined]
@@ -164,8 +165,8 @@ class FactorRepository:
         with the same code, one wins (RFC 6238 §5.2)."""
         async with self.db.write() as c:
             result = await c.execute(
-                update(factors)
-                .where(factors.c.id == factor_id, factors.c.last_step < step)
+                update(second_factors)
+                .where(second_factors.c.id == factor_id, second_factors.c.last_step < step)
                 .values(last_step=step, last_used_at=now)
             )
         return bool(result.rowcount)  # type: ignore[attr-defined]
@@ -173,12 +174,16 @@ class FactorRepository:
     async def remove(self, user_id: str, factor_id: str) -> bool:
         async with self.db.write() as c:
             result = await c.execute(
-                delete(factors).where(factors.c.id == factor_id, factors.c.user_id == user_id)
+                delete(second_factors).where(
+                    second_factors.c.id == factor_id, second_factors.c.user_id == user_id
+                )
             )
             removed = bool(result.rowcount)  # type: ignore[attr-defined]
             remaining = (
                 await c.execute(
-                    select(func.count()).select_from(factors).where(factors.c.user_id == user_id)
+                    select(func.count())
+                    .select_from(second_factors)
+                    .where(second_factors.c.user_id == user_id)
                 )
             ).scalar_one()
             if not remaining:  # recovery codes only stand in for a factor
@@ -187,7 +192,9 @@ class FactorRepository:
 
     async def remove_all(self, user_id: str) -> int:
         async with self.db.write() as c:
-            result = await c.execute(delete(factors).where(factors.c.user_id == user_id))
+            result = await c.execute(
+                delete(second_factors).where(second_factors.c.user_id == user_id)
+            )
             await c.execute(delete(recovery_codes).where(recovery_codes.c.user_id == user_id))
         return int(result.rowcount)  # type: ignore[attr-defined]
 
