@@ -15,7 +15,7 @@ from idp.store.tables import (
 )
 
 
-class CodeRepository:
+class AuthorizationCodeRepository:
     def __init__(self, db: Database) -> None:
         self.db = db
 
