@@ -158,7 +158,7 @@ class FactorRepository:
                 .where(second_factors.c.id == factor_id, second_factors.c.sign_count == seen)
                 .values(sign_count=new_count, last_used_at=now)
             )
-        return bool(result.rowcount)  # type: ignore[attr-defined]
+        return bool(result.rowcount)
 
     async def use_step(self, factor_id: str, step: int, now: float) -> bool:
         """Record `step` as used unless this or a later step already was: of two requests
@@ -169,7 +169,7 @@ class FactorRepository:
                 .where(second_factors.c.id == factor_id, second_factors.c.last_step < step)
                 .values(last_step=step, last_used_at=now)
             )
-        return bool(result.rowcount)  # type: ignore[attr-defined]
+        return bool(result.rowcount)
 
     async def remove(self, user_id: str, factor_id: str) -> bool:
         async with self.db.write() as c:
@@ -178,7 +178,7 @@ class FactorRepository:
                     second_factors.c.id == factor_id, second_factors.c.user_id == user_id
                 )
             )
-            removed = bool(result.rowcount)  # type: ignore[attr-defined]
+            removed = bool(result.rowcount)
             remaining = (
                 await c.execute(
                     select(func.count())
@@ -196,7 +196,7 @@ class FactorRepository:
                 delete(second_factors).where(second_factors.c.user_id == user_id)
             )
             await c.execute(delete(recovery_codes).where(recovery_codes.c.user_id == user_id))
-        return int(result.rowcount)  # type: ignore[attr-defined]
+        return int(result.rowcount)
 
     async def replace_recovery_codes(self, user_id: str, hashes: list[str], now: float) -> None:
         """New codes; the old ones, used or not, stop working in the same transaction."""
@@ -218,7 +218,7 @@ class FactorRepository:
                 )
                 .values(used_at=now)
             )
-        return bool(result.rowcount)  # type: ignore[attr-defined]
+        return bool(result.rowcount)
 
     async def required_by_customer(self, user_id: str) -> bool:
         """A customer account of the user whose administrator requires a second factor."""

@@ -72,7 +72,7 @@ async def purge(db: Database, now: float, keep: Retention) -> dict[str, int]:
     counts: dict[str, int] = {}
     for table, statement in _statements(now, keep).items():
         async with db.write() as c:
-            result = await c.execute(statement)  # type: ignore[call-overload]
+            result = await c.execute(statement)
         counts[table] = int(result.rowcount)
     return counts
 
