@@ -94,21 +94,9 @@ class FactorRepository:
         self, user_id: str, *, name: str, sealed_secret: str, step: int, now: float
     ) -> str:
         """The app confirmed by a first code, whose step counts as used."""
-        factor_id = str(uuid.uuid4())
-        async with self.db.write() as c:
-            await c.execute(
-                insert(second_factors).values(
-                    id=factor_id,
-                    user_id=user_id,
-                    kind="totp",
-                    name=name,
-                    secret=sealed_secret,
-                    last_step=step,
-                    created_at=now,
-                    last_used_at=now,
-                )
-            )
-        return factor_id
+        return await self._add(
+            user_id, "totp", name, now, secret=sealed_secret, last_step=step, last_used_at=now
+        )
 
     async def add_passkey(
         self,
@@ -121,19 +109,23 @@ class FactorRepository:
         method: str,
         now: float,
     ) -> str:
+        return await self._add(
+            user_id,
+            "passkey",
+            name,
+            now,
+            secret=public_key,
+            credential_id=credential_id,
+            sign_count=sign_count,
+            method=method,
+        )
+
+    async def _add(self, user_id: str, kind: str, name: str, now: float, **columns: object) -> str:
         factor_id = str(uuid.uuid4())
         async with self.db.write() as c:
             await c.execute(
                 insert(second_factors).values(
-                    id=factor_id,
-                    user_id=user_id,
-                    kind="passkey",
-                    name=name,
-                    secret=public_key,
-                    credential_id=credential_id,
-                    sign_count=sign_count,
-                    method=method,
-                    created_at=now,
+                    id=factor_id, user_id=user_id, kind=kind, name=name, created_at=now, **columns
                 )
             )
         return factor_id

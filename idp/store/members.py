@@ -186,6 +186,21 @@ async def _profile(c: Statements, code: str, profile_id: str) -> Any:
     return (await c.execute(query)).first()
 
 
+async def _editable_refusal(
+    c: Statements, code: str, actor_id: str, profile_id: str
+) -> ProfileRefusal | None:
+    """Why the actor may not rename or delete this profile; None when they may (only an
+    administrator, and never a built-in profile)."""
+    if not await _is_administrator(c, code, actor_id):
+        return ProfileRefusal.NOT_ADMINISTRATOR
+    row = await _profile(c, code, profile_id)
+    if row is None:
+        return ProfileRefusal.NO_SUCH_PROFILE
+    if is_builtin_profile(row.name):
+        return ProfileRefusal.BUILTIN
+    return None
+
+
 class ProfileRepository:
     """Each change checks, in its own transaction, that the actor administers the customer."""
 
@@ -224,13 +239,8 @@ class ProfileRepository:
             return ProfileRefusal.INVALID
         try:
             async with self.db.write() as c:
-                if not await _is_administrator(c, code, actor_id):
-                    return ProfileRefusal.NOT_ADMINISTRATOR
-                row = await _profile(c, code, profile_id)
-                if row is None:
-                    return ProfileRefusal.NO_SUCH_PROFILE
-                if is_builtin_profile(row.name):
-                    return ProfileRefusal.BUILTIN
+                if refusal := await _editable_refusal(c, code, actor_id, profile_id):
+                    return refusal
                 await c.execute(
                     update(profiles).where(profiles.c.id == profile_id).values(name=name)
                 )
@@ -243,13 +253,8 @@ class ProfileRepository:
         profile was it); the profiles given in advance with it are withdrawn."""
         code = normalise_identifier(code)
         async with self.db.write() as c:
-            if not await _is_administrator(c, code, actor_id):
-                return ProfileRefusal.NOT_ADMINISTRATOR
-            row = await _profile(c, code, profile_id)
-            if row is None:
-                return ProfileRefusal.NO_SUCH_PROFILE
-            if is_builtin_profile(row.name):
-                return ProfileRefusal.BUILTIN
+            if refusal := await _editable_refusal(c, code, actor_id, profile_id):
+                return refusal
             heir = (
                 select(profiles.c.id)
                 .where(profiles.c.customer_code == code, profiles.c.id != profile_id)
