@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import Table, bindparam, func, select, update
+from sqlalchemy import ColumnElement, Select, Table, bindparam, func, select, update
 from sqlalchemy.exc import IntegrityError
 
 from idp.domain.customer_import import ImportPlan
@@ -140,6 +140,32 @@ def _profile_from_row(row: Any) -> ProfileRecord:
     )
 
 
+_NEW_MEMBERS = profiles.alias("new_members")
+
+
+def _with_deciding_profiles(query: Select[Any], email: ColumnElement[str] | str) -> Select[Any]:
+    """The query over `customers`, joined to the profiles that decide a new member's: the
+    default one, the new-members one and the one given in advance to `email`
+    (`default_profile_id`, `new_members_profile_id`, `assigned_profile_id`)."""
+    return (
+        query.add_columns(
+            profiles.c.id.label("default_profile_id"),
+            _NEW_MEMBERS.c.id.label("new_members_profile_id"),
+            profile_assignments.c.profile_id.label("assigned_profile_id"),
+        )
+        .join(profiles, (profiles.c.customer_code == customers.c.code) & profiles.c.is_default)
+        .outerjoin(
+            _NEW_MEMBERS,
+            (_NEW_MEMBERS.c.customer_code == customers.c.code) & _NEW_MEMBERS.c.is_new_members,
+        )
+        .outerjoin(
+            profile_assignments,
+            (profile_assignments.c.customer_code == customers.c.code)
+            & (profile_assignments.c.email == email),
+        )
+    )
+
+
 class CustomerRepository:
     def __init__(self, db: Database) -> None:
         self.db = db
@@ -193,27 +219,16 @@ class CustomerRepository:
         None when there is no such customer. Whether it matches is `match_proof`'s to say.
         With the profiles that decide the new member's: for new members, and given in
         advance to `email`."""
-        new_members = profiles.alias("new_members")
         query = (
-            select(
-                customers.c.code,
-                customers.c.name,
-                customers.c.administrator_id,
-                profiles.c.id.label("default_profile_id"),
-                new_members.c.id.label("new_members_profile_id"),
-                profile_assignments.c.profile_id.label("assigned_profile_id"),
-                customer_proofs.c.kind,
-                customer_proofs.c.value,
-            )
-            .join(profiles, (profiles.c.customer_code == customers.c.code) & profiles.c.is_default)
-            .outerjoin(
-                new_members,
-                (new_members.c.customer_code == customers.c.code) & new_members.c.is_new_members,
-            )
-            .outerjoin(
-                profile_assignments,
-                (profile_assignments.c.customer_code == customers.c.code)
-                & (profile_assignments.c.email == normalise_email(email)),
+            _with_deciding_profiles(
+                select(
+                    customers.c.code,
+                    customers.c.name,
+                    customers.c.administrator_id,
+                    customer_proofs.c.kind,
+                    customer_proofs.c.value,
+                ).select_from(customers),
+                normalise_email(email),
             )
             .outerjoin(
                 customer_proofs,
@@ -239,28 +254,12 @@ class CustomerRepository:
         """The customers the user is referenced to, and those whose submissions notified the
         email, with their default profile and the administrator's choice for this email."""
         address = normalise_email(email)
-        new_members = profiles.alias("new_members")
-        candidates_query = (
-            select(
-                notification_emails.c.customer_code,
-                customers.c.administrator_id,
-                profiles.c.id.label("default_profile_id"),
-                profile_assignments.c.profile_id.label("assigned_profile_id"),
-                new_members.c.id.label("new_members_profile_id"),
-            )
-            .join(customers, customers.c.code == notification_emails.c.customer_code)
-            .join(profiles, (profiles.c.customer_code == customers.c.code) & profiles.c.is_default)
-            .outerjoin(
-                new_members,
-                (new_members.c.customer_code == customers.c.code) & new_members.c.is_new_members,
-            )
-            .outerjoin(
-                profile_assignments,
-                (profile_assignments.c.customer_code == customers.c.code)
-                & (profile_assignments.c.email == notification_emails.c.address),
-            )
-            .where(notification_emails.c.address == address)
-        )
+        candidates_query = _with_deciding_profiles(
+            select(notification_emails.c.customer_code, customers.c.administrator_id).join(
+                customers, customers.c.code == notification_emails.c.customer_code
+            ),
+            notification_emails.c.address,
+        ).where(notification_emails.c.address == address)
         referenced_query = select(memberships.c.customer_code).where(
             memberships.c.user_id == user_id
         )
