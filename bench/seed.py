@@ -6,19 +6,19 @@ from __future__ import annotations
 import secrets
 import time
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from sqlalchemy import insert
 
+from idp.demo import DEMO_DESKTOP, DEMO_SERVICE
 from idp.keys import KeyFile
 from idp.migrate import upgrade
 from idp.passwords import Passwords
 from idp.settings import DAY, Settings
 from idp.store import Store
-from idp.store.grants import grants, refresh_tokens
 from idp.store.records import sha256_hex
-from shared.scopes import ALL_SCOPES, DEVICE_CODE_GRANT
+from idp.store.tables import grants, refresh_tokens
 
 DESKTOP_ID = "bench-desktop"
 RS256_DESKTOP_ID = "bench-desktop-rs256"  # a client that kept the RS256 default for ID tokens
@@ -26,6 +26,19 @@ SERVICE_ID = "bench-service"
 SERVICE_SECRET = "bench-service-secret"
 DESKTOP_SCOPE = "openid profile email offline_access"
 BATCH = 5_000
+# The demo's clients (idp/demo.py) under the bench's ids: the desktop application (ES256 ID
+# tokens), the same one with the RS256 default, and a resource server (client credentials
+# for itself, introspection of the tokens it receives).
+BENCH_CLIENTS = (
+    replace(DEMO_DESKTOP, client_id=DESKTOP_ID, name="Desktop (bench)"),
+    replace(
+        DEMO_DESKTOP,
+        client_id=RS256_DESKTOP_ID,
+        name="Desktop, RS256 ID tokens (bench)",
+        id_token_alg="RS256",
+    ),
+    replace(DEMO_SERVICE, client_id=SERVICE_ID, name="EDI service (bench)", secret=SERVICE_SECRET),
+)
 
 
 @dataclass(frozen=True)
@@ -51,43 +64,8 @@ async def seed(settings: Settings, tokens: int, rs256_tokens: int = 0) -> Seed:
             email_verified=True,
             now=now,
         )
-        await store.clients.add(
-            client_id=DESKTOP_ID,
-            name="Desktop (bench)",
-            public=True,
-            redirect_uris=["http://127.0.0.1/callback"],
-            post_logout_redirect_uris=[],
-            grant_types=["authorization_code", "refresh_token", DEVICE_CODE_GRANT],
-            scope=" ".join(ALL_SCOPES),
-            first_party=True,
-            now=now,
-            id_token_alg="ES256",  # as the demo desktop client (idp/demo.py)
-        )
-        await store.clients.add(
-            client_id=RS256_DESKTOP_ID,
-            name="Desktop, RS256 ID tokens (bench)",
-            public=True,
-            redirect_uris=["http://127.0.0.1/callback"],
-            post_logout_redirect_uris=[],
-            grant_types=["authorization_code", "refresh_token"],
-            scope=" ".join(ALL_SCOPES),
-            first_party=True,
-            now=now,
-        )
-        # A resource server: client credentials for itself, introspection for the tokens it
-        # receives (any confidential client may introspect).
-        await store.clients.add(
-            client_id=SERVICE_ID,
-            name="EDI service (bench)",
-            public=False,
-            secret=SERVICE_SECRET,
-            redirect_uris=[],
-            post_logout_redirect_uris=[],
-            grant_types=["client_credentials"],
-            scope="edi",
-            first_party=True,
-            now=now,
-        )
+        for client in BENCH_CLIENTS:
+            await client.register(store, now)
         minted = [secrets.token_urlsafe(32) for _ in range(tokens)]
         minted_rs256 = [secrets.token_urlsafe(32) for _ in range(rs256_tokens)]
         owners = [DESKTOP_ID] * tokens + [RS256_DESKTOP_ID] * rs256_tokens

@@ -323,7 +323,7 @@ def create_app(settings: Settings, clock: Clock | None = None) -> Starlette:
             Middleware(TrustedHosts, allowed_hosts=settings.trusted_hosts),
             Middleware(Cors, origins=ctx.store.client_cache.web_origins),
         ],
-        exception_handlers=EXCEPTION_HANDLERS,  # type: ignore[arg-type]
+        exception_handlers=EXCEPTION_HANDLERS,
         lifespan=lifespan,
     )
     app.state.ctx = ctx

@@ -19,8 +19,8 @@ def app_factory() -> Starlette:
     # The protocol class `sageid-idp serve` gave uvicorn, imported by name in this worker.
     ReadTimeoutProtocol.read_timeout = settings.read_timeout
     # What is built by now (modules, keys, Authlib, SQLAlchemy, templates) lives as long as the
-    # process: out of the collector's sight, a full collection no longer scans it. Measured
-    # under load: ~60 ms pauses (userinfo p99 55 ms) without, p99 3 ms with.
+    # process: out of the collector's sight, a full collection no longer scans it, which was the
+    # long pauses of the p99 under load (bench/README.md).
     gc.collect()
     gc.freeze()
     return app

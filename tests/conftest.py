@@ -23,7 +23,7 @@ from idp.clock import FrozenClock
 from idp.context import AppContext
 from idp.keys import KEY_FILE, KeyFile
 from idp.migrate import upgrade
-from idp.settings import PasswordHashing, Settings
+from idp.settings import Lifetimes, PasswordHashing, Settings
 from tests.support import Seeded, seed, seed_store
 
 POSTGRES_URL = os.environ.get("SAGEID_TEST_DATABASE_URL", "")
@@ -161,11 +161,17 @@ class LiveServer:
         self.thread.join(10)
 
 
+# A live server tells devices to poll every second (production: 5 s, RFC 8628 §3.2), so a
+# device flow through a real server and a real client waits one second, not five.
+LIVE_LIFETIMES = Lifetimes(device_poll_interval=1)
+
+
 @pytest.fixture
 def live_server(tmp_path: Path, database_url: str, key_template: Path) -> Iterator[LiveServer]:
     port = free_port()
     issuer = f"http://127.0.0.1:{port}"
     settings = make_settings(tmp_path, database_url, key_template, issuer=issuer)
+    settings = settings.replace(lifetimes=LIVE_LIFETIMES)
     anyio.run(seed_store, settings)
     with LiveServer(settings, port) as server:
         yield server

@@ -6,16 +6,16 @@ import base64
 import hashlib
 import re
 import secrets
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from urllib.parse import parse_qs, urlsplit
 
 import httpx
 
 from idp.context import AppContext
+from idp.demo import DEMO_DESKTOP, DEMO_PARTNER, DEMO_SERVICE
 from idp.passwords import Passwords
 from idp.settings import Settings
 from idp.store import Store
-from shared.scopes import DEVICE_CODE_GRANT
 
 EMAIL = "marie.martin@example.com"
 PASSWORD = "Boulangerie-Martin-2026"
@@ -26,7 +26,20 @@ PARTNER_SECRET = "partner-test-secret"
 PARTNER_REDIRECT = "https://partner.example.com/callback"
 SERVICE_ID = "service-test"
 SERVICE_SECRET = "service-test-secret"
-ALL = "openid profile email offline_access referencing edi"
+# The demo's clients (idp/demo.py) under the tests' ids, secrets and redirect URIs; the
+# desktop one keeps the RS256 default for its ID tokens.
+TEST_CLIENTS = (
+    replace(DEMO_DESKTOP, client_id=NATIVE_ID, name="Desktop test app", id_token_alg="RS256"),
+    replace(
+        DEMO_PARTNER,
+        client_id=PARTNER_ID,
+        name="Partner Payroll",
+        secret=PARTNER_SECRET,
+        redirect_uris=(PARTNER_REDIRECT,),
+        post_logout_redirect_uris=("https://partner.example.com/",),
+    ),
+    replace(DEMO_SERVICE, client_id=SERVICE_ID, name="Service", secret=SERVICE_SECRET),
+)
 
 
 @dataclass(frozen=True)
@@ -41,41 +54,8 @@ async def seed_into(store: Store, settings: Settings, now: float) -> Seeded:
     user = await store.users.add(
         email=EMAIL, name="Marie Martin", password_hash=password_hash, email_verified=True, now=now
     )
-    await store.clients.add(
-        client_id=NATIVE_ID,
-        name="Desktop test app",
-        public=True,
-        redirect_uris=[NATIVE_REDIRECT],
-        post_logout_redirect_uris=["http://127.0.0.1/signed-out"],
-        grant_types=["authorization_code", "refresh_token", DEVICE_CODE_GRANT],
-        scope=ALL,
-        first_party=True,
-        now=now,
-    )
-    await store.clients.add(
-        client_id=PARTNER_ID,
-        name="Partner Payroll",
-        public=False,
-        secret=PARTNER_SECRET,
-        redirect_uris=[PARTNER_REDIRECT],
-        post_logout_redirect_uris=["https://partner.example.com/"],
-        grant_types=["authorization_code", "refresh_token"],
-        scope="openid profile email offline_access referencing",
-        first_party=False,
-        now=now,
-    )
-    await store.clients.add(
-        client_id=SERVICE_ID,
-        name="Service",
-        public=False,
-        secret=SERVICE_SECRET,
-        redirect_uris=[],
-        post_logout_redirect_uris=[],
-        grant_types=["client_credentials"],
-        scope="edi",
-        first_party=True,
-        now=now,
-    )
+    for client in TEST_CLIENTS:
+        await client.register(store, now)
     return Seeded(user_id=user.id)
 
 

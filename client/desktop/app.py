@@ -125,7 +125,7 @@ class MainWindow:
         root.geometry("800x560")
         root.minsize(640, 400)
         root.protocol("WM_DELETE_WINDOW", presenter.quit_requested)
-        root.report_callback_exception = self._callback_failed  # type: ignore[method-assign]
+        root.report_callback_exception = self._callback_failed
         _styles(root)
 
         self.toolbar = ttk.Frame(root, padding=(10, 6), style="Toolbar.TFrame")

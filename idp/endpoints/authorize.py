@@ -242,7 +242,7 @@ async def authorize(request: Request) -> Response:
         grant = await ctx.bridge.run(ctx.server.get_consent_grant, oauth_request, signed_in)
     except OAuth2Error as error:
         if error.redirect_uri:
-            return ctx.server.error_redirect(error).to_response()  # type: ignore[no-any-return]
+            return ctx.server.error_redirect(error).to_response()
         raise _invalid_request_page(error) from error
 
     # A form can only post to a web address: form_post to another is refused in the query.

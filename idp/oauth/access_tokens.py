@@ -18,7 +18,7 @@ class OwnAccessTokens(JWTBearerTokenValidator):  # type: ignore[misc]
     verify), remembering the tokens whose signature it has checked.
 
     A desktop app or a service presents the same access token on every call of its lifetime;
-    decoding and verifying it (~200 µs here, most of a userinfo request) once is enough: the
+    decoding and verifying it (most of a userinfo request: bench/README.md) once is enough: the
     exact string was signed by one of our keys. The memo is emptied when the keys change (a
     retired key's tokens must stop verifying). Only
     the signature is remembered: the claims (`exp`, `aud`, scopes) are validated on every use

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from idp.store.audit import AuditRepository
+from idp.store.authorization_codes import AuthorizationCodeRepository
 from idp.store.challenges import ChallengeRepository
 from idp.store.client_assertions import ClientAssertionRepository
 from idp.store.clients import ClientCache, ClientRepository
-from idp.store.codes import CodeRepository
 from idp.store.connected_apps import ConnectedAppRepository
 from idp.store.consents import ConsentRepository
 from idp.store.customers import CustomerRepository
@@ -30,7 +30,7 @@ class Store:
         self.users = UserRepository(self.db)
         self.clients = ClientRepository(self.db)
         self.client_cache = ClientCache(self.clients)
-        self.codes = CodeRepository(self.db)
+        self.codes = AuthorizationCodeRepository(self.db)
         self.devices = DeviceRepository(self.db)
         self.grants = GrantRepository(self.db)
         self.sessions = SessionRepository(self.db)

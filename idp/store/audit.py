@@ -9,13 +9,12 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import delete, insert, select
 
 from idp.store.database import Database
-from idp.store.tables import AuditEvent as AuditRow
+from idp.store.tables import audit_events
 
 if TYPE_CHECKING:
     from idp.audit import AuditEvent
 
-events = AuditRow.__table__  # type: ignore[attr-defined]
-ADD_EVENT = insert(events)  # built once: also run inline in hot-path transactions
+ADD_EVENT = insert(audit_events)  # built once: also run inline in hot-path transactions
 
 
 @dataclass(frozen=True)
@@ -75,18 +74,22 @@ class AuditRepository:
         limit: int = 100,
     ) -> list[StoredEvent]:
         """The newest events first, optionally about one Sage ID, since a time, of some kinds."""
-        query = select(events).order_by(events.c.at.desc(), events.c.id.desc()).limit(limit)
+        query = (
+            select(audit_events)
+            .order_by(audit_events.c.at.desc(), audit_events.c.id.desc())
+            .limit(limit)
+        )
         if subject is not None:
-            query = query.where(events.c.user_id == subject)
+            query = query.where(audit_events.c.user_id == subject)
         if since is not None:
-            query = query.where(events.c.at >= since)
+            query = query.where(audit_events.c.at >= since)
         if kinds:
-            query = query.where(events.c.kind.in_(kinds))
+            query = query.where(audit_events.c.kind.in_(kinds))
         async with self.db.read() as c:
             return [_from_row(row) for row in await c.execute(query)]
 
     async def prune(self, before: float) -> int:
         """Delete the events older than `before` (retention of the trail itself)."""
         async with self.db.write() as c:
-            result = await c.execute(delete(events).where(events.c.at < before))
+            result = await c.execute(delete(audit_events).where(audit_events.c.at < before))
         return int(result.rowcount)

@@ -25,10 +25,7 @@ from idp.domain.email_codes import (
     check_attempt,
 )
 from idp.store.database import Database
-from idp.store.tables import EmailChallenge, User
-
-challenges = EmailChallenge.__table__  # type: ignore[attr-defined]
-users = User.__table__  # type: ignore[attr-defined]
+from idp.store.tables import email_challenges, users
 
 
 @dataclass(frozen=True)
@@ -75,15 +72,15 @@ class ChallengeRepository:
     async def issue(self, *, user_id: str, purpose: Purpose, code_hash: str, now: float) -> Issued:
         """Record a new code unless the resend rules refuse it (one transaction: the check and
         the insert can't be split by a double click or a second worker)."""
-        mine = (challenges.c.user_id == user_id, challenges.c.purpose == purpose)
+        mine = (email_challenges.c.user_id == user_id, email_challenges.c.purpose == purpose)
         async with self.db.write() as c:
             # PostgreSQL: serialise the issuers of one user on the user's row (SQLite writes
             # are already serialised by `Database.write`).
             await c.execute(select(users.c.id).where(users.c.id == user_id).with_for_update())
             sends = (
                 await c.execute(
-                    select(challenges.c.issued_at).where(
-                        *mine, challenges.c.issued_at > now - RESEND_WINDOW
+                    select(email_challenges.c.issued_at).where(
+                        *mine, email_challenges.c.issued_at > now - RESEND_WINDOW
                     )
                 )
             ).scalars()
@@ -91,16 +88,18 @@ class ChallengeRepository:
             if verdict.retry_after:
                 return Issued(verdict, None)
             await c.execute(
-                update(challenges)
-                .where(*mine, challenges.c.consumed_at.is_(None))
+                update(email_challenges)
+                .where(*mine, email_challenges.c.consumed_at.is_(None))
                 .values(consumed_at=now)
             )
             await c.execute(
-                delete(challenges).where(*mine, challenges.c.issued_at <= now - RESEND_WINDOW)
+                delete(email_challenges).where(
+                    *mine, email_challenges.c.issued_at <= now - RESEND_WINDOW
+                )
             )
             challenge_id = str(uuid.uuid4())
             await c.execute(
-                insert(challenges).values(
+                insert(email_challenges).values(
                     id=challenge_id,
                     user_id=user_id,
                     purpose=purpose,
@@ -115,14 +114,14 @@ class ChallengeRepository:
         """Forget a code whose mail could not be sent: it never reached the user, so it must
         not count as a send (the user may ask again at once)."""
         async with self.db.write() as c:
-            await c.execute(delete(challenges).where(challenges.c.id == challenge_id))
+            await c.execute(delete(email_challenges).where(email_challenges.c.id == challenge_id))
 
     async def current(self, user_id: str, purpose: Purpose) -> ChallengeRecord | None:
         """The latest code mailed for this purpose (older ones were superseded)."""
         query = (
-            select(challenges)
-            .where(challenges.c.user_id == user_id, challenges.c.purpose == purpose)
-            .order_by(challenges.c.issued_at.desc())
+            select(email_challenges)
+            .where(email_challenges.c.user_id == user_id, email_challenges.c.purpose == purpose)
+            .order_by(email_challenges.c.issued_at.desc())
             .limit(1)
         )
         async with self.db.read() as c:
@@ -134,31 +133,31 @@ class ChallengeRepository:
         consumes the challenge only while it is still open (`UPDATE … WHERE consumed_at IS
         NULL`): of two concurrent right codes one wins, the other gets `CONSUMED`. A wrong code
         counts one attempt."""
-        this = challenges.c.id == challenge_id
+        this = email_challenges.c.id == challenge_id
         async with self.db.write() as c:
             won = False
             if accepted:
                 result = await c.execute(
-                    update(challenges)
+                    update(email_challenges)
                     .where(
                         this,
-                        challenges.c.consumed_at.is_(None),
-                        challenges.c.attempts < MAX_ATTEMPTS,
+                        email_challenges.c.consumed_at.is_(None),
+                        email_challenges.c.attempts < MAX_ATTEMPTS,
                     )
                     .values(consumed_at=now)
                 )
                 won = result.rowcount == 1
             else:
                 await c.execute(
-                    update(challenges)
+                    update(email_challenges)
                     .where(
                         this,
-                        challenges.c.consumed_at.is_(None),
-                        challenges.c.attempts < MAX_ATTEMPTS,
+                        email_challenges.c.consumed_at.is_(None),
+                        email_challenges.c.attempts < MAX_ATTEMPTS,
                     )
-                    .values(attempts=challenges.c.attempts + 1)
+                    .values(attempts=email_challenges.c.attempts + 1)
                 )
-            row = (await c.execute(select(challenges).where(this))).first()
+            row = (await c.execute(select(email_challenges).where(this))).first()
         if row is None:  # superseded and pruned meanwhile
             return Attempt(Verdict.CONSUMED, ChallengeState(issued_at=now, consumed=True), 0)
         state = _challenge_from_row(row).state

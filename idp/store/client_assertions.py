@@ -8,9 +8,7 @@ import hashlib
 from sqlalchemy import delete, exc, insert
 
 from idp.store.database import Database
-from idp.store.tables import ClientAssertionJti
-
-jtis = ClientAssertionJti.__table__  # type: ignore[attr-defined]
+from idp.store.tables import client_assertion_jtis
 
 
 class ClientAssertionRepository:
@@ -24,9 +22,14 @@ class ClientAssertionRepository:
         try:
             async with self.db.write() as c:  # one transaction: a replay rolls it all back
                 await c.execute(
-                    delete(jtis).where(jtis.c.jti_hash == key, jtis.c.expires_at <= now)
+                    delete(client_assertion_jtis).where(
+                        client_assertion_jtis.c.jti_hash == key,
+                        client_assertion_jtis.c.expires_at <= now,
+                    )
                 )
-                await c.execute(insert(jtis).values(jti_hash=key, expires_at=expires_at))
+                await c.execute(
+                    insert(client_assertion_jtis).values(jti_hash=key, expires_at=expires_at)
+                )
         except exc.IntegrityError:
             return False
         return True

@@ -10,9 +10,7 @@ from sqlalchemy import delete, func, insert, select, update
 
 from idp.store.database import Database
 from idp.store.records import ClientRecord, client_from_row, sha256_hex
-from idp.store.tables import Client
-
-clients = Client.__table__  # type: ignore[attr-defined]
+from idp.store.tables import clients
 
 
 class ClientRepository:

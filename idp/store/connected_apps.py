@@ -11,12 +11,12 @@ from dataclasses import dataclass
 from sqlalchemy import func, select, update
 
 from idp.store.database import Database
-from idp.store.tables import Client, Grant, RefreshToken, User
-
-grants = Grant.__table__  # type: ignore[attr-defined]
-clients = Client.__table__  # type: ignore[attr-defined]
-refresh_tokens = RefreshToken.__table__  # type: ignore[attr-defined]
-users = User.__table__  # type: ignore[attr-defined]
+from idp.store.tables import (
+    clients,
+    grants,
+    refresh_tokens,
+    users,
+)
 
 
 @dataclass(frozen=True)

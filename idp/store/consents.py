@@ -5,9 +5,7 @@ from __future__ import annotations
 from sqlalchemy import delete, insert, select
 
 from idp.store.database import Database
-from idp.store.tables import Consent
-
-consents = Consent.__table__  # type: ignore[attr-defined]
+from idp.store.tables import consents
 
 
 class ConsentRepository:

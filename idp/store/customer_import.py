@@ -21,12 +21,12 @@ from idp.domain.referencing import (
     ProofKind,
 )
 from idp.store.database import Database, Statements
-from idp.store.tables import Customer, CustomerProof, NotificationEmail, Profile
-
-customers = Customer.__table__  # type: ignore[attr-defined]
-proofs = CustomerProof.__table__  # type: ignore[attr-defined]
-notification_emails = NotificationEmail.__table__  # type: ignore[attr-defined]
-profiles = Profile.__table__  # type: ignore[attr-defined]
+from idp.store.tables import (
+    customer_proofs,
+    customers,
+    notification_emails,
+    profiles,
+)
 
 T = TypeVar("T")
 # Bound parameters per statement stay far below SQLite's and asyncpg's limits (32766).
@@ -120,9 +120,9 @@ class _Writer:
         codes = sorted({code for code, _, _ in wanted})
         existing: set[tuple[str, str, str]] = set()
         for chunk in chunks(codes):
-            query = select(proofs.c.customer_code, proofs.c.kind, proofs.c.value).where(
-                proofs.c.customer_code.in_(chunk)
-            )
+            query = select(
+                customer_proofs.c.customer_code, customer_proofs.c.kind, customer_proofs.c.value
+            ).where(customer_proofs.c.customer_code.in_(chunk))
             existing.update((r.customer_code, r.kind, r.value) for r in await c.execute(query))
         missing = sorted(
             (code, str(kind), value)
@@ -131,7 +131,7 @@ class _Writer:
         )
         for proof_chunk in chunks(missing):
             rows = [{"customer_code": code, "kind": k, "value": v} for code, k, v in proof_chunk]
-            await c.execute(insert_ignoring_duplicates(self.db, proofs), rows)
+            await c.execute(insert_ignoring_duplicates(self.db, customer_proofs), rows)
         return len(missing)
 
     async def add_notification_emails(self, c: Statements, wanted: set[tuple[str, str]]) -> int:

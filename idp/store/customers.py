@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import Table, bindparam, func, select, update
+from sqlalchemy import ColumnElement, Select, Table, bindparam, func, select, update
 from sqlalchemy.exc import IntegrityError
 
 from idp.domain.customer_import import ImportPlan
@@ -35,22 +35,14 @@ from idp.store import customer_import
 from idp.store.customer_import import ImportCounts, insert_ignoring_duplicates
 from idp.store.database import Database
 from idp.store.tables import (
-    Customer,
-    CustomerProof,
-    Membership,
-    NotificationEmail,
-    Profile,
-    ProfileAssignment,
-    User,
+    customer_proofs,
+    customers,
+    memberships,
+    notification_emails,
+    profile_assignments,
+    profiles,
+    users,
 )
-
-customers = Customer.__table__  # type: ignore[attr-defined]
-proofs = CustomerProof.__table__  # type: ignore[attr-defined]
-notification_emails = NotificationEmail.__table__  # type: ignore[attr-defined]
-profiles = Profile.__table__  # type: ignore[attr-defined]
-memberships = Membership.__table__  # type: ignore[attr-defined]
-assignments = ProfileAssignment.__table__  # type: ignore[attr-defined]
-users = User.__table__  # type: ignore[attr-defined]
 
 # The `referencing` claim's read, on the hot paths of userinfo and refresh (built once).
 _ACCOUNTS = (
@@ -148,6 +140,32 @@ def _profile_from_row(row: Any) -> ProfileRecord:
     )
 
 
+_NEW_MEMBERS = profiles.alias("new_members")
+
+
+def _with_deciding_profiles(query: Select[Any], email: ColumnElement[str] | str) -> Select[Any]:
+    """The query over `customers`, joined to the profiles that decide a new member's: the
+    default one, the new-members one and the one given in advance to `email`
+    (`default_profile_id`, `new_members_profile_id`, `assigned_profile_id`)."""
+    return (
+        query.add_columns(
+            profiles.c.id.label("default_profile_id"),
+            _NEW_MEMBERS.c.id.label("new_members_profile_id"),
+            profile_assignments.c.profile_id.label("assigned_profile_id"),
+        )
+        .join(profiles, (profiles.c.customer_code == customers.c.code) & profiles.c.is_default)
+        .outerjoin(
+            _NEW_MEMBERS,
+            (_NEW_MEMBERS.c.customer_code == customers.c.code) & _NEW_MEMBERS.c.is_new_members,
+        )
+        .outerjoin(
+            profile_assignments,
+            (profile_assignments.c.customer_code == customers.c.code)
+            & (profile_assignments.c.email == email),
+        )
+    )
+
+
 class CustomerRepository:
     def __init__(self, db: Database) -> None:
         self.db = db
@@ -182,7 +200,7 @@ class CustomerRepository:
                 customers.c.name,
                 users.c.email,
                 count(memberships).label("members"),
-                count(proofs).label("proofs"),
+                count(customer_proofs).label("proofs"),
                 count(notification_emails).label("emails"),
             )
             .outerjoin(users, users.c.id == customers.c.administrator_id)
@@ -201,31 +219,21 @@ class CustomerRepository:
         None when there is no such customer. Whether it matches is `match_proof`'s to say.
         With the profiles that decide the new member's: for new members, and given in
         advance to `email`."""
-        new_members = profiles.alias("new_members")
         query = (
-            select(
-                customers.c.code,
-                customers.c.name,
-                customers.c.administrator_id,
-                profiles.c.id.label("default_profile_id"),
-                new_members.c.id.label("new_members_profile_id"),
-                assignments.c.profile_id.label("assigned_profile_id"),
-                proofs.c.kind,
-                proofs.c.value,
-            )
-            .join(profiles, (profiles.c.customer_code == customers.c.code) & profiles.c.is_default)
-            .outerjoin(
-                new_members,
-                (new_members.c.customer_code == customers.c.code) & new_members.c.is_new_members,
+            _with_deciding_profiles(
+                select(
+                    customers.c.code,
+                    customers.c.name,
+                    customers.c.administrator_id,
+                    customer_proofs.c.kind,
+                    customer_proofs.c.value,
+                ).select_from(customers),
+                normalise_email(email),
             )
             .outerjoin(
-                assignments,
-                (assignments.c.customer_code == customers.c.code)
-                & (assignments.c.email == normalise_email(email)),
-            )
-            .outerjoin(
-                proofs,
-                (proofs.c.customer_code == customers.c.code) & (proofs.c.value == attempt.number),
+                customer_proofs,
+                (customer_proofs.c.customer_code == customers.c.code)
+                & (customer_proofs.c.value == attempt.number),
             )
             .where(customers.c.code == attempt.customer_code)
         )
@@ -246,28 +254,12 @@ class CustomerRepository:
         """The customers the user is referenced to, and those whose submissions notified the
         email, with their default profile and the administrator's choice for this email."""
         address = normalise_email(email)
-        new_members = profiles.alias("new_members")
-        candidates_query = (
-            select(
-                notification_emails.c.customer_code,
-                customers.c.administrator_id,
-                profiles.c.id.label("default_profile_id"),
-                assignments.c.profile_id.label("assigned_profile_id"),
-                new_members.c.id.label("new_members_profile_id"),
-            )
-            .join(customers, customers.c.code == notification_emails.c.customer_code)
-            .join(profiles, (profiles.c.customer_code == customers.c.code) & profiles.c.is_default)
-            .outerjoin(
-                new_members,
-                (new_members.c.customer_code == customers.c.code) & new_members.c.is_new_members,
-            )
-            .outerjoin(
-                assignments,
-                (assignments.c.customer_code == customers.c.code)
-                & (assignments.c.email == notification_emails.c.address),
-            )
-            .where(notification_emails.c.address == address)
-        )
+        candidates_query = _with_deciding_profiles(
+            select(notification_emails.c.customer_code, customers.c.administrator_id).join(
+                customers, customers.c.code == notification_emails.c.customer_code
+            ),
+            notification_emails.c.address,
+        ).where(notification_emails.c.address == address)
         referenced_query = select(memberships.c.customer_code).where(
             memberships.c.user_id == user_id
         )
@@ -316,9 +308,9 @@ class CustomerRepository:
                     added.append(membership.customer_code)
             if added and email:
                 await c.execute(
-                    assignments.delete().where(
-                        assignments.c.customer_code.in_(added),
-                        assignments.c.email == normalise_email(email),
+                    profile_assignments.delete().where(
+                        profile_assignments.c.customer_code.in_(added),
+                        profile_assignments.c.email == normalise_email(email),
                     )
                 )
         return added
@@ -430,10 +422,13 @@ class CustomerRepository:
         async with self.db.write() as c:
             if (await c.execute(owned)).first() is None:
                 raise ValueError(f"no profile {profile_id} for customer {code}")
-            where = (assignments.c.customer_code == code, assignments.c.email == address)
-            await c.execute(assignments.delete().where(*where))
+            where = (
+                profile_assignments.c.customer_code == code,
+                profile_assignments.c.email == address,
+            )
+            await c.execute(profile_assignments.delete().where(*where))
             await c.execute(
-                assignments.insert().values(
+                profile_assignments.insert().values(
                     customer_code=code, email=address, profile_id=profile_id, assigned_at=now
                 )
             )

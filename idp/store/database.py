@@ -145,7 +145,7 @@ class CompiledStatements:
                 if not compiled.binds[n].required
             },
             bind=tuple(compiled.binds[name].type.bind_processor(self._dialect) for name in names),
-            row=namedtuple("Row", [c.key for c in columns], rename=True) if columns else None,  # type: ignore[misc]
+            row=namedtuple("Row", [c.key for c in columns], rename=True) if columns else None,
             result=tuple(c.type.result_processor(self._dialect, None) for c in columns),
         )
         if len(self._compiled) >= self.CACHE_SIZE:

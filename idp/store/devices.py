@@ -10,10 +10,7 @@ from sqlalchemy import insert, select, update
 from idp.domain.device import DeviceState, PollDecision, PollOutcome, decide_poll
 from idp.store.database import Database
 from idp.store.records import UserRecord, sha256_hex, user_from_row
-from idp.store.tables import DeviceCode, User
-
-devices = DeviceCode.__table__  # type: ignore[attr-defined]
-users = User.__table__  # type: ignore[attr-defined]
+from idp.store.tables import device_codes, users
 
 
 @dataclass(frozen=True)
@@ -55,7 +52,7 @@ class DeviceRepository:
     ) -> None:
         async with self.db.write() as c:
             await c.execute(
-                insert(devices).values(
+                insert(device_codes).values(
                     device_code_hash=sha256_hex(device_code),
                     user_code_hash=user_code_hash,
                     client_id=client_id,
@@ -69,10 +66,10 @@ class DeviceRepository:
             )
 
     async def pending(self, user_code_hash: str, now: float) -> DeviceRequest | None:
-        query = select(devices).where(
-            devices.c.user_code_hash == user_code_hash,
-            devices.c.status == "pending",
-            devices.c.expires_at > now,
+        query = select(device_codes).where(
+            device_codes.c.user_code_hash == user_code_hash,
+            device_codes.c.status == "pending",
+            device_codes.c.expires_at > now,
         )
         async with self.db.read() as c:
             row = (await c.execute(query)).first()
@@ -93,11 +90,11 @@ class DeviceRepository:
         """Record the user's decision once, while the request is pending and fresh."""
         async with self.db.write() as c:
             result = await c.execute(
-                update(devices)
+                update(device_codes)
                 .where(
-                    devices.c.user_code_hash == user_code_hash,
-                    devices.c.status == "pending",
-                    devices.c.expires_at > now,
+                    device_codes.c.user_code_hash == user_code_hash,
+                    device_codes.c.status == "pending",
+                    device_codes.c.expires_at > now,
                 )
                 .values(
                     status="approved" if approve else "denied",
@@ -112,9 +109,12 @@ class DeviceRepository:
         """One poll, in one transaction: the decision (pending, slow_down, ...), the interval
         grown on slow_down, and on approval the single-use redemption with its user."""
         code_hash = sha256_hex(device_code)
-        where = (devices.c.device_code_hash == code_hash, devices.c.client_id == client_id)
+        where = (
+            device_codes.c.device_code_hash == code_hash,
+            device_codes.c.client_id == client_id,
+        )
         async with self.db.write() as c:
-            row = (await c.execute(select(devices).where(*where).with_for_update())).first()
+            row = (await c.execute(select(device_codes).where(*where).with_for_update())).first()
             if row is None:
                 return None
             state = DeviceState(
@@ -128,14 +128,14 @@ class DeviceRepository:
             poll = DevicePoll(decision, row.client_id, row.scope, row.grant_id)
             if decision.outcome is not PollOutcome.APPROVED:
                 await c.execute(
-                    update(devices)
+                    update(device_codes)
                     .where(*where)
                     .values(last_polled_at=now, interval=decision.interval)
                 )
                 return poll
             redeemed = await c.execute(
-                update(devices)
-                .where(*where, devices.c.consumed_at.is_(None))
+                update(device_codes)
+                .where(*where, device_codes.c.consumed_at.is_(None))
                 .values(consumed_at=now, last_polled_at=now)
             )
             if not redeemed.rowcount:

@@ -6,9 +6,7 @@ from sqlalchemy import bindparam, delete
 from sqlalchemy.dialects import postgresql, sqlite
 
 from idp.store.database import Database
-from idp.store.tables import DPoPProof
-
-proofs = DPoPProof.__table__  # type: ignore[attr-defined]
+from idp.store.tables import dpop_proofs
 
 # Expired entries are purged with the other ended rows (idp.store.retention) and, on the way,
 # once every this many proofs, so the table stays small between purges.
@@ -20,11 +18,11 @@ class DPoPProofRepository:
         self.db = db
         dialect = sqlite if db.is_sqlite else postgresql
         self._remember = (
-            dialect.insert(proofs)
+            dialect.insert(dpop_proofs)
             .values(replay_key=bindparam("replay_key"), expires_at=bindparam("expires_at"))
             .on_conflict_do_nothing(index_elements=["replay_key"])
         )
-        self._purge = delete(proofs).where(proofs.c.expires_at <= bindparam("now"))
+        self._purge = delete(dpop_proofs).where(dpop_proofs.c.expires_at <= bindparam("now"))
         self._count = 0
 
     async def remember(self, replay_key: str, expires_at: float, now: float) -> bool:

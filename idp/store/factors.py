@@ -9,12 +9,12 @@ from dataclasses import dataclass
 from sqlalchemy import delete, func, insert, select, update
 
 from idp.store.database import Database
-from idp.store.tables import Customer, Membership, RecoveryCode, SecondFactor
-
-factors = SecondFactor.__table__  # type: ignore[attr-defined]
-recovery_codes = RecoveryCode.__table__  # type: ignore[attr-defined]
-customers = Customer.__table__  # type: ignore[attr-defined]
-memberships = Membership.__table__  # type: ignore[attr-defined]
+from idp.store.tables import (
+    customers,
+    memberships,
+    recovery_codes,
+    second_factors,
+)
 
 
 @dataclass(frozen=True)
@@ -76,9 +76,9 @@ class FactorRepository:
         async with self.db.read() as c:
             rows = (
                 await c.execute(
-                    select(factors)
-                    .where(factors.c.user_id == user_id)
-                    .order_by(factors.c.created_at)
+                    select(second_factors)
+                    .where(second_factors.c.user_id == user_id)
+                    .order_by(second_factors.c.created_at)
                 )
             ).all()
             left = (
@@ -94,21 +94,9 @@ class FactorRepository:
         self, user_id: str, *, name: str, sealed_secret: str, step: int, now: float
     ) -> str:
         """The app confirmed by a first code, whose step counts as used."""
-        factor_id = str(uuid.uuid4())
-        async with self.db.write() as c:
-            await c.execute(
-                insert(factors).values(
-                    id=factor_id,
-                    user_id=user_id,
-                    kind="totp",
-                    name=name,
-                    secret=sealed_secret,
-                    last_step=step,
-                    created_at=now,
-                    last_used_at=now,
-                )
-            )
-        return factor_id
+        return await self._add(
+            user_id, "totp", name, now, secret=sealed_secret, last_step=step, last_used_at=now
+        )
 
     async def add_passkey(
         self,
@@ -121,19 +109,23 @@ class FactorRepository:
         method: str,
         now: float,
     ) -> str:
+        return await self._add(
+            user_id,
+            "passkey",
+            name,
+            now,
+            secret=public_key,
+            credential_id=credential_id,
+            sign_count=sign_count,
+            method=method,
+        )
+
+    async def _add(self, user_id: str, kind: str, name: str, now: float, **columns: object) -> str:
         factor_id = str(uuid.uuid4())
         async with self.db.write() as c:
             await c.execute(
-                insert(factors).values(
-                    id=factor_id,
-                    user_id=user_id,
-                    kind="passkey",
-                    name=name,
-                    secret=public_key,
-                    credential_id=credential_id,
-                    sign_count=sign_count,
-                    method=method,
-                    created_at=now,
+                insert(second_factors).values(
+                    id=factor_id, user_id=user_id, kind=kind, name=name, created_at=now, **columns
                 )
             )
         return factor_id
@@ -142,8 +134,9 @@ class FactorRepository:
         async with self.db.read() as c:
             row = (
                 await c.execute(
-                    select(factors).where(
-                        factors.c.credential_id == credential_id, factors.c.kind == "passkey"
+                    select(second_factors).where(
+                        second_factors.c.credential_id == credential_id,
+                        second_factors.c.kind == "passkey",
                     )
                 )
             ).first()
@@ -153,32 +146,36 @@ class FactorRepository:
         """Record a verified assertion unless another one moved the counter meanwhile."""
         async with self.db.write() as c:
             result = await c.execute(
-                update(factors)
-                .where(factors.c.id == factor_id, factors.c.sign_count == seen)
+                update(second_factors)
+                .where(second_factors.c.id == factor_id, second_factors.c.sign_count == seen)
                 .values(sign_count=new_count, last_used_at=now)
             )
-        return bool(result.rowcount)  # type: ignore[attr-defined]
+        return bool(result.rowcount)
 
     async def use_step(self, factor_id: str, step: int, now: float) -> bool:
         """Record `step` as used unless this or a later step already was: of two requests
         with the same code, one wins (RFC 6238 §5.2)."""
         async with self.db.write() as c:
             result = await c.execute(
-                update(factors)
-                .where(factors.c.id == factor_id, factors.c.last_step < step)
+                update(second_factors)
+                .where(second_factors.c.id == factor_id, second_factors.c.last_step < step)
                 .values(last_step=step, last_used_at=now)
             )
-        return bool(result.rowcount)  # type: ignore[attr-defined]
+        return bool(result.rowcount)
 
     async def remove(self, user_id: str, factor_id: str) -> bool:
         async with self.db.write() as c:
             result = await c.execute(
-                delete(factors).where(factors.c.id == factor_id, factors.c.user_id == user_id)
+                delete(second_factors).where(
+                    second_factors.c.id == factor_id, second_factors.c.user_id == user_id
+                )
             )
-            removed = bool(result.rowcount)  # type: ignore[attr-defined]
+            removed = bool(result.rowcount)
             remaining = (
                 await c.execute(
-                    select(func.count()).select_from(factors).where(factors.c.user_id == user_id)
+                    select(func.count())
+                    .select_from(second_factors)
+                    .where(second_factors.c.user_id == user_id)
                 )
             ).scalar_one()
             if not remaining:  # recovery codes only stand in for a factor
@@ -187,9 +184,11 @@ class FactorRepository:
 
     async def remove_all(self, user_id: str) -> int:
         async with self.db.write() as c:
-            result = await c.execute(delete(factors).where(factors.c.user_id == user_id))
+            result = await c.execute(
+                delete(second_factors).where(second_factors.c.user_id == user_id)
+            )
             await c.execute(delete(recovery_codes).where(recovery_codes.c.user_id == user_id))
-        return int(result.rowcount)  # type: ignore[attr-defined]
+        return int(result.rowcount)
 
     async def replace_recovery_codes(self, user_id: str, hashes: list[str], now: float) -> None:
         """New codes; the old ones, used or not, stop working in the same transaction."""
@@ -211,7 +210,7 @@ class FactorRepository:
                 )
                 .values(used_at=now)
             )
-        return bool(result.rowcount)  # type: ignore[attr-defined]
+        return bool(result.rowcount)
 
     async def required_by_customer(self, user_id: str) -> bool:
         """A customer account of the user whose administrator requires a second factor."""

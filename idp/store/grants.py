@@ -23,13 +23,13 @@ from idp.domain.claims_request import RequestedClaims
 from idp.store.audit import ADD_EVENT
 from idp.store.database import Database, Statements
 from idp.store.records import GrantRecord, UserRecord, user_from_row
-from idp.store.tables import Grant, RefreshToken, RevokedToken, User
+from idp.store.tables import (
+    grants,
+    refresh_tokens,
+    revoked_tokens,
+    users,
+)
 from shared.scopes import OFFLINE_ACCESS
-
-grants = Grant.__table__  # type: ignore[attr-defined]
-refresh_tokens = RefreshToken.__table__  # type: ignore[attr-defined]
-revoked_tokens = RevokedToken.__table__  # type: ignore[attr-defined]
-users = User.__table__  # type: ignore[attr-defined]
 
 
 def _live_grant() -> tuple[ColumnElement[bool], ...]:

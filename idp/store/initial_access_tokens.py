@@ -10,9 +10,7 @@ from sqlalchemy import insert, or_, select, update
 
 from idp.store.database import Database
 from idp.store.records import sha256_hex
-from idp.store.tables import InitialAccessToken
-
-tokens = InitialAccessToken.__table__  # type: ignore[attr-defined]
+from idp.store.tables import initial_access_tokens
 
 
 @dataclass(frozen=True)
@@ -39,7 +37,7 @@ class InitialAccessTokenRepository:
     ) -> None:
         async with self.db.write() as c:
             await c.execute(
-                insert(tokens).values(
+                insert(initial_access_tokens).values(
                     token_hash=sha256_hex(token),
                     created_at=now,
                     expires_at=expires_at,
@@ -52,9 +50,12 @@ class InitialAccessTokenRepository:
 
     def _usable(self, token: str, now: float) -> list[Any]:
         return [
-            tokens.c.token_hash == sha256_hex(token),
-            tokens.c.expires_at > now,
-            or_(tokens.c.max_uses.is_(None), tokens.c.uses < tokens.c.max_uses),
+            initial_access_tokens.c.token_hash == sha256_hex(token),
+            initial_access_tokens.c.expires_at > now,
+            or_(
+                initial_access_tokens.c.max_uses.is_(None),
+                initial_access_tokens.c.uses < initial_access_tokens.c.max_uses,
+            ),
         ]
 
     async def usable(self, token: str, now: float) -> InitialAccessGrant | None:
@@ -62,9 +63,9 @@ class InitialAccessTokenRepository:
         async with self.db.read() as c:
             row = (
                 await c.execute(
-                    select(tokens.c.allowed_scope, tokens.c.profile).where(
-                        *self._usable(token, now)
-                    )
+                    select(
+                        initial_access_tokens.c.allowed_scope, initial_access_tokens.c.profile
+                    ).where(*self._usable(token, now))
                 )
             ).first()
         return None if row is None else InitialAccessGrant(str(row.allowed_scope), row.profile)
@@ -73,6 +74,8 @@ class InitialAccessTokenRepository:
         """One use, if one is left."""
         async with self.db.write() as c:
             result = await c.execute(
-                update(tokens).where(*self._usable(token, now)).values(uses=tokens.c.uses + 1)
+                update(initial_access_tokens)
+                .where(*self._usable(token, now))
+                .values(uses=initial_access_tokens.c.uses + 1)
             )
         return bool(result.rowcount)

@@ -22,20 +22,13 @@ from idp.domain.referencing import (
 )
 from idp.store.database import Database, Statements
 from idp.store.tables import (
-    Customer,
-    Membership,
-    NotificationEmail,
-    Profile,
-    ProfileAssignment,
-    User,
+    customers,
+    memberships,
+    notification_emails,
+    profile_assignments,
+    profiles,
+    users,
 )
-
-customers = Customer.__table__  # type: ignore[attr-defined]
-memberships = Membership.__table__  # type: ignore[attr-defined]
-profiles = Profile.__table__  # type: ignore[attr-defined]
-assignments = ProfileAssignment.__table__  # type: ignore[attr-defined]
-notification_emails = NotificationEmail.__table__  # type: ignore[attr-defined]
-users = User.__table__  # type: ignore[attr-defined]
 
 
 @dataclass(frozen=True)
@@ -107,14 +100,14 @@ class MemberRepository:
     async def assignments_of(self, code: str) -> list[AssignmentRecord]:
         query = (
             select(
-                assignments.c.email,
-                assignments.c.profile_id,
+                profile_assignments.c.email,
+                profile_assignments.c.profile_id,
                 profiles.c.name.label("profile"),
-                assignments.c.assigned_at,
+                profile_assignments.c.assigned_at,
             )
-            .join(profiles, profiles.c.id == assignments.c.profile_id)
-            .where(assignments.c.customer_code == normalise_identifier(code))
-            .order_by(assignments.c.email)
+            .join(profiles, profiles.c.id == profile_assignments.c.profile_id)
+            .where(profile_assignments.c.customer_code == normalise_identifier(code))
+            .order_by(profile_assignments.c.email)
         )
         async with self.db.read() as c:
             rows = (await c.execute(query)).all()
@@ -164,8 +157,9 @@ class MemberRepository:
                 )
             )
             await c.execute(
-                delete(assignments).where(
-                    assignments.c.customer_code == code, assignments.c.email == email
+                delete(profile_assignments).where(
+                    profile_assignments.c.customer_code == code,
+                    profile_assignments.c.email == email,
                 )
             )
         return None
@@ -190,6 +184,21 @@ async def _is_administrator(c: Statements, code: str, actor_id: str) -> bool:
 async def _profile(c: Statements, code: str, profile_id: str) -> Any:
     query = select(profiles).where(profiles.c.id == profile_id, profiles.c.customer_code == code)
     return (await c.execute(query)).first()
+
+
+async def _editable_refusal(
+    c: Statements, code: str, actor_id: str, profile_id: str
+) -> ProfileRefusal | None:
+    """Why the actor may not rename or delete this profile; None when they may (only an
+    administrator, and never a built-in profile)."""
+    if not await _is_administrator(c, code, actor_id):
+        return ProfileRefusal.NOT_ADMINISTRATOR
+    row = await _profile(c, code, profile_id)
+    if row is None:
+        return ProfileRefusal.NO_SUCH_PROFILE
+    if is_builtin_profile(row.name):
+        return ProfileRefusal.BUILTIN
+    return None
 
 
 class ProfileRepository:
@@ -230,13 +239,8 @@ class ProfileRepository:
             return ProfileRefusal.INVALID
         try:
             async with self.db.write() as c:
-                if not await _is_administrator(c, code, actor_id):
-                    return ProfileRefusal.NOT_ADMINISTRATOR
-                row = await _profile(c, code, profile_id)
-                if row is None:
-                    return ProfileRefusal.NO_SUCH_PROFILE
-                if is_builtin_profile(row.name):
-                    return ProfileRefusal.BUILTIN
+                if refusal := await _editable_refusal(c, code, actor_id, profile_id):
+                    return refusal
                 await c.execute(
                     update(profiles).where(profiles.c.id == profile_id).values(name=name)
                 )
@@ -249,13 +253,8 @@ class ProfileRepository:
         profile was it); the profiles given in advance with it are withdrawn."""
         code = normalise_identifier(code)
         async with self.db.write() as c:
-            if not await _is_administrator(c, code, actor_id):
-                return ProfileRefusal.NOT_ADMINISTRATOR
-            row = await _profile(c, code, profile_id)
-            if row is None:
-                return ProfileRefusal.NO_SUCH_PROFILE
-            if is_builtin_profile(row.name):
-                return ProfileRefusal.BUILTIN
+            if refusal := await _editable_refusal(c, code, actor_id, profile_id):
+                return refusal
             heir = (
                 select(profiles.c.id)
                 .where(profiles.c.customer_code == code, profiles.c.id != profile_id)
@@ -269,7 +268,9 @@ class ProfileRepository:
                 .where(memberships.c.profile_id == profile_id)
                 .values(profile_id=heir_id)
             )
-            await c.execute(delete(assignments).where(assignments.c.profile_id == profile_id))
+            await c.execute(
+                delete(profile_assignments).where(profile_assignments.c.profile_id == profile_id)
+            )
             await c.execute(delete(profiles).where(profiles.c.id == profile_id))
         return None
 
@@ -281,9 +282,9 @@ class ProfileRepository:
             if not await _is_administrator(c, code, actor_id):
                 return False
             removed = await c.execute(
-                delete(assignments).where(
-                    assignments.c.customer_code == code,
-                    assignments.c.email == normalise_email(email),
+                delete(profile_assignments).where(
+                    profile_assignments.c.customer_code == code,
+                    profile_assignments.c.email == normalise_email(email),
                 )
             )
         return bool(removed.rowcount)

@@ -9,9 +9,7 @@ from sqlalchemy import insert, update
 
 from idp.store.database import Database
 from idp.store.records import sha256_hex
-from idp.store.tables import PushedAuthorizationRequest
-
-pushed = PushedAuthorizationRequest.__table__  # type: ignore[attr-defined]
+from idp.store.tables import pushed_authorization_requests
 
 
 class PushedRequestRepository:
@@ -29,7 +27,7 @@ class PushedRequestRepository:
     ) -> None:
         async with self.db.write() as c:
             await c.execute(
-                insert(pushed).values(
+                insert(pushed_authorization_requests).values(
                     request_uri_hash=sha256_hex(request_uri),
                     client_id=client_id,
                     parameters=[[k, v] for k, v in parameters],
@@ -46,15 +44,15 @@ class PushedRequestRepository:
         async with self.db.write() as c:
             row = (
                 await c.execute(
-                    update(pushed)
+                    update(pushed_authorization_requests)
                     .where(
-                        pushed.c.request_uri_hash == sha256_hex(request_uri),
-                        pushed.c.client_id == client_id,
-                        pushed.c.consumed_at.is_(None),
-                        pushed.c.expires_at > now,
+                        pushed_authorization_requests.c.request_uri_hash == sha256_hex(request_uri),
+                        pushed_authorization_requests.c.client_id == client_id,
+                        pushed_authorization_requests.c.consumed_at.is_(None),
+                        pushed_authorization_requests.c.expires_at > now,
                     )
                     .values(consumed_at=now)
-                    .returning(pushed.c.parameters)
+                    .returning(pushed_authorization_requests.c.parameters)
                 )
             ).first()
         if row is None:

@@ -13,32 +13,19 @@ from idp.domain.throttle import LONGEST_HORIZON
 from idp.settings import Retention
 from idp.store.database import Database
 from idp.store.tables import (
-    AuditEvent,
-    AuthorizationCode,
-    BrowserSession,
-    ClientAssertionJti,
-    DeviceCode,
-    DPoPProof,
-    EmailChallenge,
-    Grant,
-    PushedAuthorizationRequest,
-    RefreshToken,
-    RevokedToken,
-    ThrottleTally,
+    audit_events,
+    authorization_codes,
+    browser_sessions,
+    client_assertion_jtis,
+    device_codes,
+    dpop_proofs,
+    email_challenges,
+    grants,
+    pushed_authorization_requests,
+    refresh_tokens,
+    revoked_tokens,
+    throttle_tallies,
 )
-
-codes = AuthorizationCode.__table__  # type: ignore[attr-defined]
-devices = DeviceCode.__table__  # type: ignore[attr-defined]
-sessions = BrowserSession.__table__  # type: ignore[attr-defined]
-challenges = EmailChallenge.__table__  # type: ignore[attr-defined]
-grants = Grant.__table__  # type: ignore[attr-defined]
-refresh_tokens = RefreshToken.__table__  # type: ignore[attr-defined]
-revoked = RevokedToken.__table__  # type: ignore[attr-defined]
-tallies = ThrottleTally.__table__  # type: ignore[attr-defined]
-audit = AuditEvent.__table__  # type: ignore[attr-defined]
-pushed = PushedAuthorizationRequest.__table__  # type: ignore[attr-defined]
-assertion_jtis = ClientAssertionJti.__table__  # type: ignore[attr-defined]
-dpop_proofs = DPoPProof.__table__  # type: ignore[attr-defined]
 
 
 def _statements(now: float, keep: Retention) -> dict[str, object]:
@@ -48,13 +35,15 @@ def _statements(now: float, keep: Retention) -> dict[str, object]:
         or_(grants.c.revoked_at < ended, grants.c.expires_at < ended)
     )
     return {
-        "authorization_codes": delete(codes).where(codes.c.expires_at < expired),
-        "device_codes": delete(devices).where(devices.c.expires_at < expired),
-        "browser_sessions": delete(sessions).where(
-            or_(sessions.c.expires_at < expired, sessions.c.ended_at < expired)
+        "authorization_codes": delete(authorization_codes).where(
+            authorization_codes.c.expires_at < expired
         ),
-        "email_challenges": delete(challenges).where(
-            challenges.c.issued_at < now - max(CODE_LIFETIME, RESEND_WINDOW) - keep.expired
+        "device_codes": delete(device_codes).where(device_codes.c.expires_at < expired),
+        "browser_sessions": delete(browser_sessions).where(
+            or_(browser_sessions.c.expires_at < expired, browser_sessions.c.ended_at < expired)
+        ),
+        "email_challenges": delete(email_challenges).where(
+            email_challenges.c.issued_at < now - max(CODE_LIFETIME, RESEND_WINDOW) - keep.expired
         ),
         "refresh_tokens": delete(refresh_tokens).where(
             or_(
@@ -63,12 +52,18 @@ def _statements(now: float, keep: Retention) -> dict[str, object]:
             )
         ),
         "grants": delete(grants).where(grants.c.id.in_(ended_grants)),
-        "revoked_tokens": delete(revoked).where(revoked.c.expires_at < now),
+        "revoked_tokens": delete(revoked_tokens).where(revoked_tokens.c.expires_at < now),
         "dpop_proofs": delete(dpop_proofs).where(dpop_proofs.c.expires_at < now),
-        "throttle_tallies": delete(tallies).where(tallies.c.last_at < now - LONGEST_HORIZON),
-        "audit_events": delete(audit).where(audit.c.at < now - keep.audit_events),
-        "pushed_authorization_requests": delete(pushed).where(pushed.c.expires_at < expired),
-        "client_assertion_jtis": delete(assertion_jtis).where(assertion_jtis.c.expires_at < now),
+        "throttle_tallies": delete(throttle_tallies).where(
+            throttle_tallies.c.last_at < now - LONGEST_HORIZON
+        ),
+        "audit_events": delete(audit_events).where(audit_events.c.at < now - keep.audit_events),
+        "pushed_authorization_requests": delete(pushed_authorization_requests).where(
+            pushed_authorization_requests.c.expires_at < expired
+        ),
+        "client_assertion_jtis": delete(client_assertion_jtis).where(
+            client_assertion_jtis.c.expires_at < now
+        ),
     }
 
 
@@ -77,7 +72,7 @@ async def purge(db: Database, now: float, keep: Retention) -> dict[str, int]:
     counts: dict[str, int] = {}
     for table, statement in _statements(now, keep).items():
         async with db.write() as c:
-            result = await c.execute(statement)  # type: ignore[call-overload]
+            result = await c.execute(statement)
         counts[table] = int(result.rowcount)
     return counts
 

@@ -8,10 +8,7 @@ from sqlalchemy import insert, select, update
 
 from idp.store.database import Database
 from idp.store.records import SessionRecord, sha256_hex, user_from_row
-from idp.store.tables import BrowserSession, User
-
-sessions = BrowserSession.__table__  # type: ignore[attr-defined]
-users = User.__table__  # type: ignore[attr-defined]
+from idp.store.tables import browser_sessions, users
 
 
 class SessionRepository:
@@ -23,7 +20,7 @@ class SessionRepository:
         session_id = secrets.token_urlsafe(32)
         async with self.db.write() as c:
             await c.execute(
-                insert(sessions).values(
+                insert(browser_sessions).values(
                     id_hash=sha256_hex(session_id),
                     sid=secrets.token_urlsafe(16),
                     user_id=user_id,
@@ -38,13 +35,17 @@ class SessionRepository:
     async def get(self, session_id: str, now: float) -> SessionRecord | None:
         query = (
             select(
-                users, sessions.c.auth_time, sessions.c.expires_at, sessions.c.sid, sessions.c.amr
+                users,
+                browser_sessions.c.auth_time,
+                browser_sessions.c.expires_at,
+                browser_sessions.c.sid,
+                browser_sessions.c.amr,
             )
-            .join(sessions, sessions.c.user_id == users.c.id)
+            .join(browser_sessions, browser_sessions.c.user_id == users.c.id)
             .where(
-                sessions.c.id_hash == sha256_hex(session_id),
-                sessions.c.ended_at.is_(None),
-                sessions.c.expires_at > now,
+                browser_sessions.c.id_hash == sha256_hex(session_id),
+                browser_sessions.c.ended_at.is_(None),
+                browser_sessions.c.expires_at > now,
             )
         )
         async with self.db.read() as c:
@@ -64,8 +65,11 @@ class SessionRepository:
         methods grow, its `auth_time` stays (OIDC Core §2: the time of the authentication)."""
         async with self.db.write() as c:
             await c.execute(
-                update(sessions)
-                .where(sessions.c.id_hash == sha256_hex(session_id), sessions.c.ended_at.is_(None))
+                update(browser_sessions)
+                .where(
+                    browser_sessions.c.id_hash == sha256_hex(session_id),
+                    browser_sessions.c.ended_at.is_(None),
+                )
                 .values(amr=amr)
             )
 
@@ -74,24 +78,28 @@ class SessionRepository:
         async with self.db.write() as c:
             row = (
                 await c.execute(
-                    update(sessions)
+                    update(browser_sessions)
                     .where(
-                        sessions.c.id_hash == sha256_hex(session_id),
-                        sessions.c.ended_at.is_(None),
+                        browser_sessions.c.id_hash == sha256_hex(session_id),
+                        browser_sessions.c.ended_at.is_(None),
                     )
                     .values(ended_at=now)
-                    .returning(sessions.c.sid, sessions.c.expires_at)
+                    .returning(browser_sessions.c.sid, browser_sessions.c.expires_at)
                 )
             ).first()
         return row.sid if row is not None and row.expires_at > now else None
 
     async def end_for_user(self, user_id: str, now: float, *, keep: str | None = None) -> list[str]:
         """End every session of a user (but `keep`); the `sid`s of those that were live."""
-        query = update(sessions).where(sessions.c.user_id == user_id, sessions.c.ended_at.is_(None))
+        query = update(browser_sessions).where(
+            browser_sessions.c.user_id == user_id, browser_sessions.c.ended_at.is_(None)
+        )
         if keep is not None:
-            query = query.where(sessions.c.id_hash != sha256_hex(keep))
+            query = query.where(browser_sessions.c.id_hash != sha256_hex(keep))
         async with self.db.write() as c:
             rows = await c.execute(
-                query.values(ended_at=now).returning(sessions.c.sid, sessions.c.expires_at)
+                query.values(ended_at=now).returning(
+                    browser_sessions.c.sid, browser_sessions.c.expires_at
+                )
             )
             return [r.sid for r in rows if r.sid and r.expires_at > now]

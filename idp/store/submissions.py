@@ -14,22 +14,14 @@ from sqlalchemy.sql.elements import ColumnElement
 from idp.domain.submissions import Cursor, CustomerAccess, ListFilter, Visibility
 from idp.store.database import Database, Statements
 from idp.store.tables import (
-    Customer,
-    Membership,
-    NotificationEmail,
-    Profile,
-    Submission,
-    SubmissionFile,
-    User,
+    customers,
+    memberships,
+    notification_emails,
+    profiles,
+    submission_files,
+    submissions,
+    users,
 )
-
-submissions = Submission.__table__  # type: ignore[attr-defined]
-submission_files = SubmissionFile.__table__  # type: ignore[attr-defined]
-customers = Customer.__table__  # type: ignore[attr-defined]
-memberships = Membership.__table__  # type: ignore[attr-defined]
-profiles = Profile.__table__  # type: ignore[attr-defined]
-notification_emails = NotificationEmail.__table__  # type: ignore[attr-defined]
-users = User.__table__  # type: ignore[attr-defined]
 
 
 @dataclass(frozen=True)

@@ -7,9 +7,19 @@ secrets) or HMAC-SHA-256 under the server key (short codes), argon2id for passwo
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import JSON, BigInteger, Column, Index, LargeBinary, UniqueConstraint, text
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Column,
+    Index,
+    LargeBinary,
+    Table,
+    UniqueConstraint,
+    inspect,
+    text,
+)
 from sqlmodel import Field, SQLModel
 
 
@@ -460,3 +470,66 @@ class DPoPProof(SQLModel, table=True):
 
 
 __all__ += ["DPoPProof"]
+
+
+# The Core tables the repositories query, each exported once under its SQL name. SQLModel
+# sets `__table__` when it builds a model class but does not declare it, hence the one cast.
+def _table(model: type[SQLModel]) -> Table:
+    return cast(Table, inspect(model).local_table)
+
+
+users = _table(User)
+clients = _table(Client)
+authorization_codes = _table(AuthorizationCode)
+grants = _table(Grant)
+refresh_tokens = _table(RefreshToken)
+revoked_tokens = _table(RevokedToken)
+consents = _table(Consent)
+browser_sessions = _table(BrowserSession)
+device_codes = _table(DeviceCode)
+email_challenges = _table(EmailChallenge)
+throttle_tallies = _table(ThrottleTally)
+audit_events = _table(AuditEvent)
+customers = _table(Customer)
+customer_proofs = _table(CustomerProof)
+notification_emails = _table(NotificationEmail)
+profiles = _table(Profile)
+memberships = _table(Membership)
+profile_assignments = _table(ProfileAssignment)
+submissions = _table(Submission)
+submission_files = _table(SubmissionFile)
+second_factors = _table(SecondFactor)
+recovery_codes = _table(RecoveryCode)
+pushed_authorization_requests = _table(PushedAuthorizationRequest)
+client_assertion_jtis = _table(ClientAssertionJti)
+initial_access_tokens = _table(InitialAccessToken)
+dpop_proofs = _table(DPoPProof)
+
+__all__ += [
+    "audit_events",
+    "authorization_codes",
+    "browser_sessions",
+    "client_assertion_jtis",
+    "clients",
+    "consents",
+    "customer_proofs",
+    "customers",
+    "device_codes",
+    "dpop_proofs",
+    "email_challenges",
+    "grants",
+    "initial_access_tokens",
+    "memberships",
+    "notification_emails",
+    "profile_assignments",
+    "profiles",
+    "pushed_authorization_requests",
+    "recovery_codes",
+    "refresh_tokens",
+    "revoked_tokens",
+    "second_factors",
+    "submission_files",
+    "submissions",
+    "throttle_tallies",
+    "users",
+]

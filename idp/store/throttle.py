@@ -20,9 +20,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 
 from idp.domain.throttle import Budget, Tally, retry_after
 from idp.store.database import Database
-from idp.store.tables import ThrottleTally
-
-tallies = ThrottleTally.__table__  # type: ignore[attr-defined]
+from idp.store.tables import throttle_tallies
 
 
 @dataclass(frozen=True)
@@ -42,10 +40,12 @@ class ThrottleRepository:
         self._insert = sqlite.insert if db.is_sqlite else postgresql.insert
 
     def _reserve_statement(self, key: str, budget: Budget, now: float) -> Any:
-        t = tallies.c
+        t = throttle_tallies.c
         locked = and_(t.tries >= budget.max_failures, t.last_at + budget.lockout > now)
         fresh = t.run_start + budget.window <= now
-        statement = self._insert(tallies).values(key=key, tries=1, run_start=now, last_at=now)
+        statement = self._insert(throttle_tallies).values(
+            key=key, tries=1, run_start=now, last_at=now
+        )
         return statement.on_conflict_do_update(
             index_elements=[t.key],
             set_={
@@ -77,7 +77,9 @@ class ThrottleRepository:
 
     async def tally(self, key: str) -> Tally | None:
         async with self.db.read() as c:
-            row = (await c.execute(select(tallies).where(tallies.c.key == key))).first()
+            row = (
+                await c.execute(select(throttle_tallies).where(throttle_tallies.c.key == key))
+            ).first()
         if row is None:
             return None
         return Tally(tries=row.tries, run_start=row.run_start, last_at=row.last_at)
@@ -86,18 +88,20 @@ class ThrottleRepository:
         """Tries that succeeded: they no longer count against the budget."""
         async with self.db.write() as c:
             await c.execute(
-                update(tallies)
-                .where(tallies.c.key.in_(sorted(keys)), tallies.c.tries > 0)
-                .values(tries=tallies.c.tries - 1)
+                update(throttle_tallies)
+                .where(throttle_tallies.c.key.in_(sorted(keys)), throttle_tallies.c.tries > 0)
+                .values(tries=throttle_tallies.c.tries - 1)
             )
 
     async def clear(self, key: str) -> None:
         """Forget a key's tries (a successful sign-in or a password reset)."""
         async with self.db.write() as c:
-            await c.execute(delete(tallies).where(tallies.c.key == key))
+            await c.execute(delete(throttle_tallies).where(throttle_tallies.c.key == key))
 
     async def prune(self, before: float) -> int:
         """Delete every tally whose latest try is older than `before` (retention)."""
         async with self.db.write() as c:
-            result = await c.execute(delete(tallies).where(tallies.c.last_at < before))
+            result = await c.execute(
+                delete(throttle_tallies).where(throttle_tallies.c.last_at < before)
+            )
         return int(result.rowcount)

@@ -9,9 +9,7 @@ from sqlalchemy.exc import IntegrityError
 
 from idp.store.database import Database
 from idp.store.records import UserRecord, user_from_row
-from idp.store.tables import User
-
-users = User.__table__  # type: ignore[attr-defined]
+from idp.store.tables import users
 
 
 def normalise_email(email: str) -> str:

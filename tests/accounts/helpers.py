@@ -45,7 +45,7 @@ def messages(outbox: Path) -> list[EmailMessage]:
     """The mails written to the outbox folder, oldest first."""
     files = sorted(outbox.glob("*.eml"))  # named by UTC time of writing
     parser = BytesParser(policy=default_policy)
-    return [parser.parsebytes(path.read_bytes()) for path in files]  # type: ignore[misc]
+    return [parser.parsebytes(path.read_bytes()) for path in files]
 
 
 def code_in(message: EmailMessage) -> str:

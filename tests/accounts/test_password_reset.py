@@ -10,7 +10,7 @@ from sqlalchemy import select
 from idp.clock import FrozenClock
 from idp.context import AppContext
 from idp.i18n import french_spacing
-from idp.store.tables import Grant
+from idp.store.tables import grants
 from tests.accounts.helpers import OTHER_PASSWORD, last_code, mail_count, submit, wrong
 from tests.support import (
     EMAIL,
@@ -22,8 +22,6 @@ from tests.support import (
     query_of,
     sign_in,
 )
-
-grants = Grant.__table__  # type: ignore[attr-defined]
 
 
 async def _forgot(client: httpx.AsyncClient, email: str = EMAIL) -> httpx.Response:

@@ -39,7 +39,7 @@ class Relay:
 
     async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
         parsed = BytesParser(policy=default_policy).parsebytes(envelope.content)
-        self.messages.append(parsed)  # type: ignore[arg-type]
+        self.messages.append(parsed)
         self.recipients.append(list(envelope.rcpt_tos))
         return "250 Message accepted"
 

@@ -29,7 +29,7 @@ def _mails(server: LiveServer, to: str) -> list[EmailMessage]:
     parser = BytesParser(policy=default_policy)
     found = []
     for path in sorted(server.settings.outbox_dir.glob("*.eml")):
-        message: EmailMessage = parser.parsebytes(path.read_bytes())  # type: ignore[assignment]
+        message: EmailMessage = parser.parsebytes(path.read_bytes())
         if to in str(message["To"]):
             found.append(message)
     return found

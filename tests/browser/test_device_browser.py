@@ -3,42 +3,23 @@ Chromium, enters the code, creates a Sage ID, validates it with the mailed code 
 
 from __future__ import annotations
 
-import dataclasses
 import threading
 import time
-from collections.abc import Iterator
-from pathlib import Path
 
-import anyio
 import httpx
-import pytest
 from joserfc import jwt
 from joserfc.jwk import KeySet
 from playwright.sync_api import Page, expect
 
-from idp.settings import Lifetimes
 from shared.scopes import DEVICE_CODE_GRANT
 from tests.browser.conftest import Screenshots
 from tests.browser.test_accounts_browser import _code
-from tests.conftest import LiveServer, free_port, make_settings
-from tests.support import NATIVE_ID, seed_store
+from tests.conftest import LiveServer
+from tests.support import NATIVE_ID
 
 NEW_EMAIL = "lucie.moreau@example.fr"
 NEW_PASSWORD = "Une paie juste chaque mois"
 SCOPE = "openid profile email offline_access"
-
-
-@pytest.fixture
-def live_server(tmp_path: Path, database_url: str, key_template: Path) -> Iterator[LiveServer]:
-    """The provider, with a 1-second device poll interval to keep the test short (overrides
-    the shared fixture, which the browser fixture also uses)."""
-    port = free_port()
-    settings = make_settings(tmp_path, database_url, key_template, f"http://127.0.0.1:{port}")
-    lifetimes = dataclasses.replace(Lifetimes(), device_poll_interval=1)
-    settings = settings.replace(lifetimes=lifetimes)
-    anyio.run(seed_store, settings)
-    with LiveServer(settings, port) as server:
-        yield server
 
 
 class Poller(threading.Thread):

@@ -19,7 +19,7 @@ START = 1_764_000_000.0
 class MemoryKeyring(KeyringBackend):
     """A keyring that lives in a dict: tests never touch the user's real keyring."""
 
-    priority = 1  # type: ignore[assignment]
+    priority = 1
 
     def __init__(self) -> None:
         super().__init__()  # type: ignore[no-untyped-call]

@@ -56,7 +56,7 @@ def main(config_path: str) -> int:
     backend.passwords[("sageid", config["keyring_username"])] = config["key"]
     keyring.set_keyring(backend)
     if config["mode"] == "refresh-unlocked":
-        client._cache.TokenCache.locked = _no_lock  # type: ignore[assignment,method-assign]
+        client._cache.TokenCache.locked = _no_lock  # type: ignore[method-assign]
     cache = TokenCache(Path(config["cache_dir"]))
     run = _crash if config["mode"] == "crash" else _refresh
     try:

@@ -22,7 +22,7 @@ from idp.app import create_app
 from idp.clock import FrozenClock
 from idp.context import AppContext
 from idp.settings import Settings
-from idp.store.grants import grants
+from idp.store.tables import grants
 from tests.dpop_keys import DPoPKey, symmetric_proof, unsigned_proof
 from tests.lifecycle.helpers import basic, introspect, refresh, sign_in_tokens
 from tests.support import NATIVE_ID, Seeded, seed

@@ -15,7 +15,7 @@ from sqlalchemy import select
 
 from idp.clock import FrozenClock
 from idp.context import AppContext
-from idp.store.grants import grants
+from idp.store.tables import grants
 from tests.dpop_keys import DPoPKey
 from tests.lifecycle.helpers import introspect, refresh, sign_in_tokens
 from tests.support import Seeded

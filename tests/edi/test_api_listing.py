@@ -11,7 +11,7 @@ import httpx
 import pytest
 
 from idp.clock import FrozenClock
-from idp.store.customers import memberships
+from idp.store.tables import memberships
 from tests.edi.conftest import Edi
 from tests.edi.helpers import API, assert_problem, bearer, upload
 from tests.referencing.helpers import BOULANGERIE, CABINET

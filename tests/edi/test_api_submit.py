@@ -14,8 +14,7 @@ from starlette.applications import Starlette
 from idp.accounts.referencing import Outcome, ensure_referenced
 from idp.clock import FrozenClock
 from idp.store import submissions as submission_store
-from idp.store.customers import notification_emails
-from idp.store.submissions import submission_files, submissions
+from idp.store.tables import notification_emails, submission_files, submissions
 from tests.edi.conftest import MAX_BYTES, Edi
 from tests.edi.helpers import API, DSN, assert_problem, bearer, count, upload
 from tests.referencing.helpers import BOULANGERIE, CABINET, PHARMACIE, add_user

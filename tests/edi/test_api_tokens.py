@@ -10,7 +10,7 @@ import pytest
 from joserfc.jwk import ECKey
 
 from idp.clock import FrozenClock
-from idp.store.submissions import submissions
+from idp.store.tables import submissions
 from tests.edi.conftest import Edi
 from tests.edi.helpers import API, assert_problem, bearer, count, mint, new_grant, upload
 from tests.lifecycle.helpers import sign_in_tokens

@@ -12,8 +12,8 @@ import pytest
 
 from idp.accounts.referencing import ensure_referenced
 from idp.clock import FrozenClock
-from idp.store.customers import memberships, notification_emails
 from idp.store.submissions import NewSubmission
+from idp.store.tables import memberships, notification_emails
 from tests.edi.conftest import DECLARATIONS_ONLY, LEA, Edi
 from tests.edi.helpers import DSN, upload
 from tests.referencing.helpers import BOULANGERIE, CABINET, browser_signed_in
@@ -321,9 +321,8 @@ async def test_removing_a_member_ends_their_sign_ins(
 ) -> None:
     """Issue 15: their tokens name the customer account, so every grant and browser session
     of theirs ends (and clients with a back-channel logout URI are told)."""
-    from idp.store.grants import grants
     from idp.store.records import GrantRecord
-    from idp.store.sessions import sessions
+    from idp.store.tables import browser_sessions, grants
 
     now = edi.ctx.clock.now()
     grant = GrantRecord(
@@ -344,8 +343,8 @@ async def test_removing_a_member_ends_their_sign_ins(
         revoked = (await c.execute(grants.select().where(grants.c.id == grant.id))).one()
         live = (
             await c.execute(
-                sessions.select().where(
-                    sessions.c.user_id == edi.lea, sessions.c.ended_at.is_(None)
+                browser_sessions.select().where(
+                    browser_sessions.c.user_id == edi.lea, browser_sessions.c.ended_at.is_(None)
                 )
             )
         ).all()

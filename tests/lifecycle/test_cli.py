@@ -11,8 +11,8 @@ from click.testing import CliRunner
 from idp.cli import main
 from idp.settings import DAY, Settings
 from idp.store import Store
-from idp.store.grants import grants
 from idp.store.records import GrantRecord
+from idp.store.tables import grants
 from tests.support import EMAIL, NATIVE_ID, PARTNER_ID, seed_into
 
 NOW = 1_764_000_000.0

@@ -10,7 +10,7 @@ from joserfc.jwk import KeySet
 from sqlalchemy import func, select
 
 from idp.context import AppContext
-from idp.store.grants import grants, refresh_tokens
+from idp.store.tables import grants, refresh_tokens
 from tests.lifecycle.helpers import PARTNER_AUTH, SERVICE_AUTH, assert_oauth_error, basic
 from tests.support import NATIVE_ID, SERVICE_ID, SERVICE_SECRET, Seeded
 

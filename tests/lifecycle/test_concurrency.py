@@ -27,8 +27,8 @@ from sqlalchemy import select
 
 from idp.settings import Settings
 from idp.store import Store
-from idp.store.grants import grants, refresh_tokens
 from idp.store.records import sha256_hex
+from idp.store.tables import grants, refresh_tokens
 from tests.conftest import LiveServer, free_port, make_settings
 from tests.dpop_keys import DPoPKey
 from tests.lifecycle.helpers import sign_in_tokens

@@ -12,10 +12,8 @@ from sqlalchemy import func, select, update
 from idp.clock import FrozenClock
 from idp.context import AppContext
 from idp.settings import DAY
-from idp.store.clients import clients
-from idp.store.grants import grants, refresh_tokens
 from idp.store.records import sha256_hex
-from idp.store.tables import User
+from idp.store.tables import clients, grants, refresh_tokens, users
 from tests.dpop_keys import DPoPKey
 from tests.lifecycle.helpers import (
     SERVICE_AUTH,
@@ -211,7 +209,6 @@ async def test_password_change_ends_the_grant(
 ) -> None:
     tokens = await sign_in_tokens(client)
     clock.advance(60)
-    users = User.__table__  # type: ignore[attr-defined]
     async with ctx.store.db.write() as c:
         await c.execute(
             update(users)

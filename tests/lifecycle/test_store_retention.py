@@ -16,7 +16,13 @@ from idp.context import AppContext
 from idp.domain.throttle import PASSWORD_PER_IP
 from idp.retention import purge_once
 from idp.settings import Retention, Settings
-from idp.store.retention import codes, grants, refresh_tokens, sessions, tallies
+from idp.store.tables import (
+    authorization_codes,
+    browser_sessions,
+    grants,
+    refresh_tokens,
+    throttle_tallies,
+)
 from tests.conftest import make_settings
 from tests.lifecycle.helpers import refresh, sign_in_tokens
 from tests.support import Seeded, seed
@@ -48,8 +54,8 @@ async def test_the_database_stays_flat_under_a_refresh_loop(
     per_day = int(keep.rotated_refresh_tokens // TEN_MINUTES)
     assert max(sizes) <= per_day + 2  # a day of rotated ones, the boundary one, the live one
     assert sizes[-1] == sizes[-24] == sizes[-48]
-    assert await rows(ctx, codes) == 0  # the sign-in's code, long expired
-    assert await rows(ctx, sessions) == 0  # the browser session (12 h), expired
+    assert await rows(ctx, authorization_codes) == 0  # the sign-in's code, long expired
+    assert await rows(ctx, browser_sessions) == 0  # the browser session (12 h), expired
     assert await rows(ctx, grants) == 1  # the live grant stays...
     assert (await refresh(client, tokens["refresh_token"])).status_code == 200  # ...and works
 
@@ -82,7 +88,7 @@ async def test_ended_grants_go_with_their_refresh_tokens(
     assert counts["grants"] == 1 and counts["refresh_tokens"] == 1
     assert counts["audit_events"] == 0  # the revocation and sign-ins are recent enough
     assert counts["throttle_tallies"] == 2  # ours, and the sign-ins' (refunded) one
-    assert await rows(ctx, grants) == 1 and await rows(ctx, tallies) == 0
+    assert await rows(ctx, grants) == 1 and await rows(ctx, throttle_tallies) == 0
     assert (await refresh(client, live["refresh_token"])).status_code == 200
 
 
@@ -100,10 +106,10 @@ async def test_the_server_purges_by_itself(
         transport = httpx.ASGITransport(app=app)
         async with httpx.AsyncClient(transport=transport, base_url=settings.issuer) as http:
             await sign_in_tokens(http)
-        assert await rows(ctx, codes) == 1
+        assert await rows(ctx, authorization_codes) == 1
         clock.advance(2 * HOUR)
         with anyio.fail_after(5):
-            while await rows(ctx, codes):
+            while await rows(ctx, authorization_codes):
                 await anyio.sleep(0.02)
 
 

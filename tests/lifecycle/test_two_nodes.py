@@ -29,8 +29,8 @@ from sqlalchemy import select
 
 from idp.migrate import upgrade
 from idp.store import Store
-from idp.store.grants import refresh_tokens
 from idp.store.records import sha256_hex
+from idp.store.tables import refresh_tokens
 from tests.conftest import POSTGRES_URL, _reset_postgres, free_port, make_settings
 from tests.dpop_keys import DPoPKey
 from tests.lifecycle.helpers import SERVICE_AUTH, basic, sign_in_tokens

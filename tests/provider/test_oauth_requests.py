@@ -23,7 +23,7 @@ def fresh_checks(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
 @pytest.fixture
 def transport_checks(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     checked: list[str] = []
-    original = InsecureTransportError.check.__func__  # type: ignore[attr-defined]
+    original = InsecureTransportError.check.__func__
 
     def check(cls: type[InsecureTransportError], uri: str) -> None:
         checked.append(uri)

@@ -18,13 +18,11 @@ from sqlalchemy.util.concurrency import in_greenlet
 from idp.execution import ExecutionMode, execution_mode
 from idp.oauth.bridge import Bridge
 from idp.store import Store
-from idp.store.tables import RevokedToken, User
+from idp.store.tables import revoked_tokens, users
 
-users = User.__table__  # type: ignore[attr-defined]
-revoked = RevokedToken.__table__  # type: ignore[attr-defined]
 BY_EMAIL = select(users).where(users.c.email == bindparam("email"))
-DENY = insert(revoked)
-DENIED = select(revoked.c.jti).where(revoked.c.jti == bindparam("jti"))
+DENY = insert(revoked_tokens)
+DENIED = select(revoked_tokens.c.jti).where(revoked_tokens.c.jti == bindparam("jti"))
 
 
 async def _store(url: str) -> AsyncIterator[Store]:
@@ -201,5 +199,5 @@ async def test_all_reads_every_row(store: Store) -> None:
     async with store.db.atomic() as c:
         for jti in ("b", "a"):
             await c.execute(DENY, {"jti": jti, "expires_at": 9.0})
-    rows = await store.db.all(select(revoked).order_by(revoked.c.jti), {})
+    rows = await store.db.all(select(revoked_tokens).order_by(revoked_tokens.c.jti), {})
     assert [row.jti for row in rows] == ["a", "b"]

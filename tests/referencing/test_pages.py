@@ -13,7 +13,7 @@ from idp.clock import FrozenClock
 from idp.context import AppContext
 from idp.domain.referencing import DEFAULT_PROFILE, TERMS_VERSION
 from idp.pages.referencing import LOCKED, TERMS_REQUIRED, WRONG_PROOF
-from idp.store.customers import memberships
+from idp.store.tables import memberships
 from tests.referencing.helpers import (
     BOULANGERIE,
     add_user,

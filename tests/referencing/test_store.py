@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import Table, func, select
 
 from idp.customer_data import import_customer_file
 from idp.domain.referencing import (
@@ -19,8 +19,8 @@ from idp.domain.referencing import (
 )
 from idp.store import Store
 from idp.store.customer_import import ImportCounts
-from idp.store.customers import AdminOutcome, ProfileExists, memberships
-from idp.store.tables import CustomerProof, NotificationEmail
+from idp.store.customers import AdminOutcome, ProfileExists
+from idp.store.tables import customer_proofs, memberships, notification_emails
 from tests.referencing.helpers import (
     BOULANGERIE,
     CABINET,
@@ -34,9 +34,9 @@ from tests.referencing.helpers import (
 NOW = 1_764_000_000.0
 
 
-async def table_size(store: Store, table: object) -> int:
+async def table_size(store: Store, table: Table) -> int:
     async with store.db.read() as c:
-        query = select(func.count()).select_from(table.__table__)  # type: ignore[attr-defined]
+        query = select(func.count()).select_from(table)
         return int((await c.execute(query)).scalar_one())
 
 
@@ -44,9 +44,9 @@ async def test_a_good_file_is_imported_and_importing_it_again_changes_nothing(
     store: Store,
 ) -> None:
     assert await import_customers(store, NOW) == ImportCounts(3, 0, 3, 3)
-    sizes = [await table_size(store, t) for t in (CustomerProof, NotificationEmail)]
+    sizes = [await table_size(store, t) for t in (customer_proofs, notification_emails)]
     assert await import_customers(store, NOW + 60) == ImportCounts(0, 0, 0, 0)
-    assert [await table_size(store, t) for t in (CustomerProof, NotificationEmail)] == sizes
+    assert [await table_size(store, t) for t in (customer_proofs, notification_emails)] == sizes
     summary = {c.code: c for c in await store.customers.all()}
     assert set(summary) == {BOULANGERIE, CABINET, PHARMACIE}
     assert (summary[BOULANGERIE].proofs, summary[BOULANGERIE].notification_emails) == (2, 0)
@@ -81,7 +81,7 @@ async def test_a_file_with_bad_rows_imports_nothing_and_lists_them_by_line(store
         (13, ["unknown", "kind"]),
     ]
     assert await store.customers.all() == []
-    assert await table_size(store, CustomerProof) == 0
+    assert await table_size(store, customer_proofs) == 0
 
 
 async def test_a_proof_target_holds_only_the_proofs_of_the_number(store: Store) -> None:

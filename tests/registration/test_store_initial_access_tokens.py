@@ -13,9 +13,7 @@ from idp.context import AppContext
 from idp.settings import Settings
 from idp.store import Store
 from idp.store.initial_access_tokens import InitialAccessGrant
-from idp.store.tables import InitialAccessToken
-
-tokens = InitialAccessToken.__table__  # type: ignore[attr-defined]
+from idp.store.tables import initial_access_tokens
 
 
 async def test_spent_at_most_max_uses_times(ctx: AppContext) -> None:
@@ -76,7 +74,7 @@ def test_registration_tokens_create(cli_env: Settings) -> None:
         store = Store(cli_env.database_url)
         try:
             async with store.db.read() as c:
-                row = (await c.execute(select(tokens))).one()
+                row = (await c.execute(select(initial_access_tokens))).one()
             usable = await store.initial_access_tokens.usable(token, row.created_at)
         finally:
             await store.close()

@@ -7,22 +7,22 @@ from sqlalchemy import and_, insert, select, update
 from idp.domain.claims_request import RequestedClaims
 from idp.store.database import Database
 from idp.store.records import AuthorizationCodeRecord, UserRecord, sha256_hex, user_from_row
-from idp.store.tables import AuthorizationCode, BrowserSession, Grant, User
+from idp.store.tables import (
+    authorization_codes,
+    browser_sessions,
+    grants,
+    users,
+)
 
-codes = AuthorizationCode.__table__  # type: ignore[attr-defined]
-grants = Grant.__table__  # type: ignore[attr-defined]
-users = User.__table__  # type: ignore[attr-defined]
-sessions = BrowserSession.__table__  # type: ignore[attr-defined]
 
-
-class CodeRepository:
+class AuthorizationCodeRepository:
     def __init__(self, db: Database) -> None:
         self.db = db
 
     async def save(self, code: str, record: AuthorizationCodeRecord) -> None:
         async with self.db.write() as c:
             await c.execute(
-                insert(codes).values(
+                insert(authorization_codes).values(
                     code_hash=sha256_hex(code),
                     client_id=record.client_id,
                     user_id=record.user_id,
@@ -51,21 +51,22 @@ class CodeRepository:
         async with self.db.write() as c:
             row = (
                 await c.execute(
-                    update(codes)
+                    update(authorization_codes)
                     .where(
-                        codes.c.code_hash == code_hash,
-                        codes.c.client_id == client_id,
-                        codes.c.consumed_at.is_(None),
+                        authorization_codes.c.code_hash == code_hash,
+                        authorization_codes.c.client_id == client_id,
+                        authorization_codes.c.consumed_at.is_(None),
                     )
                     .values(consumed_at=now)
-                    .returning(*codes.c)
+                    .returning(*authorization_codes.c)
                 )
             ).first()
             if row is None:
                 used = (
                     await c.execute(
-                        select(codes.c.grant_id).where(
-                            codes.c.code_hash == code_hash, codes.c.consumed_at.is_not(None)
+                        select(authorization_codes.c.grant_id).where(
+                            authorization_codes.c.code_hash == code_hash,
+                            authorization_codes.c.consumed_at.is_not(None),
                         )
                     )
                 ).first()
@@ -82,11 +83,14 @@ class CodeRepository:
                 await c.execute(
                     select(
                         users,
-                        sessions.c.expires_at.label("session_expires_at"),
-                        sessions.c.ended_at.label("session_ended_at"),
+                        browser_sessions.c.expires_at.label("session_expires_at"),
+                        browser_sessions.c.ended_at.label("session_ended_at"),
                     )
                     .outerjoin(
-                        sessions, and_(sessions.c.sid == row.sid, sessions.c.sid.is_not(None))
+                        browser_sessions,
+                        and_(
+                            browser_sessions.c.sid == row.sid, browser_sessions.c.sid.is_not(None)
+                        ),
                     )
                     .where(users.c.id == row.user_id)
                 )
