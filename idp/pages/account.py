@@ -17,7 +17,7 @@ from idp.accounts.referencing import Outcome, ensure_referenced
 from idp.accounts.sign_in import PasswordStatus, check_password
 from idp.accounts.throttling import client_ip
 from idp.context import context
-from idp.domain.email_address import is_plausible_email
+from idp.domain.email_address import is_plausible_email, normalise_email
 from idp.i18n import N_
 from idp.pages.activity import recent_sign_ins, record_own_action
 from idp.pages.feedback import AfterSend, Message, after_send, code_feedback, minutes
@@ -26,7 +26,7 @@ from idp.pages.referencing import congratulations_url
 from idp.pages.security import NOTICES as SECURITY_NOTICES
 from idp.pages.signup import NAME_MAX_LENGTH, Errors, password_errors
 from idp.store.records import UserRecord
-from idp.store.users import EmailTaken, normalise_email
+from idp.store.users import EmailTaken
 from idp.web.csrf import FIELD as CSRF_FIELD
 from idp.web.forms import first, read_form
 from idp.web.sessions import current_session, end_session, start_session

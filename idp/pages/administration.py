@@ -18,11 +18,10 @@ from idp.accounts.throttling import client_ip
 from idp.audit import Kind
 from idp.context import context
 from idp.domain.administration import MemberRefusal
+from idp.domain.email_address import is_plausible_email, normalise_email
 from idp.domain.referencing import (
     ALL_PERMISSIONS,
     BUILTIN_PROFILES,
-    looks_like_email,
-    normalise_email,
     normalise_identifier,
 )
 from idp.pages.portal import (
@@ -223,7 +222,7 @@ async def assign_profile(request: Request) -> Response:
     _, code = found
     ctx = context(request)
     email = normalise_email(first(form, "email"))
-    if not looks_like_email(email):
+    if not is_plausible_email(email):
         return back(_customer_url(code), error="email_invalid")
     try:
         await ctx.store.customers.assign_profile(

@@ -11,14 +11,13 @@ from idp.accounts.codes import CodeStatus, SendResult, check_code, send_code
 from idp.accounts.password_reset import set_new_password
 from idp.accounts.throttling import client_ip
 from idp.context import context
-from idp.domain.email_address import is_plausible_email
+from idp.domain.email_address import is_plausible_email, normalise_email
 from idp.i18n import N_
 from idp.pages.feedback import Message, after_send, code_feedback
 from idp.pages.journey import Journey
 from idp.pages.second_factor import after_password, required_enrolment
 from idp.pages.signup import Errors, password_errors
 from idp.store.records import UserRecord
-from idp.store.users import normalise_email
 from idp.web.forms import first
 from idp.web.pending import clear_pending, pending_user, set_pending
 from idp.web.sessions import start_session
