@@ -15,11 +15,11 @@ from enum import StrEnum
 
 from idp import audit
 from idp.audit import Kind, Outcome
-from idp.context import AppContext
 from idp.domain.throttle import PASSWORD_PER_ACCOUNT, PASSWORD_PER_IP
 from idp.store.records import UserRecord
 
 from . import throttling
+from .services import AccountServices
 
 
 class PasswordStatus(StrEnum):
@@ -41,7 +41,7 @@ def account_key(user_id: str) -> str:
 
 
 async def check_password(
-    ctx: AppContext, email: str, password: str, ip: str, client_id: str | None = None
+    ctx: AccountServices, email: str, password: str, ip: str, client_id: str | None = None
 ) -> PasswordResult:
     user = await ctx.store.users.by_email(email) if email else None
     now = ctx.clock.now()

@@ -15,7 +15,6 @@ from idp import audit
 from idp.accounts.codes import CodeStatus, check_code, send_code
 from idp.accounts.referencing import Outcome, ensure_referenced
 from idp.accounts.sign_in import PasswordStatus, check_password
-from idp.accounts.throttling import client_ip
 from idp.context import context
 from idp.domain.email_address import is_plausible_email, normalise_email
 from idp.i18n import N_
@@ -27,6 +26,7 @@ from idp.pages.security import NOTICES as SECURITY_NOTICES
 from idp.pages.signup import NAME_MAX_LENGTH, Errors, password_errors
 from idp.store.records import UserRecord
 from idp.store.users import EmailTaken
+from idp.web.client_ip import client_ip
 from idp.web.csrf import FIELD as CSRF_FIELD
 from idp.web.forms import first, read_form
 from idp.web.sessions import current_session, end_session, start_session

@@ -14,7 +14,6 @@ from starlette.responses import RedirectResponse, Response
 
 from idp import audit
 from idp.accounts.sessions_ended import user_signed_out_everywhere
-from idp.accounts.throttling import client_ip
 from idp.audit import Kind
 from idp.context import context
 from idp.domain.administration import MemberRefusal
@@ -37,6 +36,7 @@ from idp.pages.portal import (
 from idp.pages.second_factor import second_factor_step
 from idp.store.customers import ProfileExists
 from idp.store.members import ProfileRefusal
+from idp.web.client_ip import client_ip
 from idp.web.forms import first
 from idp.web.sessions import current_session
 

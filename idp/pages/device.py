@@ -14,7 +14,7 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
 from idp.accounts.referencing import Outcome, ensure_referenced
-from idp.accounts.throttling import Limit, client_ip, reserve, succeeded
+from idp.accounts.throttling import Limit, reserve, succeeded
 from idp.context import AppContext, context
 from idp.domain.device import format_user_code, hash_user_code, normalise_user_code
 from idp.domain.throttle import DEVICE_USER_CODE_PER_IP, DEVICE_USER_CODE_PER_SESSION
@@ -24,6 +24,7 @@ from idp.pages.referencing import congratulations_url, reference_url
 from idp.pages.second_factor import second_factor_step
 from idp.store.devices import DeviceRequest
 from idp.store.records import SessionRecord
+from idp.web.client_ip import client_ip
 from idp.web.csrf import FIELD as CSRF_FIELD
 from idp.web.forms import first, read_form
 from idp.web.sessions import current_session

@@ -21,7 +21,6 @@ from idp.accounts.passkeys import (
     verify_registration,
 )
 from idp.accounts.second_factor import new_recovery_codes, notify
-from idp.accounts.throttling import client_ip
 from idp.context import context
 from idp.domain import second_factor as rules
 from idp.i18n import N_
@@ -30,6 +29,7 @@ from idp.pages.feedback import Message
 from idp.pages.journey import Journey
 from idp.pages.security import ACCOUNT, NAME_MAX, codes_page
 from idp.web.ceremony import ceremony, end_ceremony, start_ceremony
+from idp.web.client_ip import client_ip
 from idp.web.csrf import FIELD as CSRF_FIELD
 from idp.web.forms import first, read_form
 from idp.web.navigation import safe_next

@@ -9,7 +9,6 @@ from starlette.responses import RedirectResponse, Response
 
 from idp.accounts.codes import CodeStatus, SendResult, check_code, send_code
 from idp.accounts.password_reset import set_new_password
-from idp.accounts.throttling import client_ip
 from idp.context import context
 from idp.domain.email_address import is_plausible_email, normalise_email
 from idp.i18n import N_
@@ -18,6 +17,7 @@ from idp.pages.journey import Journey
 from idp.pages.second_factor import after_password, required_enrolment
 from idp.pages.signup import Errors, password_errors
 from idp.store.records import UserRecord
+from idp.web.client_ip import client_ip
 from idp.web.forms import first
 from idp.web.pending import clear_pending, pending_user, set_pending
 from idp.web.sessions import start_session

@@ -13,10 +13,10 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
 from idp.accounts.referencing import Outcome, ProofStatus, ensure_referenced, reference_with_proof
-from idp.accounts.throttling import client_ip
 from idp.context import context
 from idp.domain.referencing import TERMS_VERSION
 from idp.i18n import N_, negotiate_locale
+from idp.web.client_ip import client_ip
 from idp.web.csrf import FIELD as CSRF_FIELD
 from idp.web.forms import first, read_form
 from idp.web.navigation import safe_next

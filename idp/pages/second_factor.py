@@ -10,13 +10,13 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
 from idp.accounts.second_factor import FactorStatus, check_second_factor
-from idp.accounts.throttling import client_ip
 from idp.context import AppContext, context
 from idp.domain.second_factor import ACR_MFA, amr_text, is_multi_factor
 from idp.i18n import N_
 from idp.pages.feedback import Message, minutes
 from idp.pages.journey import Journey
 from idp.store.records import SessionRecord, UserRecord
+from idp.web.client_ip import client_ip
 from idp.web.forms import first
 from idp.web.second_step import clear_second_step, second_step_user, set_second_step
 from idp.web.sessions import current_session, session_id_of, start_session

@@ -8,7 +8,6 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
 from idp.accounts.sign_in import PasswordStatus, check_password
-from idp.accounts.throttling import client_ip
 from idp.context import context
 from idp.domain.email_address import is_plausible_email, normalise_email
 from idp.i18n import N_
@@ -17,6 +16,7 @@ from idp.pages.journey import Journey
 from idp.pages.second_factor import after_password, required_enrolment
 from idp.pages.signup import signup_form
 from idp.pages.verify import start_verification
+from idp.web.client_ip import client_ip
 from idp.web.forms import first
 from idp.web.pending import clear_pending
 from idp.web.sessions import start_session

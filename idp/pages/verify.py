@@ -9,13 +9,13 @@ from starlette.responses import RedirectResponse, Response
 
 from idp import audit
 from idp.accounts.codes import CodeStatus, SendResult, check_code, has_open_code, send_code
-from idp.accounts.throttling import client_ip
 from idp.audit import Kind
 from idp.context import context
 from idp.pages.feedback import Message, after_send, code_feedback
 from idp.pages.journey import Journey
 from idp.pages.second_factor import after_password, required_enrolment
 from idp.store.records import UserRecord
+from idp.web.client_ip import client_ip
 from idp.web.forms import first
 from idp.web.pending import clear_pending, pending_user, set_pending
 from idp.web.sessions import start_session
