@@ -29,7 +29,6 @@ from idp.pages.portal import (
     back,
     entered_portal,
     portal_of,
-    posted_form,
     render,
     to_sign_in,
 )
@@ -37,7 +36,7 @@ from idp.pages.second_factor import second_factor_step
 from idp.store.customers import ProfileExists
 from idp.store.members import ProfileRefusal
 from idp.web.client_ip import client_ip
-from idp.web.forms import first
+from idp.web.forms import first, posted_form
 from idp.web.sessions import current_session
 
 ADMIN = "/portal/admin"

@@ -18,14 +18,13 @@ from idp.pages.portal import (
     back,
     entered_portal,
     portal_of,
-    posted_form,
     render,
     to_sign_in,
 )
 from idp.pages.referencing import reference_url
 from idp.store.customers import AdminOutcome
 from idp.web.client_ip import client_ip
-from idp.web.forms import first
+from idp.web.forms import first, posted_form
 from idp.web.templating import request_locale
 
 PROFILE = "/portal/profile"
