@@ -46,9 +46,7 @@ async def signin_page(request: Request) -> Response:
     hint = normalise_email(request.query_params.get("login_hint", ""))
     if not is_plausible_email(hint):
         return _email_form(request, journey, request.query_params.get("login_hint", ""))
-    if await context(request).store.users.by_email(hint) is None:
-        return signup_form(request, journey, email=hint)
-    return _password_form(request, journey, hint)
+    return await _known_or_new(request, journey, hint)
 
 
 async def signin_submit(request: Request) -> Response:
@@ -57,6 +55,11 @@ async def signin_submit(request: Request) -> Response:
     if not is_plausible_email(email):
         error = Message(N_("Enter a valid email address, for example name@example.com."))
         return _email_form(request, journey, email, error)
+    return await _known_or_new(request, journey, email)
+
+
+async def _known_or_new(request: Request, journey: Journey, email: str) -> Response:
+    """The password page of a known Sage ID, else the create page with the email filled in."""
     if await context(request).store.users.by_email(email) is None:
         return signup_form(request, journey, email=email)
     return _password_form(request, journey, email)
