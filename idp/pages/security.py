@@ -108,33 +108,28 @@ async def app_submit(request: Request) -> Response:
     now = ctx.clock.now()
     # Enrolment codes are guesses too: the account's second-factor budget counts them.
     limit = Limit(f"second-factor:user:{user.id}", SECOND_FACTOR_PER_ACCOUNT)
+
+    def again(error: Message, status: int) -> Response:
+        return _app_form(
+            request,
+            session,
+            secret,
+            following,
+            required=required,
+            name=name,
+            error=error,
+            status=status,
+        )
+
     reservation = await reserve(ctx.store, [limit], now)
     if reservation.refused is not None:
         wait = {"minutes": minutes(reservation.retry_after)}
         locked = Message(N_("Too many wrong codes: try again in %(minutes)s min."), wait)
-        return _app_form(
-            request,
-            session,
-            secret,
-            following,
-            required=required,
-            name=name,
-            error=locked,
-            status=429,
-        )
+        return again(locked, 429)
     step = rules.matching_step(secret, first(form, "code"), now, 0)
     if step is None:
         wrong = Message(N_("This code is not valid. Enter the code your app shows now."))
-        return _app_form(
-            request,
-            session,
-            secret,
-            following,
-            required=required,
-            name=name,
-            error=wrong,
-            status=400,
-        )
+        return again(wrong, 400)
     await ctx.store.throttle.clear(limit.key)
     await ctx.store.factors.add_totp(
         user.id, name=name, sealed_secret=seal_secret(ctx, user.id, secret), step=step, now=now
