@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from starlette.requests import Request
 
-from idp.api.upload_slots import UploadSlots
 from idp.clock import Clock
 from idp.keys import KeyRing
 from idp.mail import Mailer
@@ -19,9 +19,12 @@ from idp.oauth.server import SageAuthorizationServer
 from idp.passwords import Passwords
 from idp.settings import Settings
 from idp.store import Store
-from idp.web.csrf import Csrf
-from idp.web.prebuilt import CachedDocument
-from idp.web.templating import Templates
+
+if TYPE_CHECKING:  # `create_app` builds these; importing them here would loop (web, api → context)
+    from idp.api.upload_slots import UploadSlots
+    from idp.web.csrf import Csrf
+    from idp.web.prebuilt import CachedDocument
+    from idp.web.templating import Templates
 
 
 @dataclass
@@ -42,8 +45,8 @@ class AppContext:
     jwks: CachedDocument
     backchannel: BackchannelLogout  # issue 15: logout tokens to clients
     dpop: DPoPVerifier  # issue 16: DPoP proofs (RFC 9449)
+    upload_slots: UploadSlots  # `settings.upload_slots` submissions read at once
     metrics: Metrics = field(default_factory=Metrics)
-    upload_slots: UploadSlots = field(default_factory=lambda: UploadSlots(4))
 
 
 def context(request: Request) -> AppContext:

@@ -7,7 +7,6 @@ import logging
 from dataclasses import dataclass
 from enum import StrEnum
 
-from idp.context import AppContext
 from idp.domain.email_codes import (
     MAX_ATTEMPTS,
     Purpose,
@@ -24,6 +23,7 @@ from idp.mail import MailDeliveryError, compose_code_mail
 from idp.store.records import UserRecord
 
 from . import throttling
+from .services import AccountServices
 
 log = logging.getLogger("sageid.accounts")
 KEY_PURPOSE = "email-codes"
@@ -49,7 +49,7 @@ def code_subject(user_id: str, new_email: str | None = None) -> str:
 
 
 async def send_code(
-    ctx: AppContext,
+    ctx: AccountServices,
     user: UserRecord,
     purpose: Purpose,
     locale: str,
@@ -89,7 +89,7 @@ async def send_code(
     return SendResult(SendStatus.SENT)
 
 
-async def has_open_code(ctx: AppContext, user_id: str, purpose: Purpose) -> bool:
+async def has_open_code(ctx: AccountServices, user_id: str, purpose: Purpose) -> bool:
     """A code that can still be tried: no need to mail another one."""
     challenge = await ctx.store.challenges.current(user_id, purpose)
     if challenge is None:
@@ -123,7 +123,7 @@ _STATUS = {
 
 
 async def check_code(
-    ctx: AppContext,
+    ctx: AccountServices,
     user_id: str,
     purpose: Purpose,
     typed: str,
@@ -143,7 +143,12 @@ async def check_code(
 
 
 async def _judge(
-    ctx: AppContext, user_id: str, purpose: Purpose, typed: str, now: float, new_email: str | None
+    ctx: AccountServices,
+    user_id: str,
+    purpose: Purpose,
+    typed: str,
+    now: float,
+    new_email: str | None,
 ) -> CodeResult:
     """The typed code against the challenge; each challenge counts its own wrong codes with a
     conditional UPDATE, so it too holds at `MAX_ATTEMPTS` under parallel tries."""

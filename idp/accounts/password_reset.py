@@ -5,14 +5,14 @@ from __future__ import annotations
 
 from idp import audit
 from idp.audit import Kind
-from idp.context import AppContext
 
+from .services import AccountServices
 from .sessions_ended import user_signed_out_everywhere
 from .sign_in import account_key
 
 
 async def set_new_password(
-    ctx: AppContext, user_id: str, password: str, *, ip: str | None = None
+    ctx: AccountServices, user_id: str, password: str, *, ip: str | None = None
 ) -> None:
     password_hash = await ctx.passwords.hash(password)
     now = ctx.clock.now()

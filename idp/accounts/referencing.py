@@ -11,7 +11,6 @@ from enum import StrEnum
 from idp import audit
 from idp.audit import Kind
 from idp.audit import Outcome as AuditOutcome
-from idp.context import AppContext
 from idp.domain.referencing import (
     Method,
     ProofAttempt,
@@ -23,6 +22,7 @@ from idp.domain.throttle import CUSTOMER_PROOF_PER_IP, CUSTOMER_PROOF_PER_USER
 from idp.store.records import UserRecord
 
 from . import throttling
+from .services import AccountServices
 
 
 class Outcome(StrEnum):
@@ -33,7 +33,7 @@ class Outcome(StrEnum):
     NEEDS_PROOF = "needs_proof"  # referenced to nothing: show the referencing page
 
 
-async def ensure_referenced(ctx: AppContext, user: UserRecord) -> Outcome:
+async def ensure_referenced(ctx: AccountServices, user: UserRecord) -> Outcome:
     """Reference the user to every customer whose past submissions notified their (verified)
     email, without a question. One read; one write transaction only when there is something
     new. An unverified email is never used: such a user gets NEEDS_PROOF unless referenced."""
@@ -52,7 +52,7 @@ async def ensure_referenced(ctx: AppContext, user: UserRecord) -> Outcome:
 
 
 async def _referenced(
-    ctx: AppContext,
+    ctx: AccountServices,
     user_id: str,
     customer_codes: list[str],
     method: str,
@@ -92,7 +92,7 @@ def proof_limits(user_id: str, ip: str) -> list[throttling.Limit]:
 
 
 async def reference_with_proof(
-    ctx: AppContext, user: UserRecord, ip: str, customer_code: str, number: str
+    ctx: AccountServices, user: UserRecord, ip: str, customer_code: str, number: str
 ) -> ProofResult:
     """Check a proof and reference the user with the profile the administrator chose (the
     default one without administrator, `chosen_profile`), recording
@@ -121,7 +121,12 @@ async def reference_with_proof(
 
 
 async def _failed(
-    ctx: AppContext, user: UserRecord, ip: str, now: float, outcome: AuditOutcome, typed_code: str
+    ctx: AccountServices,
+    user: UserRecord,
+    ip: str,
+    now: float,
+    outcome: AuditOutcome,
+    typed_code: str,
 ) -> None:
     # The typed customer code is kept (it is not secret: the invoice or serial number is).
     await audit.record(

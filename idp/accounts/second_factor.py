@@ -15,7 +15,6 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 from idp import audit
 from idp.audit import Kind, Outcome
-from idp.context import AppContext
 from idp.domain import second_factor as rules
 from idp.domain.throttle import SECOND_FACTOR_PER_ACCOUNT, SECOND_FACTOR_PER_IP
 from idp.mail import MailDeliveryError
@@ -23,6 +22,7 @@ from idp.mail.notices import Notice, compose_notice
 from idp.store.records import UserRecord
 
 from . import throttling
+from .services import AccountServices
 
 log = logging.getLogger(__name__)
 
@@ -32,18 +32,20 @@ RECOVERY_KEY_PURPOSE = "recovery-codes"
 ENROLMENT_LIFETIME = 15 * 60
 
 
-def _aead(ctx: AppContext) -> AESGCM:
+def _aead(ctx: AccountServices) -> AESGCM:
     return AESGCM(ctx.keys.derive(SECRET_KEY_PURPOSE))
 
 
-def seal_secret(ctx: AppContext, user_id: str, secret: str, *, purpose: str = "factor") -> str:
+def seal_secret(ctx: AccountServices, user_id: str, secret: str, *, purpose: str = "factor") -> str:
     """AES-GCM under a server sub-key, bound to the user (and to what it is for)."""
     nonce = os.urandom(12)
     sealed = _aead(ctx).encrypt(nonce, secret.encode(), f"{purpose}\n{user_id}".encode())
     return base64.urlsafe_b64encode(nonce + sealed).decode()
 
 
-def unseal_secret(ctx: AppContext, user_id: str, sealed: str, *, purpose: str = "factor") -> str:
+def unseal_secret(
+    ctx: AccountServices, user_id: str, sealed: str, *, purpose: str = "factor"
+) -> str:
     """Raises ValueError for anything not sealed by `seal_secret` for this user and purpose."""
     try:
         raw = base64.urlsafe_b64decode(sealed.encode())
@@ -53,11 +55,11 @@ def unseal_secret(ctx: AppContext, user_id: str, sealed: str, *, purpose: str = 
     return plain.decode()
 
 
-def enrolment_token(ctx: AppContext, user_id: str, secret: str) -> str:
+def enrolment_token(ctx: AccountServices, user_id: str, secret: str) -> str:
     return seal_secret(ctx, user_id, f"{int(ctx.clock.now())}:{secret}", purpose="enrol")
 
 
-def enrolment_secret(ctx: AppContext, user_id: str, token: str) -> str | None:
+def enrolment_secret(ctx: AccountServices, user_id: str, token: str) -> str | None:
     try:
         issued, _, secret = unseal_secret(ctx, user_id, token, purpose="enrol").partition(":")
     except ValueError:
@@ -87,7 +89,7 @@ def _limits(user_id: str, ip: str) -> list[throttling.Limit]:
     ]
 
 
-async def _judge(ctx: AppContext, user: UserRecord, code: str, method: str) -> bool:
+async def _judge(ctx: AccountServices, user: UserRecord, code: str, method: str) -> bool:
     now = ctx.clock.now()
     if method == "recovery":
         key = ctx.keys.derive(RECOVERY_KEY_PURPOSE)
@@ -105,7 +107,7 @@ async def _judge(ctx: AppContext, user: UserRecord, code: str, method: str) -> b
 
 
 async def check_second_factor(
-    ctx: AppContext,
+    ctx: AccountServices,
     user: UserRecord,
     code: str,
     ip: str,
@@ -155,7 +157,7 @@ async def check_second_factor(
     )
 
 
-async def new_recovery_codes(ctx: AppContext, user_id: str) -> list[str]:
+async def new_recovery_codes(ctx: AccountServices, user_id: str) -> list[str]:
     """Ten fresh codes, stored hashed; the previous ones stop working. Shown once."""
     codes = rules.new_recovery_codes()
     key = ctx.keys.derive(RECOVERY_KEY_PURPOSE)
@@ -164,7 +166,7 @@ async def new_recovery_codes(ctx: AppContext, user_id: str) -> list[str]:
     return codes
 
 
-async def notify(ctx: AppContext, user: UserRecord, notice: Notice, locale: str) -> None:
+async def notify(ctx: AccountServices, user: UserRecord, notice: Notice, locale: str) -> None:
     """Mail the user about a change to their second factors; a mail failure is logged, the
     change stands (it is in the audit trail)."""
     message = compose_notice(

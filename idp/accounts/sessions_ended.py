@@ -5,18 +5,19 @@ The audit trail (issue 14) records its session and logout events at the marked p
 
 from __future__ import annotations
 
-from idp.context import AppContext
 from idp.oauth.backchannel import LogoutNotice
 
+from .services import AccountServices
 
-async def sessions_ended(ctx: AppContext, sids: list[str], now: float) -> None:
+
+async def sessions_ended(ctx: AccountServices, sids: list[str], now: float) -> None:
     """Sign-out (RP-initiated or on the portal), sign-in over an older session, reset."""
     signed_in = await ctx.store.grants.end_with_sessions(sids, now)
     # Audit (issue 14): one "session_ended" event per sid, with the clients told.
     ctx.backchannel.schedule(LogoutNotice(c, user, sid) for c, user, sid in signed_in)
 
 
-async def user_signed_out_everywhere(ctx: AppContext, user_id: str, now: float) -> None:
+async def user_signed_out_everywhere(ctx: AccountServices, user_id: str, now: float) -> None:
     """Every grant and session of a user ends (password reset, a member removed): each client
     with a live grant is told, by session when the grant came from one."""
     signed_in = await ctx.store.grants.live_sign_ins(user_id, now)

@@ -15,11 +15,11 @@ from enum import StrEnum
 
 from idp import audit
 from idp.audit import Kind, Outcome
-from idp.context import AppContext
 from idp.domain.throttle import PASSWORD_PER_ACCOUNT, PASSWORD_PER_IP
 from idp.store.records import UserRecord
 
 from . import throttling
+from .services import AccountServices
 
 
 class PasswordStatus(StrEnum):
@@ -41,7 +41,7 @@ def account_key(user_id: str) -> str:
 
 
 async def check_password(
-    ctx: AppContext, email: str, password: str, ip: str, client_id: str | None = None
+    ctx: AccountServices, email: str, password: str, ip: str, client_id: str | None = None
 ) -> PasswordResult:
     user = await ctx.store.users.by_email(email) if email else None
     now = ctx.clock.now()
@@ -51,34 +51,29 @@ async def check_password(
     subject = user.id if user else None
     # An unknown account has no subject: its (normalised, non-secret) email says who was tried.
     detail = {} if user else {"email": email[:320]}
+
+    async def failed(outcome: Outcome, **reason: str) -> None:
+        await audit.record(
+            ctx.store,
+            Kind.SIGN_IN,
+            at=now,
+            subject=subject,
+            client_id=client_id,
+            ip=ip,
+            outcome=outcome,
+            detail={**detail, **reason},
+        )
+
     reservation = await throttling.reserve(ctx.store, limits, now)
     if reservation.refused is not None:
         status = PasswordStatus.NETWORK_LOCKED
         if reservation.refused.budget is PASSWORD_PER_ACCOUNT:
             status = PasswordStatus.ACCOUNT_LOCKED
-        await audit.record(
-            ctx.store,
-            Kind.SIGN_IN,
-            at=now,
-            subject=subject,
-            client_id=client_id,
-            ip=ip,
-            outcome=Outcome.REFUSED,
-            detail={**detail, "reason": str(status)},
-        )
+        await failed(Outcome.REFUSED, reason=str(status))
         return PasswordResult(status, user, reservation.retry_after)
     matches, rehashed = await ctx.passwords.verify(user.password_hash if user else None, password)
     if user is None or not matches:
-        await audit.record(
-            ctx.store,
-            Kind.SIGN_IN,
-            at=now,
-            subject=subject,
-            client_id=client_id,
-            ip=ip,
-            outcome=Outcome.FAILURE,
-            detail=detail,
-        )
+        await failed(Outcome.FAILURE)
         for limit in limits:
             if reservation.reached(limit):
                 scope = "account" if limit.budget is PASSWORD_PER_ACCOUNT else "network"

@@ -9,8 +9,6 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from starlette.requests import Request
-
 from idp.domain.throttle import Budget
 from idp.store import Store
 from idp.store.throttle import Refusal
@@ -34,12 +32,6 @@ class Reservation:
     def reached(self, limit: Limit) -> bool:
         """This try, if it fails, is the one that locks `limit` (for the audit trail)."""
         return self.tries is not None and self.tries.get(limit.key) == limit.budget.max_failures
-
-
-def client_ip(request: Request) -> str:
-    # The peer address; under `serve --proxy-headers`, the one a trusted proxy forwarded
-    # (uvicorn puts it in the scope; README, "Behind a reverse proxy").
-    return request.client.host if request.client else "unknown"
 
 
 async def reserve(store: Store, limits: Sequence[Limit], now: float) -> Reservation:

@@ -23,14 +23,13 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from enum import StrEnum
 
+from idp.domain.email_address import is_plausible_email, normalise_email
 from idp.domain.referencing import (
     CUSTOMER_CODE_MAX,
     CUSTOMER_NAME_MAX,
     PROOF_MAX,
     PROOF_MIN,
     ProofKind,
-    looks_like_email,
-    normalise_email,
     normalise_identifier,
 )
 
@@ -132,7 +131,7 @@ class _Parser:
 
     def notification_email(self, line: int, code: str, value: str) -> None:
         address = normalise_email(value)
-        if not looks_like_email(address):
+        if not is_plausible_email(address):
             self.error(line, f"not an email address: {value.strip()!r}")
             return
         self.plan.notification_emails.add((code, address))

@@ -61,7 +61,6 @@ CUSTOMER_NAME_MAX = 200
 PROOF_MIN = 4  # shorter numbers are too easy to guess, even throttled
 PROOF_MAX = 64
 PROFILE_NAME_MAX = 100
-EMAIL_MAX = 320
 
 
 # --- Normalisation ---------------------------------------------------------------------------
@@ -74,23 +73,6 @@ def normalise_identifier(raw: str) -> str:
     harmless: a proof is only ever matched within the customer code typed with it."""
     folded = unicodedata.normalize("NFKC", raw).upper()
     return "".join(ch for ch in folded if ch.isascii() and ch.isalnum())
-
-
-def normalise_email(raw: str) -> str:
-    """Trim and case-fold: the same rule as the accounts (`idp.store.users.normalise_email`),
-    so a notification address and a Sage ID email compare equal."""
-    return raw.strip().casefold()
-
-
-def looks_like_email(address: str) -> bool:
-    local, at, domain = address.partition("@")
-    return (
-        bool(at and local and domain)
-        and "@" not in domain
-        and "." in domain.strip(".")
-        and not any(ch.isspace() for ch in address)
-        and len(address) <= EMAIL_MAX
-    )
 
 
 # --- Referencing by proof --------------------------------------------------------------------

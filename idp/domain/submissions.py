@@ -23,7 +23,8 @@ from datetime import UTC, date, datetime
 from enum import StrEnum
 from typing import Final
 
-from idp.domain.referencing import ALL_PERMISSIONS, Permission, looks_like_email, normalise_email
+from idp.domain.email_address import is_plausible_email, normalise_email
+from idp.domain.referencing import ALL_PERMISSIONS, Permission
 
 FILE_NAME_MAX = 255
 PAGE_SIZE_DEFAULT = 20
@@ -155,7 +156,7 @@ def content_type_for(file_name: str) -> str:
 def check_notification_email(raw: str) -> str | None:
     """The normalised address, or None when it is not one."""
     address = normalise_email(raw)
-    return address if looks_like_email(address) else None
+    return address if is_plausible_email(address) else None
 
 
 # --- Who sees what ---------------------------------------------------------------------------

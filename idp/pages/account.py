@@ -15,9 +15,8 @@ from idp import audit
 from idp.accounts.codes import CodeStatus, check_code, send_code
 from idp.accounts.referencing import Outcome, ensure_referenced
 from idp.accounts.sign_in import PasswordStatus, check_password
-from idp.accounts.throttling import client_ip
 from idp.context import context
-from idp.domain.email_address import is_plausible_email
+from idp.domain.email_address import is_plausible_email, normalise_email
 from idp.i18n import N_
 from idp.pages.activity import recent_sign_ins, record_own_action
 from idp.pages.feedback import AfterSend, Message, after_send, code_feedback, minutes
@@ -26,9 +25,10 @@ from idp.pages.referencing import congratulations_url
 from idp.pages.security import NOTICES as SECURITY_NOTICES
 from idp.pages.signup import NAME_MAX_LENGTH, Errors, password_errors
 from idp.store.records import UserRecord
-from idp.store.users import EmailTaken, normalise_email
-from idp.web.csrf import FIELD as CSRF_FIELD
-from idp.web.forms import first, read_form
+from idp.store.users import EmailTaken
+from idp.web.client_ip import client_ip
+from idp.web.forms import Form, first, posted_form
+from idp.web.navigation import sign_in_redirect
 from idp.web.sessions import current_session, end_session, start_session
 from idp.web.templating import request_locale
 
@@ -103,14 +103,8 @@ def _back(done: str) -> Response:
     return RedirectResponse(f"{ACCOUNT}?done={done}", status_code=303)
 
 
-def _to_sign_in() -> Response:
-    return RedirectResponse(f"/signin?next={ACCOUNT}", status_code=303)
-
-
-async def _posted(request: Request) -> tuple[UserRecord | None, list[tuple[str, str]]]:
-    ctx = context(request)
-    form = await read_form(request)
-    ctx.csrf.verify(request, first(form, CSRF_FIELD))
+async def _posted(request: Request) -> tuple[UserRecord | None, Form]:
+    form = await posted_form(request)
     return await _signed_in_user(request), form
 
 
@@ -128,7 +122,7 @@ async def account_page(request: Request) -> Response:
 async def name_submit(request: Request) -> Response:
     user, form = await _posted(request)
     if user is None:
-        return _to_sign_in()
+        return sign_in_redirect(ACCOUNT)
     name = " ".join(first(form, "name").split())
     if not name or len(name) > NAME_MAX_LENGTH:
         error = Message(N_("Enter your name.") if not name else N_("Use at most 200 characters."))
@@ -143,7 +137,7 @@ async def password_change(request: Request) -> Response:
     so they end too (the live-grant rule, `idp.store.grants`)."""
     user, form = await _posted(request)
     if user is None:
-        return _to_sign_in()
+        return sign_in_redirect(ACCOUNT)
     ctx = context(request)
     checked = await check_password(ctx, user.email, first(form, "current"), client_ip(request))
     errors: Errors = {}
@@ -170,7 +164,7 @@ async def email_submit(request: Request) -> Response:
     """Mail a code to the new address; the change happens when it is typed back."""
     user, form = await _posted(request)
     if user is None:
-        return _to_sign_in()
+        return sign_in_redirect(ACCOUNT)
     ctx = context(request)
     new_email = normalise_email(first(form, "new_email"))
     error = None
@@ -212,7 +206,7 @@ async def email_confirm(request: Request) -> Response:
     to one address cannot confirm another."""
     user, form = await _posted(request)
     if user is None:
-        return _to_sign_in()
+        return sign_in_redirect(ACCOUNT)
     ctx = context(request)
     new_email = normalise_email(first(form, "new_email"))
     result = await check_code(
@@ -233,7 +227,7 @@ async def email_confirm(request: Request) -> Response:
 async def disconnect_app(request: Request) -> Response:
     user, form = await _posted(request)
     if user is None:
-        return _to_sign_in()
+        return sign_in_redirect(ACCOUNT)
     ctx = context(request)
     grant_id = first(form, "grant_id")
     await ctx.store.connected_apps.disconnect(user.id, grant_id, ctx.clock.now())
@@ -243,9 +237,7 @@ async def disconnect_app(request: Request) -> Response:
 
 
 async def signout(request: Request) -> Response:
-    ctx = context(request)
-    form = await read_form(request)
-    ctx.csrf.verify(request, first(form, CSRF_FIELD))
+    await posted_form(request)
     response = RedirectResponse("/account", status_code=303)
     await end_session(request, response)
     return response

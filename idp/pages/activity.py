@@ -8,11 +8,11 @@ from typing import Any
 from starlette.requests import Request
 
 from idp import audit
-from idp.accounts.throttling import client_ip
 from idp.audit import Kind
 from idp.context import AppContext, context
 from idp.i18n import N_
 from idp.pages.portal import format_time
+from idp.web.client_ip import client_ip
 
 RECENT_SIGN_INS = 10
 SIGN_IN_OUTCOMES = {

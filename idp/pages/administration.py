@@ -7,22 +7,22 @@ email (applied when its owner is referenced automatically, seed étape 3).
 from __future__ import annotations
 
 import asyncio
+import functools
 from collections import Counter
+from collections.abc import Awaitable, Callable
 
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
 from idp import audit
 from idp.accounts.sessions_ended import user_signed_out_everywhere
-from idp.accounts.throttling import client_ip
 from idp.audit import Kind
 from idp.context import context
 from idp.domain.administration import MemberRefusal
+from idp.domain.email_address import is_plausible_email, normalise_email
 from idp.domain.referencing import (
     ALL_PERMISSIONS,
     BUILTIN_PROFILES,
-    looks_like_email,
-    normalise_email,
     normalise_identifier,
 )
 from idp.pages.portal import (
@@ -31,14 +31,14 @@ from idp.pages.portal import (
     back,
     entered_portal,
     portal_of,
-    posted_form,
     render,
     to_sign_in,
 )
 from idp.pages.second_factor import second_factor_step
 from idp.store.customers import ProfileExists
 from idp.store.members import ProfileRefusal
-from idp.web.forms import first
+from idp.web.client_ip import client_ip
+from idp.web.forms import Form, first, posted_form
 from idp.web.sessions import current_session
 
 ADMIN = "/portal/admin"
@@ -122,6 +122,25 @@ async def admin_customer(request: Request) -> Response:
     )
 
 
+AdministrationHandler = Callable[[Request, Form, Portal, str], Awaitable[Response]]
+
+
+def administration_form(handler: AdministrationHandler) -> Callable[[Request], Awaitable[Response]]:
+    """A form of the administration page: CSRF checked, then posted by an administrator of the
+    customer account of the URL (anyone else goes where `_administrator` says)."""
+
+    @functools.wraps(handler)
+    async def endpoint(request: Request) -> Response:
+        form = await posted_form(request)
+        found = await _administrator(request)
+        if isinstance(found, Response):
+            return found
+        portal, code = found
+        return await handler(request, form, portal, code)
+
+    return endpoint
+
+
 def _after(code: str, refusal: MemberRefusal | None, done: str) -> Response:
     if refusal is MemberRefusal.NOT_ADMINISTRATOR:  # lost the role meanwhile: never, but safe
         raise administrators_only()
@@ -130,12 +149,10 @@ def _after(code: str, refusal: MemberRefusal | None, done: str) -> Response:
     return back(_customer_url(code), done=done)
 
 
-async def change_member_profile(request: Request) -> Response:
-    form = await posted_form(request)
-    found = await _administrator(request)
-    if isinstance(found, Response):
-        return found
-    portal, code = found
+@administration_form
+async def change_member_profile(
+    request: Request, form: Form, portal: Portal, code: str
+) -> Response:
     ctx = context(request)
     member_id, profile_id = first(form, "member_id"), first(form, "profile_id")
     refusal = await ctx.store.members.change_profile(
@@ -147,12 +164,8 @@ async def change_member_profile(request: Request) -> Response:
     return _after(code, refusal, "profile_changed")
 
 
-async def remove_member(request: Request) -> Response:
-    form = await posted_form(request)
-    found = await _administrator(request)
-    if isinstance(found, Response):
-        return found
-    portal, code = found
+@administration_form
+async def remove_member(request: Request, form: Form, portal: Portal, code: str) -> Response:
     ctx = context(request)
     member_id = first(form, "member_id")
     refusal = await ctx.store.members.remove(code, actor_id=portal.user.id, member_id=member_id)
@@ -166,14 +179,10 @@ async def remove_member(request: Request) -> Response:
     return _after(code, refusal, "member_removed")
 
 
-async def set_mfa_requirement(request: Request) -> Response:
+@administration_form
+async def set_mfa_requirement(request: Request, form: Form, portal: Portal, code: str) -> Response:
     """Issue 17: *Exiger une double authentification* for every member of the account, from
     their next sign-in (`idp.pages.second_factor.required_enrolment`)."""
-    form = await posted_form(request)
-    found = await _administrator(request)
-    if isinstance(found, Response):
-        return found
-    portal, code = found
     required = first(form, "require_mfa") == "on"
     await context(request).store.factors.set_customer_requirement(code, required)
     detail: audit.Detail = {"customer_code": code, "required": required}
@@ -196,12 +205,8 @@ async def _audited(
     )
 
 
-async def add_profile(request: Request) -> Response:
-    form = await posted_form(request)
-    found = await _administrator(request)
-    if isinstance(found, Response):
-        return found
-    _, code = found
+@administration_form
+async def add_profile(request: Request, form: Form, _: Portal, code: str) -> Response:
     ctx = context(request)
     permissions = [value for name, value in form if name == "permission"]
     try:
@@ -215,15 +220,11 @@ async def add_profile(request: Request) -> Response:
     return back(_customer_url(code), done="profile_added")
 
 
-async def assign_profile(request: Request) -> Response:
-    form = await posted_form(request)
-    found = await _administrator(request)
-    if isinstance(found, Response):
-        return found
-    _, code = found
+@administration_form
+async def assign_profile(request: Request, form: Form, _: Portal, code: str) -> Response:
     ctx = context(request)
     email = normalise_email(first(form, "email"))
-    if not looks_like_email(email):
+    if not is_plausible_email(email):
         return back(_customer_url(code), error="email_invalid")
     try:
         await ctx.store.customers.assign_profile(
@@ -257,12 +258,10 @@ async def _after_profile_change(
     return back(_customer_url(code), done=done)
 
 
-async def set_new_members_profile(request: Request) -> Response:
-    form = await posted_form(request)
-    found = await _administrator(request)
-    if isinstance(found, Response):
-        return found
-    portal, code = found
+@administration_form
+async def set_new_members_profile(
+    request: Request, form: Form, portal: Portal, code: str
+) -> Response:
     refusal = await context(request).store.profiles.set_new_members_profile(
         code, actor_id=portal.user.id, profile_id=first(form, "profile_id")
     )
@@ -271,12 +270,8 @@ async def set_new_members_profile(request: Request) -> Response:
     )
 
 
-async def rename_profile(request: Request) -> Response:
-    form = await posted_form(request)
-    found = await _administrator(request)
-    if isinstance(found, Response):
-        return found
-    portal, code = found
+@administration_form
+async def rename_profile(request: Request, form: Form, portal: Portal, code: str) -> Response:
     refusal = await context(request).store.profiles.rename(
         code,
         actor_id=portal.user.id,
@@ -286,26 +281,18 @@ async def rename_profile(request: Request) -> Response:
     return await _after_profile_change(request, portal.user.id, code, refusal, "profile_renamed")
 
 
-async def delete_profile(request: Request) -> Response:
+@administration_form
+async def delete_profile(request: Request, form: Form, portal: Portal, code: str) -> Response:
     """Confirmed on the page (the form sits behind *Supprimer*, which says where the members
     go); members move to the new members' profile."""
-    form = await posted_form(request)
-    found = await _administrator(request)
-    if isinstance(found, Response):
-        return found
-    portal, code = found
     refusal = await context(request).store.profiles.delete(
         code, actor_id=portal.user.id, profile_id=first(form, "profile_id")
     )
     return await _after_profile_change(request, portal.user.id, code, refusal, "profile_deleted")
 
 
-async def withdraw_assignment(request: Request) -> Response:
-    form = await posted_form(request)
-    found = await _administrator(request)
-    if isinstance(found, Response):
-        return found
-    portal, code = found
+@administration_form
+async def withdraw_assignment(request: Request, form: Form, portal: Portal, code: str) -> Response:
     withdrawn = await context(request).store.profiles.withdraw_assignment(
         code, actor_id=portal.user.id, email=first(form, "email")
     )

@@ -14,7 +14,7 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
 from idp.accounts.referencing import Outcome, ensure_referenced
-from idp.accounts.throttling import Limit, client_ip, reserve, succeeded
+from idp.accounts.throttling import Limit, reserve, succeeded
 from idp.context import AppContext, context
 from idp.domain.device import format_user_code, hash_user_code, normalise_user_code
 from idp.domain.throttle import DEVICE_USER_CODE_PER_IP, DEVICE_USER_CODE_PER_SESSION
@@ -24,8 +24,9 @@ from idp.pages.referencing import congratulations_url, reference_url
 from idp.pages.second_factor import second_factor_step
 from idp.store.devices import DeviceRequest
 from idp.store.records import SessionRecord
-from idp.web.csrf import FIELD as CSRF_FIELD
-from idp.web.forms import first, read_form
+from idp.web.client_ip import client_ip
+from idp.web.forms import first, posted_form
+from idp.web.navigation import sign_in_redirect
 from idp.web.sessions import current_session
 from idp.web.templating import request_locale
 from shared.scopes import REFERENCING
@@ -82,8 +83,7 @@ async def _lookup(request: Request, typed: str) -> tuple[str, DeviceRequest] | R
 
 def _to_sign_in(request: Request, user_code: str) -> Response:
     following = "/device/confirm?" + urlencode({"user_code": user_code})
-    query = {"next": following, "ui_locales": request_locale(request)}
-    return RedirectResponse("/signin?" + urlencode(query), status_code=303)
+    return sign_in_redirect(following, ui_locales=request_locale(request))
 
 
 async def _second_factor_step(
@@ -125,9 +125,7 @@ async def device_page(request: Request) -> Response:
 
 
 async def device_submit(request: Request) -> Response:
-    ctx = context(request)
-    form = await read_form(request)
-    ctx.csrf.verify(request, first(form, CSRF_FIELD))
+    form = await posted_form(request)
     found = await _lookup(request, first(form, "user_code")[:20])
     if isinstance(found, Response):
         return found
@@ -165,8 +163,7 @@ async def confirm_page(request: Request) -> Response:
 
 async def confirm_submit(request: Request) -> Response:
     ctx = context(request)
-    form = await read_form(request)
-    ctx.csrf.verify(request, first(form, CSRF_FIELD))
+    form = await posted_form(request)
     typed = first(form, "user_code")[:20]
     session = await current_session(request)
     if session is None:

@@ -13,12 +13,9 @@ from starlette.responses import RedirectResponse, Response
 
 from idp.context import context
 from idp.i18n import negotiate_locale
-from idp.web.csrf import FIELD as CSRF_FIELD
-from idp.web.forms import first, read_form
+from idp.web.forms import Form, first, posted_form
 from idp.web.navigation import safe_next
 from idp.web.templating import request_locale
-
-Form = list[tuple[str, str]]
 
 
 def _ui_locales_of(following: str) -> str | None:
@@ -37,8 +34,7 @@ class Journey:
     @classmethod
     async def from_form(cls, request: Request) -> tuple[Journey, Form]:
         """Read a posted form of the journey, CSRF checked first."""
-        form = await read_form(request)
-        context(request).csrf.verify(request, first(form, CSRF_FIELD))
+        form = await posted_form(request)
         following = safe_next(first(form, "next"))
         ui_locales = first(form, "ui_locales") or _ui_locales_of(following)
         locale = negotiate_locale(ui_locales, request.headers.get("accept-language"))

@@ -21,7 +21,6 @@ from idp.accounts.passkeys import (
     verify_registration,
 )
 from idp.accounts.second_factor import new_recovery_codes, notify
-from idp.accounts.throttling import client_ip
 from idp.context import context
 from idp.domain import second_factor as rules
 from idp.i18n import N_
@@ -30,9 +29,9 @@ from idp.pages.feedback import Message
 from idp.pages.journey import Journey
 from idp.pages.security import ACCOUNT, NAME_MAX, codes_page
 from idp.web.ceremony import ceremony, end_ceremony, start_ceremony
-from idp.web.csrf import FIELD as CSRF_FIELD
-from idp.web.forms import first, read_form
-from idp.web.navigation import safe_next
+from idp.web.client_ip import client_ip
+from idp.web.forms import first, posted_form
+from idp.web.navigation import safe_next, sign_in_redirect
 from idp.web.second_step import clear_second_step, second_step_user
 from idp.web.sessions import current_session, session_id_of, start_session
 from idp.web.templating import request_locale
@@ -51,8 +50,7 @@ def _json(body: str, status: int = 200) -> Response:
 
 async def register_options(request: Request) -> Response:
     ctx = context(request)
-    form = await read_form(request)
-    ctx.csrf.verify(request, first(form, CSRF_FIELD))
+    await posted_form(request)
     session = await current_session(request)
     if session is None:
         return _json('{"error": "login_required"}', 401)
@@ -65,11 +63,10 @@ async def register_options(request: Request) -> Response:
 
 async def register(request: Request) -> Response:
     ctx = context(request)
-    form = await read_form(request)
-    ctx.csrf.verify(request, first(form, CSRF_FIELD))
+    form = await posted_form(request)
     session = await current_session(request)
     if session is None:
-        return RedirectResponse(f"/signin?next={ACCOUNT}", status_code=303)
+        return sign_in_redirect(ACCOUNT)
     user = session.user
     started = ceremony(request, "register")
     try:
@@ -122,8 +119,7 @@ async def _user_to_assert(request: Request) -> str:
 
 async def sign_in_options(request: Request) -> Response:
     ctx = context(request)
-    form = await read_form(request)
-    ctx.csrf.verify(request, first(form, CSRF_FIELD))
+    form = await posted_form(request)
     user_id = "" if first(form, "mode") == "passwordless" else await _user_to_assert(request)
     allowed = (await ctx.store.factors.of_user(user_id)).passkeys if user_id else None
     options, challenge = authentication_options(ctx.settings, allowed)

@@ -5,23 +5,21 @@ this browser signed in."""
 from __future__ import annotations
 
 from starlette.requests import Request
-from starlette.responses import RedirectResponse, Response
+from starlette.responses import Response
 
 from idp.accounts.codes import CodeStatus, SendResult, check_code, send_code
 from idp.accounts.password_reset import set_new_password
-from idp.accounts.throttling import client_ip
 from idp.context import context
-from idp.domain.email_address import is_plausible_email
+from idp.domain.email_address import is_plausible_email, normalise_email
 from idp.i18n import N_
 from idp.pages.feedback import Message, after_send, code_feedback
 from idp.pages.journey import Journey
-from idp.pages.second_factor import after_password, required_enrolment
+from idp.pages.second_factor import password_confirmed
 from idp.pages.signup import Errors, password_errors
 from idp.store.records import UserRecord
-from idp.store.users import normalise_email
+from idp.web.client_ip import client_ip
 from idp.web.forms import first
-from idp.web.pending import clear_pending, pending_user, set_pending
-from idp.web.sessions import start_session
+from idp.web.pending import pending_user, set_pending
 
 
 def _forgot_form(
@@ -112,15 +110,7 @@ async def reset_submit(request: Request) -> Response:
         wrong = {"code": [code_feedback(result)]}  # under the field it is about
         return _reset_form(request, journey, user, errors=wrong, status=status)
     await set_new_password(ctx, user.id, password, ip=client_ip(request))
-    # Issue 17: the mailbox alone does not stand in for the second factor.
-    if (second_step := await after_password(request, journey, user)) is not None:
-        clear_pending(request, second_step)
-        return second_step
-    target = await required_enrolment(ctx, user.id, journey.following)
-    response = RedirectResponse(target, status_code=303)
-    await start_session(request, response, user.id)
-    clear_pending(request, response)
-    return response
+    return await password_confirmed(request, journey, user)
 
 
 async def reset_resend(request: Request) -> Response:

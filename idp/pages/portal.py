@@ -28,9 +28,8 @@ from idp.i18n import N_
 from idp.pages.referencing import congratulations_url
 from idp.pages.second_factor import second_factor_step
 from idp.store.records import UserRecord
-from idp.web.csrf import FIELD as CSRF_FIELD
 from idp.web.errors import PageError
-from idp.web.forms import first, read_form
+from idp.web.navigation import sign_in_redirect
 from idp.web.sessions import current_session
 
 # Sage EDI Online serves French companies: times are shown in France's time zone.
@@ -140,22 +139,13 @@ def _here(request: Request) -> str:
 
 def to_sign_in(request: Request, back_to: str | None = None) -> Response:
     """Sign in, then come back here (a path on this provider: `safe_next` allows `/portal`)."""
-    if back_to is None:
-        back_to = _here(request)
-    return RedirectResponse("/signin?" + urlencode({"next": back_to}), status_code=303)
+    return sign_in_redirect(_here(request) if back_to is None else back_to)
 
 
 def back(path: str, *, done: str | None = None, error: str | None = None) -> Response:
     """After a form: to `path`, with the key of a notice or of an error."""
     key = {"done": done} if done else {"error": error} if error else {}
     return RedirectResponse(path + (f"?{urlencode(key)}" if key else ""), status_code=303)
-
-
-async def posted_form(request: Request) -> list[tuple[str, str]]:
-    """A portal form, CSRF checked."""
-    form = await read_form(request)
-    context(request).csrf.verify(request, first(form, CSRF_FIELD))
-    return form
 
 
 def format_time(timestamp: float, locale: str) -> str:

@@ -9,7 +9,6 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from idp import audit
-from idp.accounts.throttling import client_ip
 from idp.audit import Kind
 from idp.context import context
 from idp.domain.administration import is_administrator
@@ -19,13 +18,13 @@ from idp.pages.portal import (
     back,
     entered_portal,
     portal_of,
-    posted_form,
     render,
     to_sign_in,
 )
 from idp.pages.referencing import reference_url
 from idp.store.customers import AdminOutcome
-from idp.web.forms import first
+from idp.web.client_ip import client_ip
+from idp.web.forms import first, posted_form
 from idp.web.templating import request_locale
 
 PROFILE = "/portal/profile"

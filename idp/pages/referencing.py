@@ -5,21 +5,20 @@ are `idp.accounts.referencing`.
 
 from __future__ import annotations
 
-import math
-from typing import Any
-from urllib.parse import parse_qs, urlencode, urlsplit
+from urllib.parse import urlencode
 
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
 from idp.accounts.referencing import Outcome, ProofStatus, ensure_referenced, reference_with_proof
-from idp.accounts.throttling import client_ip
 from idp.context import context
 from idp.domain.referencing import TERMS_VERSION
-from idp.i18n import N_, negotiate_locale
-from idp.web.csrf import FIELD as CSRF_FIELD
-from idp.web.forms import first, read_form
-from idp.web.navigation import safe_next
+from idp.i18n import N_
+from idp.pages.feedback import Message, minutes
+from idp.pages.journey import Journey
+from idp.web.client_ip import client_ip
+from idp.web.forms import first
+from idp.web.navigation import sign_in_redirect
 from idp.web.sessions import current_session
 
 # One message for every wrong proof: it must not tell a guesser which field was right.
@@ -42,119 +41,68 @@ def congratulations_url(following: str) -> str:
     return "/referenced?" + urlencode({"next": following})
 
 
-def _to_sign_in(back_here: str) -> Response:
-    return RedirectResponse("/signin?" + urlencode({"next": back_here}), status_code=303)
-
-
-def _form_locale(request: Request, form: list[tuple[str, str]], following: str) -> str:
-    ui_locales = (
-        first(form, "ui_locales") or parse_qs(urlsplit(following).query).get("ui_locales", [""])[0]
-    )
-    return negotiate_locale(ui_locales or None, request.headers.get("accept-language"))
-
-
 def _render_form(
     request: Request,
-    *,
-    following: str,
+    journey: Journey,
     email: str,
-    locale: str | None = None,
-    values: dict[str, str] | None = None,
-    error: str | None = None,
-    error_args: dict[str, Any] | None = None,
-    status: int = 200,
+    typed: dict[str, str] | None = None,
+    error: Message | None = None,
+    *,
+    status: int | None = None,
 ) -> Response:
-    return context(request).templates.render(
-        request,
-        "reference.html",
-        {
-            "next": following,
-            "email": email,
-            "values": values or {},
-            "error": error,
-            "error_args": error_args or {},
-            # The fields the error is about, marked `aria-invalid`.
-            "invalid": INVALID_FIELDS.get(error or "", ()),
-            "terms_version": TERMS_VERSION,
-        },
-        status=status,
-        locale=locale,
-    )
+    values = {
+        "email": email,
+        "values": typed or {},
+        "error": error,
+        # The fields the error is about, marked `aria-invalid`.
+        "invalid": INVALID_FIELDS.get(error.id, ()) if error else (),
+        "terms_version": TERMS_VERSION,
+    }
+    status = status or (400 if error else 200)
+    return journey.render(request, "reference.html", values, status=status)
 
 
 async def reference_page(request: Request) -> Response:
-    following = safe_next(request.query_params.get("next"))
+    journey = Journey.from_query(request)
     session = await current_session(request)
     if session is None:
-        return _to_sign_in(reference_url(following))
+        return sign_in_redirect(reference_url(journey.following))
     # A notification email references without the form (seed, étape 3; issue 18).
     if await ensure_referenced(context(request), session.user) is Outcome.AUTO_REFERENCED:
-        return RedirectResponse(congratulations_url(following), status_code=303)
-    return _render_form(request, following=following, email=session.user.email)
+        return RedirectResponse(congratulations_url(journey.following), status_code=303)
+    return _render_form(request, journey, session.user.email)
 
 
 async def reference_submit(request: Request) -> Response:
-    ctx = context(request)
-    form = await read_form(request)
-    ctx.csrf.verify(request, first(form, CSRF_FIELD))
-    following = safe_next(first(form, "next"))
+    journey, form = await Journey.from_form(request)
     session = await current_session(request)
     if session is None:
-        return _to_sign_in(reference_url(following))
-    locale = _form_locale(request, form, following)
-    values = {"customer_code": first(form, "customer_code"), "number": first(form, "number")}
+        return sign_in_redirect(reference_url(journey.following))
+    typed = {"customer_code": first(form, "customer_code"), "number": first(form, "number")}
     if first(form, "accept_terms") != "yes":
-        return _render_form(
-            request,
-            following=following,
-            email=session.user.email,
-            locale=locale,
-            values=values,
-            error=TERMS_REQUIRED,
-            status=400,
-        )
+        return _render_form(request, journey, session.user.email, typed, Message(TERMS_REQUIRED))
     result = await reference_with_proof(
-        ctx, session.user, client_ip(request), values["customer_code"], values["number"]
+        context(request), session.user, client_ip(request), typed["customer_code"], typed["number"]
     )
     if result.status is ProofStatus.LOCKED:
-        minutes = max(1, math.ceil(result.retry_after / 60))
-        return _render_form(
-            request,
-            following=following,
-            email=session.user.email,
-            locale=locale,
-            values=values,
-            error=LOCKED,
-            error_args={"minutes": minutes},
-            status=429,
-        )
+        locked = Message(LOCKED, {"minutes": minutes(result.retry_after)})
+        return _render_form(request, journey, session.user.email, typed, locked, status=429)
     if result.status is ProofStatus.WRONG:
-        return _render_form(
-            request,
-            following=following,
-            email=session.user.email,
-            locale=locale,
-            values=values,
-            error=WRONG_PROOF,
-            status=400,
-        )
-    return RedirectResponse(congratulations_url(following), status_code=303)
+        return _render_form(request, journey, session.user.email, typed, Message(WRONG_PROOF))
+    return RedirectResponse(congratulations_url(journey.following), status_code=303)
 
 
 async def congratulations_page(request: Request) -> Response:
     """Seed, étape 3: « un message de félicitations … vous pouvez utiliser les services
     déclaratifs et bancaires », then on to where the user was going."""
-    ctx = context(request)
-    following = safe_next(request.query_params.get("next"))
+    journey = Journey.from_query(request)
     session = await current_session(request)
     if session is None:
-        return _to_sign_in(congratulations_url(following))
-    accounts = await ctx.store.customers.accounts_of(session.user.id)
+        return sign_in_redirect(congratulations_url(journey.following))
+    accounts = await context(request).store.customers.accounts_of(session.user.id)
     if not accounts:
-        return RedirectResponse(reference_url(following), status_code=303)
-    return ctx.templates.render(
-        request, "referenced.html", {"next": following, "accounts": accounts}
-    )
+        return RedirectResponse(reference_url(journey.following), status_code=303)
+    return journey.render(request, "referenced.html", {"accounts": accounts})
 
 
 async def terms_page(request: Request) -> Response:

@@ -10,14 +10,15 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
 from idp.accounts.second_factor import FactorStatus, check_second_factor
-from idp.accounts.throttling import client_ip
 from idp.context import AppContext, context
 from idp.domain.second_factor import ACR_MFA, amr_text, is_multi_factor
 from idp.i18n import N_
 from idp.pages.feedback import Message, minutes
 from idp.pages.journey import Journey
 from idp.store.records import SessionRecord, UserRecord
+from idp.web.client_ip import client_ip
 from idp.web.forms import first
+from idp.web.pending import clear_pending
 from idp.web.second_step import clear_second_step, second_step_user, set_second_step
 from idp.web.sessions import current_session, session_id_of, start_session
 
@@ -132,6 +133,20 @@ async def required_enrolment(ctx: AppContext, user_id: str, following: str) -> s
     if await ctx.store.factors.required_by_customer(user_id):
         return enrolment_url(following)
     return following
+
+
+async def password_confirmed(request: Request, journey: Journey, user: UserRecord) -> Response:
+    """The password was right (sign-in, first verification, reset): the second factor the
+    Sage ID has (issue 17), else a session, by way of the enrolment a customer's administrator
+    requires (`required_enrolment`). The pending-account cookie ends either way."""
+    if (second_step := await after_password(request, journey, user)) is not None:
+        clear_pending(request, second_step)
+        return second_step
+    target = await required_enrolment(context(request), user.id, journey.following)
+    response = RedirectResponse(target, status_code=303)
+    await start_session(request, response, user.id)
+    clear_pending(request, response)
+    return response
 
 
 async def second_factor_step(

@@ -30,9 +30,8 @@ from idp.mail.notices import Notice
 from idp.pages.activity import record_own_action
 from idp.pages.feedback import Message, minutes
 from idp.store.records import SessionRecord
-from idp.web.csrf import FIELD as CSRF_FIELD
-from idp.web.forms import first, read_form
-from idp.web.navigation import safe_next
+from idp.web.forms import Form, first, posted_form
+from idp.web.navigation import safe_next, sign_in_redirect
 from idp.web.sessions import current_session, session_id_of
 from idp.web.templating import request_locale
 
@@ -46,21 +45,12 @@ NOTICES = {
 }
 
 
-def _to_sign_in(following: str = ACCOUNT, email: str | None = None) -> Response:
-    query = {"next": following}
-    if email:
-        query["login_hint"] = email
-    return RedirectResponse("/signin?" + urlencode(query), status_code=303)
-
-
 def _is_recent(request: Request, session: SessionRecord) -> bool:
     return context(request).clock.now() - session.auth_time <= rules.RECENT_SIGN_IN
 
 
-async def _posted(request: Request) -> tuple[SessionRecord | None, list[tuple[str, str]]]:
-    ctx = context(request)
-    form = await read_form(request)
-    ctx.csrf.verify(request, first(form, CSRF_FIELD))
+async def _posted(request: Request) -> tuple[SessionRecord | None, Form]:
+    form = await posted_form(request)
     return await current_session(request), form
 
 
@@ -96,7 +86,7 @@ async def app_page(request: Request) -> Response:
     session = await current_session(request)
     following = safe_next(request.query_params.get("next") or ACCOUNT)
     if session is None:
-        return _to_sign_in(f"{ACCOUNT}/security/app?" + urlencode({"next": following}))
+        return sign_in_redirect(f"{ACCOUNT}/security/app?" + urlencode({"next": following}))
     required = request.query_params.get("required") == "1"
     return _app_form(request, session, rules.new_totp_secret(), following, required=required)
 
@@ -104,7 +94,7 @@ async def app_page(request: Request) -> Response:
 async def app_submit(request: Request) -> Response:
     session, form = await _posted(request)
     if session is None:
-        return _to_sign_in()
+        return sign_in_redirect(ACCOUNT)
     ctx = context(request)
     user = session.user
     following = safe_next(first(form, "next") or ACCOUNT)
@@ -118,33 +108,28 @@ async def app_submit(request: Request) -> Response:
     now = ctx.clock.now()
     # Enrolment codes are guesses too: the account's second-factor budget counts them.
     limit = Limit(f"second-factor:user:{user.id}", SECOND_FACTOR_PER_ACCOUNT)
+
+    def again(error: Message, status: int) -> Response:
+        return _app_form(
+            request,
+            session,
+            secret,
+            following,
+            required=required,
+            name=name,
+            error=error,
+            status=status,
+        )
+
     reservation = await reserve(ctx.store, [limit], now)
     if reservation.refused is not None:
         wait = {"minutes": minutes(reservation.retry_after)}
         locked = Message(N_("Too many wrong codes: try again in %(minutes)s min."), wait)
-        return _app_form(
-            request,
-            session,
-            secret,
-            following,
-            required=required,
-            name=name,
-            error=locked,
-            status=429,
-        )
+        return again(locked, 429)
     step = rules.matching_step(secret, first(form, "code"), now, 0)
     if step is None:
         wrong = Message(N_("This code is not valid. Enter the code your app shows now."))
-        return _app_form(
-            request,
-            session,
-            secret,
-            following,
-            required=required,
-            name=name,
-            error=wrong,
-            status=400,
-        )
+        return again(wrong, 400)
     await ctx.store.throttle.clear(limit.key)
     await ctx.store.factors.add_totp(
         user.id, name=name, sealed_secret=seal_secret(ctx, user.id, secret), step=step, now=now
@@ -172,9 +157,9 @@ def codes_page(request: Request, codes: list[str], following: str) -> Response:
 async def app_remove(request: Request) -> Response:
     session, form = await _posted(request)
     if session is None:
-        return _to_sign_in()
+        return sign_in_redirect(ACCOUNT)
     if not _is_recent(request, session):
-        return _to_sign_in(ACCOUNT, session.user.email)
+        return sign_in_redirect(ACCOUNT, login_hint=session.user.email)
     ctx = context(request)
     factor_id = first(form, "factor_id")[:36]
     summary = await ctx.store.factors.of_user(session.user.id)
@@ -192,9 +177,9 @@ async def app_remove(request: Request) -> Response:
 async def recovery_regenerate(request: Request) -> Response:
     session, _ = await _posted(request)
     if session is None:
-        return _to_sign_in()
+        return sign_in_redirect(ACCOUNT)
     if not _is_recent(request, session):
-        return _to_sign_in(ACCOUNT, session.user.email)
+        return sign_in_redirect(ACCOUNT, login_hint=session.user.email)
     ctx = context(request)
     if not (await ctx.store.factors.of_user(session.user.id)).enrolled:
         return RedirectResponse(ACCOUNT, status_code=303)

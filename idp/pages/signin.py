@@ -5,22 +5,19 @@ the code page instead of a session."""
 from __future__ import annotations
 
 from starlette.requests import Request
-from starlette.responses import RedirectResponse, Response
+from starlette.responses import Response
 
 from idp.accounts.sign_in import PasswordStatus, check_password
-from idp.accounts.throttling import client_ip
 from idp.context import context
-from idp.domain.email_address import is_plausible_email
+from idp.domain.email_address import is_plausible_email, normalise_email
 from idp.i18n import N_
 from idp.pages.feedback import Message, minutes
 from idp.pages.journey import Journey
-from idp.pages.second_factor import after_password, required_enrolment
+from idp.pages.second_factor import password_confirmed
 from idp.pages.signup import signup_form
 from idp.pages.verify import start_verification
-from idp.store.users import normalise_email
+from idp.web.client_ip import client_ip
 from idp.web.forms import first
-from idp.web.pending import clear_pending
-from idp.web.sessions import start_session
 
 
 def _email_form(
@@ -49,9 +46,7 @@ async def signin_page(request: Request) -> Response:
     hint = normalise_email(request.query_params.get("login_hint", ""))
     if not is_plausible_email(hint):
         return _email_form(request, journey, request.query_params.get("login_hint", ""))
-    if await context(request).store.users.by_email(hint) is None:
-        return signup_form(request, journey, email=hint)
-    return _password_form(request, journey, hint)
+    return await _known_or_new(request, journey, hint)
 
 
 async def signin_submit(request: Request) -> Response:
@@ -60,6 +55,11 @@ async def signin_submit(request: Request) -> Response:
     if not is_plausible_email(email):
         error = Message(N_("Enter a valid email address, for example name@example.com."))
         return _email_form(request, journey, email, error)
+    return await _known_or_new(request, journey, email)
+
+
+async def _known_or_new(request: Request, journey: Journey, email: str) -> Response:
+    """The password page of a known Sage ID, else the create page with the email filled in."""
     if await context(request).store.users.by_email(email) is None:
         return signup_form(request, journey, email=email)
     return _password_form(request, journey, email)
@@ -93,13 +93,4 @@ async def password_submit(request: Request) -> Response:
         return _password_form(request, journey, email, error, status=400)
     if not result.user.email_verified:
         return await start_verification(request, journey, result.user)
-    # Issue 17: a second factor before the session; or, at this sign-in, the enrolment a
-    # customer's administrator requires (`required_enrolment`).
-    if (second_step := await after_password(request, journey, result.user)) is not None:
-        clear_pending(request, second_step)
-        return second_step
-    target = await required_enrolment(context(request), result.user.id, journey.following)
-    response = RedirectResponse(target, status_code=303)
-    await start_session(request, response, result.user.id)
-    clear_pending(request, response)
-    return response
+    return await password_confirmed(request, journey, result.user)

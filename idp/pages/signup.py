@@ -8,16 +8,16 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from idp import audit
-from idp.accounts.throttling import client_ip
 from idp.audit import Kind
 from idp.context import context
-from idp.domain.email_address import is_plausible_email
+from idp.domain.email_address import is_plausible_email, normalise_email
 from idp.domain.password_policy import PasswordProblem, check_password
 from idp.i18n import N_
 from idp.pages.feedback import Message, policy_messages
 from idp.pages.journey import Journey
 from idp.pages.verify import start_verification
-from idp.store.users import EmailTaken, normalise_email
+from idp.store.users import EmailTaken
+from idp.web.client_ip import client_ip
 from idp.web.forms import first
 
 NAME_MAX_LENGTH = 200  # the users.name column

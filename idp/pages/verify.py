@@ -5,20 +5,19 @@ account can't finish a sign-in."""
 from __future__ import annotations
 
 from starlette.requests import Request
-from starlette.responses import RedirectResponse, Response
+from starlette.responses import Response
 
 from idp import audit
 from idp.accounts.codes import CodeStatus, SendResult, check_code, has_open_code, send_code
-from idp.accounts.throttling import client_ip
 from idp.audit import Kind
 from idp.context import context
 from idp.pages.feedback import Message, after_send, code_feedback
 from idp.pages.journey import Journey
-from idp.pages.second_factor import after_password, required_enrolment
+from idp.pages.second_factor import password_confirmed
 from idp.store.records import UserRecord
+from idp.web.client_ip import client_ip
 from idp.web.forms import first
-from idp.web.pending import clear_pending, pending_user, set_pending
-from idp.web.sessions import start_session
+from idp.web.pending import pending_user, set_pending
 
 
 def _render(
@@ -89,15 +88,7 @@ async def verify_submit(request: Request) -> Response:
         client_id=journey.client_id,
         ip=client_ip(request),
     )
-    # Issue 17: a factor, or the enrolment a customer's administrator requires, first.
-    if (second_step := await after_password(request, journey, user)) is not None:
-        clear_pending(request, second_step)
-        return second_step
-    target = await required_enrolment(ctx, user.id, journey.following)
-    response = RedirectResponse(target, status_code=303)
-    await start_session(request, response, user.id)
-    clear_pending(request, response)
-    return response
+    return await password_confirmed(request, journey, user)
 
 
 async def verify_resend(request: Request) -> Response:

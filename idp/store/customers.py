@@ -16,6 +16,7 @@ from sqlalchemy import ColumnElement, Select, Table, bindparam, func, select, up
 from sqlalchemy.exc import IntegrityError
 
 from idp.domain.customer_import import ImportPlan
+from idp.domain.email_address import normalise_email
 from idp.domain.referencing import (
     ADMINISTRATOR_PROFILE,
     Account,
@@ -28,7 +29,6 @@ from idp.domain.referencing import (
     check_profile,
     chosen_profile,
     may_become_administrator,
-    normalise_email,
     normalise_identifier,
 )
 from idp.store import customer_import

@@ -14,10 +14,10 @@ from sqlalchemy import delete, select, update
 from sqlalchemy.exc import IntegrityError
 
 from idp.domain.administration import MemberRefusal, check_member_change
+from idp.domain.email_address import normalise_email
 from idp.domain.referencing import (
     check_profile,
     is_builtin_profile,
-    normalise_email,
     normalise_identifier,
 )
 from idp.store.database import Database, Statements

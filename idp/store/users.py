@@ -7,14 +7,10 @@ import uuid
 from sqlalchemy import func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
+from idp.domain.email_address import normalise_email
 from idp.store.database import Database
 from idp.store.records import UserRecord, user_from_row
 from idp.store.tables import users
-
-
-def normalise_email(email: str) -> str:
-    """Trim and case-fold, so `Jean@Example.fr ` and `jean@example.fr` are one account."""
-    return email.strip().casefold()
 
 
 class EmailTaken(Exception):

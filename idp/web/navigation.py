@@ -1,8 +1,11 @@
-"""Where a page may send the browser next: only back into this provider."""
+"""Where a page may send the browser next: only back into this provider; and the way to the
+sign-in page that comes back to it."""
 
 from __future__ import annotations
 
-from urllib.parse import urlsplit
+from urllib.parse import urlencode, urlsplit
+
+from starlette.responses import RedirectResponse, Response
 
 ALLOWED_NEXT = ("/authorize", "/device", "/portal", "/account", "/reference")
 
@@ -16,3 +19,15 @@ def safe_next(target: str | None, default: str = "/account") -> str:
     if parts.scheme or parts.netloc or not parts.path.startswith(ALLOWED_NEXT):
         return default
     return target
+
+
+def sign_in_redirect(
+    following: str, *, login_hint: str | None = None, ui_locales: str | None = None
+) -> Response:
+    """Sign in first, then on to `following` (a path `safe_next` allows)."""
+    query = {"next": following}
+    if login_hint:
+        query["login_hint"] = login_hint
+    if ui_locales:
+        query["ui_locales"] = ui_locales
+    return RedirectResponse("/signin?" + urlencode(query), status_code=303)

@@ -17,10 +17,8 @@ from idp.domain.referencing import (
     ProofAttempt,
     ProofKind,
     check_profile,
-    looks_like_email,
     match_proof,
     may_become_administrator,
-    normalise_email,
     normalise_identifier,
     profile_for,
     reference_by_notification_email,
@@ -57,13 +55,6 @@ PROOFS = (
 )
 def test_identifiers_compare_as_upper_case_letters_and_digits(typed: str, expected: str) -> None:
     assert normalise_identifier(typed) == expected
-
-
-def test_emails_are_trimmed_and_case_folded() -> None:
-    assert normalise_email("  Paul.Durand@Example.COM ") == "paul.durand@example.com"
-    assert looks_like_email("paul.durand@example.com")
-    for bad in ("paul", "paul@", "@example.com", "paul@example", "pa ul@example.com", "a@b@c.fr"):
-        assert not looks_like_email(bad), bad
 
 
 @pytest.mark.parametrize(

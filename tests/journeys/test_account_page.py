@@ -175,7 +175,7 @@ async def test_signed_out_forms_lead_to_sign_in(client: httpx.AsyncClient, seede
     page = await client.get("/account")
     assert "Vous n’êtes pas connecté" in text_of(page)
     answer = await post_form(client, "/signin", "/account/name", name="X")
-    assert answer.status_code == 303 and answer.headers["location"] == "/signin?next=/account"
+    assert answer.status_code == 303 and answer.headers["location"] == "/signin?next=%2Faccount"
 
 
 async def test_the_page_lists_the_users_own_recent_sign_ins(
