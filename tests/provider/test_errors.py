@@ -4,10 +4,14 @@ redirect to an unvalidated redirect URI."""
 from __future__ import annotations
 
 import base64
+import pkgutil
+import subprocess
+import sys
 
 import httpx
 import pytest
 
+import idp.oauth
 from idp.clock import FrozenClock
 from tests.support import (
     NATIVE_ID,
@@ -300,3 +304,18 @@ async def test_unknown_page_is_a_friendly_404(client: httpx.AsyncClient) -> None
     response = await client.get("/nowhere")
     assert response.status_code == 404
     assert "Page introuvable" in response.text
+
+
+def test_the_oauth_package_imports_no_web_framework() -> None:
+    """Issue 20: `idp.oauth` returns data and raises `OAuth2Error`s; turning them into HTTP
+    responses is `idp.web.oauth_response`'s job (one exception handler for every error)."""
+    modules = [f"idp.oauth.{m.name}" for m in pkgutil.iter_modules(idp.oauth.__path__)]
+    script = (
+        "import importlib, sys\n"
+        f"for name in {modules!r}: importlib.import_module(name)\n"
+        "print(','.join(sorted(m for m in sys.modules if m.split('.')[0] == 'starlette')))\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, check=True
+    )
+    assert result.stdout.strip() == ""
