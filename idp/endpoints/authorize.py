@@ -1,13 +1,17 @@
-"""`GET/POST /authorize` (RFC 6749 §4.1, OIDC Core §3.1.2), as ordered checks:
+"""`GET/POST /authorize` (RFC 6749 §4.1, OIDC Core §3.1.2), as node-oidc-provider's
+authorization pipeline: the request validated, then `CHECKS`, an ordered tuple of named
+steps, each answering (an error redirect, a page, a step to go through first) or passing:
 
-1. the request is validated by Authlib; an error is redirected to the client only once its
-   redirect URI was validated, otherwise shown as a page (RFC 6749 §4.1.2.1); then the checks
-   Authlib leaves to us (`idp.oauth.authorization_checks`: request objects, `response_mode`,
-   `prompt`, `claims`, `id_token_hint`), answered in the requested response mode;
-2. sign-in: `prompt=login`, `max_age` or no session send the user to sign in (or answer
-   `login_required` to `prompt=none`);
-3. consent: first-party clients and remembered decisions skip it, `prompt=consent` forces it;
-4. the code is issued (with `iss`, RFC 9207).
+1. `_validated`: Authlib validates the request; an error is redirected to the client only
+   once its redirect URI was validated, otherwise shown as a page (RFC 6749 §4.1.2.1);
+2. the checks Authlib leaves to us (`require_pushed_request`, `check_parameters`,
+   `read_claims_request`, `check_id_token_hint`, `check_max_age`; their rules in
+   `idp.oauth.authorization_checks`), answered in the requested response mode;
+3. `require_sign_in`: `prompt=login`, `max_age` or no session send the user to sign in (or
+   answer `login_required` to `prompt=none`); then `require_second_factor`;
+4. `require_referencing`, then `require_consent`: first-party clients and remembered
+   decisions skip it, `prompt=consent` forces it;
+5. the code is issued (with `iss`, RFC 9207).
 """
 
 from __future__ import annotations
