@@ -16,6 +16,7 @@ import click
 from idp import audit
 from idp.audit import Kind
 from idp.cli_errors import OperatorGroup, safe_url
+from idp.domain.client_authentication import CLIENT_SECRET_BASIC, PRIVATE_KEY_JWT
 from idp.domain.dynamic_registration import RESTRICTED_SCOPES as RESTRICTED_REGISTRATION_SCOPES
 from idp.execution import ExecutionMode, execution_mode
 from idp.keys import ALGORITHMS, KeyFile
@@ -389,7 +390,7 @@ def clients_add(
             require_mfa=require_mfa,
             require_pushed_authorization_requests=require_par or profile == "fapi2",
             profile=profile,
-            auth_method="private_key_jwt" if keyed else "client_secret_basic",
+            auth_method=PRIVATE_KEY_JWT if keyed else CLIENT_SECRET_BASIC,
             jwks=jwks,
             jwks_uri=jwks_uri,
             require_dpop=require_dpop,

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from idp.domain.client_authentication import CLIENT_AUTH_METHODS, NONE
 from idp.domain.second_factor import ACR_VALUES
 from idp.i18n import SUPPORTED_LOCALES
 from idp.oauth.authorization_checks import PROMPT_VALUES as SUPPORTED_PROMPTS
@@ -23,7 +24,6 @@ OPTIONAL_ENDPOINTS = {
     "device_authorization": ("device_authorization_endpoint", "/device_authorization"),
     "client_registration": ("registration_endpoint", "/register"),  # RFC 7591 (issue 16)
 }
-CLIENT_AUTH_METHODS = ["client_secret_basic", "client_secret_post", "none", "private_key_jwt"]
 PROMPT_VALUES = list(SUPPORTED_PROMPTS)
 
 
@@ -43,7 +43,7 @@ def provider_metadata(settings: Settings, server: SageAuthorizationServer) -> di
         "subject_types_supported": ["public"],
         "id_token_signing_alg_values_supported": ["RS256", "ES256"],
         "userinfo_signing_alg_values_supported": ["none"],
-        "token_endpoint_auth_methods_supported": CLIENT_AUTH_METHODS,
+        "token_endpoint_auth_methods_supported": list(CLIENT_AUTH_METHODS),
         # RFC 7523 `private_key_jwt` (issue 16): the algorithms of client assertions.
         "token_endpoint_auth_signing_alg_values_supported": list(SIGNING_ALGORITHMS),
         "code_challenge_methods_supported": ["S256"],
@@ -74,7 +74,7 @@ def provider_metadata(settings: Settings, server: SageAuthorizationServer) -> di
         if name in server._endpoints:
             metadata[key] = settings.url(path)
             if name in ("revocation", "introspection"):
-                methods = [m for m in CLIENT_AUTH_METHODS if name == "revocation" or m != "none"]
+                methods = [m for m in CLIENT_AUTH_METHODS if name == "revocation" or m != NONE]
                 metadata[f"{name}_endpoint_auth_methods_supported"] = methods
                 # RFC 8414 §2: required once private_key_jwt is listed.
                 metadata[f"{name}_endpoint_auth_signing_alg_values_supported"] = list(

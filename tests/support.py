@@ -148,3 +148,30 @@ async def authorization_code(
         assert signed.status_code == 303, signed.text
         response = await http.get(signed.headers["location"])
     return response
+
+
+def assert_oauth_error(
+    response: httpx.Response,
+    status: int,
+    error: str,
+    *,
+    description: str | None = None,
+    challenge: str | None = None,
+) -> dict[str, object]:
+    """An RFC 6749 §5.2 error body, as the one handler renders it (`idp.web.oauth_response`):
+    the status, JSON with the code and maybe a description (the exact one when given), never
+    cached, never a redirect; with `challenge`, the `WWW-Authenticate` header starts with it
+    (RFC 6750 §3, RFC 9449 §7.1). Returns the body."""
+    assert response.status_code == status, response.text
+    assert response.headers["content-type"].startswith("application/json"), response.headers
+    assert response.headers["cache-control"] == "no-store"
+    assert response.headers["pragma"] == "no-cache"
+    assert "location" not in response.headers
+    body: dict[str, object] = response.json()
+    assert body["error"] == error, body
+    assert isinstance(body.get("error_description", ""), str), body
+    if description is not None:
+        assert body.get("error_description") == description, body
+    if challenge is not None:
+        assert response.headers["www-authenticate"].startswith(challenge), response.headers
+    return body

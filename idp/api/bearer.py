@@ -17,16 +17,18 @@ from __future__ import annotations
 
 import asyncio
 from dataclasses import dataclass
+from typing import Any
 
 from authlib.oauth2.rfc6749 import OAuth2Error
 from authlib.oauth2.rfc6750 import InsufficientScopeError, InvalidTokenError
 from starlette.requests import Request
 
 from idp.api.problems import Problem
-from idp.context import context
+from idp.context import AppContext, context
 from idp.domain.submissions import CustomerAccess, Visibility
 from idp.oauth.dpop import DPoPError, check_resource_request
 from idp.oauth.dpop import challenge as dpop_challenge
+from idp.oauth.errors import ProtocolError
 from idp.oauth.tokens import GRANT_CLAIM
 from idp.store.records import UserRecord
 from shared.scopes import EDI
@@ -79,6 +81,33 @@ def _refusal(error: OAuth2Error) -> Problem:
     return invalid_token(description)
 
 
+async def check_proof_of_possession(
+    ctx: AppContext, request: Request, authorization: str, claims: dict[str, Any], path: str
+) -> None:
+    """RFC 9449 §7 at a resource server (this API, and userinfo): a DPoP-bound token with its
+    proof for this request, a bearer token as `Bearer` only; nothing to do (no cost) for a
+    bearer token sent as such. Raises a 401 `ProtocolError` carrying the `DPoP` challenge."""
+    scheme, _, token = authorization.partition(" ")
+    if "cnf" not in claims and scheme.lower() != "dpop":
+        return
+    now = ctx.clock.now()
+    try:
+        await check_resource_request(
+            ctx.dpop,
+            ctx.store.dpop_proofs.remember,
+            request.headers,
+            scheme=scheme,
+            token=token.strip(),
+            claims=claims,
+            method=request.method,
+            uri=ctx.settings.url(path),  # never the Host header's
+            now=now,
+        )
+    except DPoPError as error:
+        headers = dpop_challenge(ctx.dpop, error.error, error.description, now)
+        raise ProtocolError(error.error, error.description, 401, headers) from None
+
+
 async def authenticate(request: Request) -> Caller:
     """The caller of an API request, or a `Problem` (401 / 403)."""
     ctx = context(request)
@@ -93,29 +122,16 @@ async def authenticate(request: Request) -> Caller:
         claims = ctx.api_validator.claims(header, [EDI])
     except (InvalidTokenError, InsufficientScopeError) as error:
         raise _refusal(error) from None
-    scheme = header.partition(" ")[0]
-    if "cnf" in claims or scheme.lower() == "dpop":  # RFC 9449 §7: nothing for Bearer
-        now = ctx.clock.now()
-        try:
-            await check_resource_request(
-                ctx.dpop,
-                ctx.store.dpop_proofs.remember,
-                request.headers,
-                scheme=scheme,
-                token=header.partition(" ")[2].strip(),
-                claims=claims,
-                method=request.method,
-                uri=ctx.settings.url(request.url.path),  # never the Host header's
-                now=now,
-            )
-        except DPoPError as error:
-            raise Problem(
-                401,
-                "Invalid DPoP proof" if error.error != "invalid_token" else "Invalid access token",
-                error.description,
-                slug=error.error.replace("_", "-"),
-                headers=dpop_challenge(ctx.dpop, error.error, error.description, now),
-            ) from None
+    try:
+        await check_proof_of_possession(ctx, request, header, claims, request.url.path)
+    except ProtocolError as error:
+        raise Problem(
+            401,
+            "Invalid DPoP proof" if error.error != "invalid_token" else "Invalid access token",
+            error.description,
+            slug=error.error.replace("_", "-"),
+            headers=error.headers,
+        ) from None
     grant_id = claims.get(GRANT_CLAIM)
     if not grant_id:
         raise invalid_token("The access token is not bound to a Sage ID.")

@@ -10,10 +10,14 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
+from idp.domain.client_authentication import (
+    CLIENT_AUTH_METHODS,
+    CLIENT_SECRET_BASIC,
+    PRIVATE_KEY_JWT,
+)
 from shared.scopes import ALL_SCOPES, EDI
 
 GRANT_TYPES = ("authorization_code", "refresh_token", "client_credentials")
-AUTH_METHODS = ("client_secret_basic", "client_secret_post", "private_key_jwt", "none")
 RESTRICTED_SCOPES = frozenset({EDI})  # only with an initial access token that allows them
 DEFAULT_SCOPE = "openid profile email"
 PROFILES = ("fapi2",)  # idp.oauth.profiles
@@ -96,13 +100,13 @@ def registered_metadata(data: Mapping[str, Any], allowed_scope: str) -> Register
         raise RegistrationRefused("invalid_redirect_uri", "'redirect_uris' is required.")
     for uri in redirect_uris:
         _check_redirect_uri(uri)
-    auth_method = data.get("token_endpoint_auth_method", "client_secret_basic")
-    if auth_method not in AUTH_METHODS:
-        raise _metadata_error(f"Authentication methods allowed: {', '.join(AUTH_METHODS)}.")
-    if "client_credentials" in grant_types and auth_method != "private_key_jwt":
+    auth_method = data.get("token_endpoint_auth_method", CLIENT_SECRET_BASIC)
+    if auth_method not in CLIENT_AUTH_METHODS:
+        raise _metadata_error(f"Authentication methods allowed: {', '.join(CLIENT_AUTH_METHODS)}.")
+    if "client_credentials" in grant_types and auth_method != PRIVATE_KEY_JWT:
         raise _metadata_error("'client_credentials' needs 'private_key_jwt'.")
     jwks, jwks_uri = data.get("jwks"), data.get("jwks_uri")
-    if auth_method == "private_key_jwt":
+    if auth_method == PRIVATE_KEY_JWT:
         if (jwks is None) == (jwks_uri is None):
             raise _metadata_error("'private_key_jwt' needs 'jwks' or 'jwks_uri' (one of them).")
         if jwks_uri is not None and (
@@ -121,7 +125,7 @@ def registered_metadata(data: Mapping[str, Any], allowed_scope: str) -> Register
     profile = data.get("profile")
     if profile is not None and profile not in PROFILES:
         raise _metadata_error(f"Profiles: {', '.join(PROFILES)}.")
-    if profile == "fapi2" and auth_method != "private_key_jwt":
+    if profile == "fapi2" and auth_method != PRIVATE_KEY_JWT:
         raise _metadata_error("The 'fapi2' profile needs 'private_key_jwt'.")
     name = data.get("client_name", "")
     if not isinstance(name, str) or not name.strip() or len(name) > 200:

@@ -94,5 +94,23 @@ def acr_for(amr: str) -> str:
     return ACR_MFA if MULTIPLE_FACTORS in amr.split() else ACR_PASSWORD
 
 
+class SignInFacts:
+    """What an ID token says of the sign-in it comes from (OIDC Core §2: `auth_time`, `acr`,
+    `amr`), as Authlib reads it from "the authorization code": a stored code, or the original
+    sign-in of a refresh or device grant."""
+
+    auth_time: float
+    amr: str  # RFC 8176 methods, space-separated
+
+    def get_auth_time(self) -> int:
+        return int(self.auth_time)
+
+    def get_acr(self) -> str:
+        return acr_for(self.amr)
+
+    def get_amr(self) -> list[str]:
+        return amr_list(self.amr)
+
+
 def is_multi_factor(amr: str) -> bool:
     return MULTIPLE_FACTORS in amr.split()

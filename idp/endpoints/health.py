@@ -16,8 +16,9 @@ from starlette.responses import Response
 
 from idp.context import context
 from idp.metrics import CONTENT_TYPE
+from idp.oauth.errors import ProtocolError
 from idp.readiness import database_problem, keys_problem
-from idp.web.errors import JSON_HEADERS, oauth_error
+from idp.web.oauth_response import JSON_HEADERS
 
 
 def _status(status: int, checks: dict[str, str]) -> Response:
@@ -48,7 +49,7 @@ async def metrics(request: Request) -> Response:
         raise HTTPException(404)
     given = request.headers.get("authorization", "").encode("latin-1")
     if not hmac.compare_digest(given, b"Bearer " + token.encode()):
-        return oauth_error(
+        raise ProtocolError(
             "invalid_token",
             "The metrics need the bearer token set in SAGEID_METRICS_TOKEN.",
             401,

@@ -22,6 +22,7 @@ from idp.oauth.requests import ParsedOAuth2Request, duplicated
 from idp.web.csrf import FIELD as CSRF_FIELD
 from idp.web.errors import PageError
 from idp.web.forms import first, read_form
+from idp.web.oauth_response import oauth_response
 from idp.web.protocol_errors import explain
 from idp.web.sessions import current_session, end_session
 from idp.web.templating import request_locale
@@ -82,7 +83,7 @@ async def logout(request: Request) -> Response:
 
     result = await ctx.bridge.run(ctx.server.create_endpoint_response, "end_session", validated)
     if result is not None:
-        response: Response = result.to_response()
+        response = oauth_response(result)
     else:
         not_redirected = bool(params.get("post_logout_redirect_uri"))
         response = ctx.templates.render(

@@ -3,42 +3,32 @@ the token endpoint (public clients name themselves), and gets a single-use `requ
 
 from __future__ import annotations
 
-from authlib.oauth2.rfc6749 import OAuth2Error
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from idp.context import context
-from idp.endpoints.token import malformed_client_request
+from idp.endpoints.token import refuse_malformed_client_request
 from idp.oauth.pushed_requests import new_request_uri, validate_pushed_request
 from idp.oauth.requests import ParsedOAuth2Request
-from idp.oauth.server import OAuthResult
 from idp.store.records import ClientRecord
-from idp.web.errors import JSON_HEADERS
 from idp.web.forms import read_form
+from idp.web.oauth_response import JSON_HEADERS
 
 
 async def pushed_authorization_request(request: Request) -> Response:
     ctx = context(request)
     items = await read_form(request)
-    if (refused := malformed_client_request(request, items)) is not None:
-        return refused
+    refuse_malformed_client_request(request, items)
 
-    def validate() -> tuple[ClientRecord, list[tuple[str, str]]] | OAuthResult:
+    def validate() -> tuple[ClientRecord, list[tuple[str, str]]]:
+        # Its errors are raised as they are: the handler answers an error body, never a
+        # redirect nor `state` (the client is on the back channel, §2.3).
         oauth_request = ParsedOAuth2Request(
             "POST", ctx.settings.url("/par"), request.headers, form=items
         )
-        try:
-            return validate_pushed_request(ctx.server, oauth_request, items)
-        except OAuth2Error as error:
-            # An error body, never a redirect: the client is on the back channel (§2.3).
-            error.redirect_uri = None
-            error.state = None
-            return ctx.server.handle_error_response(oauth_request, error)  # type: ignore[no-any-return]
+        return validate_pushed_request(ctx.server, oauth_request, items)
 
-    validated = await ctx.bridge.run(validate)
-    if isinstance(validated, OAuthResult):
-        return validated.to_response()
-    client, parameters = validated
+    client, parameters = await ctx.bridge.run(validate)
     now = ctx.clock.now()
     lifetime = ctx.settings.lifetimes.pushed_authorization_request
     request_uri = new_request_uri()

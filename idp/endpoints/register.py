@@ -10,8 +10,9 @@ from starlette.responses import Response
 
 from idp.audit import Kind, record
 from idp.context import context
+from idp.oauth.errors import ProtocolError
 from idp.oauth.registration import RegistrationRequest
-from idp.web.errors import oauth_error
+from idp.web.oauth_response import oauth_response
 
 MAX_BODY = 64 * 1024
 AUDITED = {
@@ -36,7 +37,7 @@ async def _respond(request: Request, endpoint: str, client_id: str | None) -> Re
         except (UnicodeDecodeError, ValueError):
             data = None
         if not isinstance(data, dict):
-            return oauth_error("invalid_client_metadata", "The body must be a JSON object.")
+            raise ProtocolError("invalid_client_metadata", "The body must be a JSON object.")
     assert isinstance(data, dict)
     registration = RegistrationRequest(request.method, data, _bearer(request), client_id)
     result = await ctx.bridge.run(ctx.server.create_endpoint_response, endpoint, registration)
@@ -50,7 +51,7 @@ async def _respond(request: Request, endpoint: str, client_id: str | None) -> Re
             client_id=registration.audited_client_id,
             ip=request.client.host if request.client else None,
         )
-    return result.to_response()  # type: ignore[no-any-return]
+    return oauth_response(result)
 
 
 async def register(request: Request) -> Response:

@@ -6,10 +6,11 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from idp.context import context
-from idp.endpoints.token import malformed_client_request
+from idp.endpoints.token import refuse_malformed_client_request
 from idp.oauth.requests import ParsedOAuth2Request
 from idp.oauth.server import OAuthResult
 from idp.web.forms import read_form
+from idp.web.oauth_response import oauth_response
 from idp.web.observe import note_client
 
 
@@ -18,8 +19,7 @@ async def token_endpoint_response(request: Request, endpoint: str, path: str) ->
     then the Authlib endpoint (RFC 6749 §2.3 client authentication) through the bridge."""
     ctx = context(request)
     items = await read_form(request)
-    if (refused := malformed_client_request(request, items)) is not None:
-        return refused
+    refuse_malformed_client_request(request, items)
 
     attempts: list[ParsedOAuth2Request] = []  # the request Authlib saw (its client)
 
@@ -30,10 +30,12 @@ async def token_endpoint_response(request: Request, endpoint: str, path: str) ->
         attempts.append(oauth_request)
         return ctx.server.create_endpoint_response(endpoint, oauth_request)  # type: ignore[no-any-return]
 
-    result = await ctx.bridge.run(respond)
-    client = attempts[-1].client
-    note_client(request, client and client.client_id)
-    return result.to_response()
+    try:
+        result = await ctx.bridge.run(respond)
+    finally:  # an error too (raised for the error handler)
+        client = attempts[-1].client if attempts else None
+        note_client(request, client and client.client_id)
+    return oauth_response(result)
 
 
 async def revoke(request: Request) -> Response:

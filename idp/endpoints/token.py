@@ -4,15 +4,17 @@ from __future__ import annotations
 
 import base64
 
+from authlib.oauth2.rfc6749 import OAuth2Error
 from starlette.requests import Request
 from starlette.responses import Response
 
 from idp.context import context
-from idp.oauth.dpop import CURRENT_PROOF, DPoPError, proof_header, verify
+from idp.oauth.dpop import CURRENT_PROOF, DPoPError, ProofTarget, proof_header, verify
+from idp.oauth.errors import ProtocolError, invalid_request
 from idp.oauth.requests import ParsedOAuth2Request, duplicated
 from idp.oauth.server import OAuthResult
-from idp.web.errors import oauth_error
 from idp.web.forms import first, read_form
+from idp.web.oauth_response import oauth_response
 from idp.web.observe import note_client
 
 
@@ -34,30 +36,28 @@ def basic_credentials_readable(authorization: str | None) -> bool:
     return ":" in decoded
 
 
-def malformed_client_request(request: Request, items: list[tuple[str, str]]) -> Response | None:
+def refuse_malformed_client_request(request: Request, items: list[tuple[str, str]]) -> None:
     """What every client-authenticated endpoint (token, PAR, revocation, introspection)
     refuses before Authlib sees the request: a repeated parameter (RFC 6749 §3.2), or a
     `Basic` header that does not decode."""
     if repeated := duplicated(items):
-        return oauth_error("invalid_request", f"Repeated parameter: {repeated[0]}.")
+        raise invalid_request(f"Repeated parameter: {repeated[0]}.")
     if not basic_credentials_readable(request.headers.get("authorization")):
-        return oauth_error(
+        raise ProtocolError(
             "invalid_client",
             "Malformed HTTP Basic credentials.",
             401,
             {"WWW-Authenticate": 'Basic realm="sageid"'},
         )
-    return None
 
 
 async def token(request: Request) -> Response:
     ctx = context(request)
     items = await read_form(request)
-    if (refused := malformed_client_request(request, items)) is not None:
-        return refused
+    refuse_malformed_client_request(request, items)
     grant_type = first(items, "grant_type")
     if not grant_type:
-        return oauth_error("invalid_request", "Missing 'grant_type'.")
+        raise invalid_request("Missing 'grant_type'.")
 
     attempts: list[ParsedOAuth2Request] = []  # the request Authlib saw (its client)
     proof = None
@@ -66,18 +66,12 @@ async def token(request: Request) -> Response:
         try:
             raw = proof_header(request.headers)
             assert raw is not None
-            proof = await verify(
-                ctx.dpop,
-                ctx.store.dpop_proofs.remember,
-                raw,
-                method="POST",
-                uri=ctx.settings.url("/token"),
-                now=now,
-            )
+            target = ProofTarget("POST", ctx.settings.url("/token"), now)
+            proof = await verify(ctx.dpop, ctx.store.dpop_proofs.remember, raw, target)
         except DPoPError as error:
             # RFC 9449 §5 and §8: 400 with the error; a nonce to use when one is due.
             nonce = {"DPoP-Nonce": ctx.dpop.nonce(now)} if error.error == "use_dpop_nonce" else {}
-            return oauth_error(error.error, error.description, 400, nonce)
+            raise ProtocolError(error.error, error.description, 400, nonce) from None
 
     def respond() -> OAuthResult:
         oauth_request = ParsedOAuth2Request(
@@ -86,18 +80,18 @@ async def token(request: Request) -> Response:
         attempts.append(oauth_request)
         return ctx.server.create_token_response(oauth_request)  # type: ignore[no-any-return]
 
-    if proof is None:
+    bound = CURRENT_PROOF.set(proof) if proof is not None else None  # the grants read it
+    try:
         result = await ctx.bridge.run(respond)
-    else:
-        bound = CURRENT_PROOF.set(proof)  # the grants and the token generator read it
-        try:
-            result = await ctx.bridge.run(respond)
-        finally:
+    except OAuth2Error:  # raised for the error handler, counted here
+        if attempts[-1].reuse_detected:
+            ctx.metrics.refresh_reuse.inc()
+        raise
+    finally:
+        if bound is not None:
             CURRENT_PROOF.reset(bound)
-    oauth_request = attempts[-1]
-    note_client(request, oauth_request.client and oauth_request.client.client_id)
+        client = attempts[-1].client if attempts else None
+        note_client(request, client and client.client_id)
     if result.status == 200:
         ctx.metrics.token_issued(grant_type)
-    elif oauth_request.reuse_detected:
-        ctx.metrics.refresh_reuse.inc()
-    return result.to_response()
+    return oauth_response(result)

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Sequence
+from typing import Any
 
 from authlib.oauth2.rfc6749 import InvalidRequestError, OAuth2Error
 from authlib.oauth2.rfc6750 import InsufficientScopeError, InvalidTokenError
@@ -20,15 +21,17 @@ from joserfc.errors import JoseError
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
+from idp.api.bearer import check_proof_of_possession
 from idp.context import AppContext, context
 from idp.domain.claims_request import released as claims_released
 from idp.domain.claims_request import scopes_for
 from idp.domain.referencing import Account
 from idp.oauth.claims import user_claims
-from idp.oauth.dpop import DPoPError, challenge, check_resource_request
+from idp.oauth.errors import ProtocolError, invalid_request
 from idp.oauth.tokens import GRANT_CLAIM, USERINFO_CLAIMS_CLAIM
-from idp.web.errors import JSON_HEADERS, oauth_error
+from idp.store.records import UserRecord
 from idp.web.forms import FORM_TYPE, BadForm, read_form
+from idp.web.oauth_response import JSON_HEADERS
 from shared.scopes import REFERENCING
 
 REALM = 'Bearer realm="userinfo"'
@@ -45,7 +48,10 @@ async def _authorization(request: Request) -> str | None:
         FORM_TYPE
     ):
         return header
-    form = await read_form(request)
+    try:
+        form = await read_form(request)
+    except BadForm as error:
+        raise invalid_request(f"The body is not readable: {error}.") from None
     tokens = [value for key, value in form if key == "access_token"]
     if not tokens:
         return header
@@ -68,72 +74,68 @@ def _not_for_userinfo(ctx: AppContext, token: str, now: float) -> bool:
     return live and (ctx.settings.url("/userinfo") not in audience or "openid" not in scopes)
 
 
-def _bearer_error(error: OAuth2Error) -> Response:
+def _bearer_refusal(error: OAuth2Error) -> ProtocolError:
+    """RFC 6750 §3: every refusal of a token carries the challenge, a 403 too."""
     headers = dict(error.get_headers())
     headers.pop("Content-Type", None)
-    # RFC 6750 §3: every refusal of a token carries the challenge, a 403 too.
     headers.setdefault("WWW-Authenticate", f'{REALM}, error="{error.error}"')
-    return oauth_error(
-        error.error, error.get_error_description() or error.error, error.status_code, headers
-    )
+    description = error.get_error_description() or error.error
+    return ProtocolError(error.error, description, error.status_code, headers)
+
+
+def _token_claims(ctx: AppContext, authorization: str, token: str) -> dict[str, Any]:
+    """The token's claims, if it is valid for userinfo; a valid token of ours for another
+    audience or without `openid` is `insufficient_scope` (403)."""
+    try:
+        claims: dict[str, Any] = ctx.userinfo_validator.claims(authorization, ["openid"])
+    except InvalidTokenError:
+        if _not_for_userinfo(ctx, token, ctx.clock.now()):
+            raise InsufficientScopeError() from None
+        raise
+    return claims
+
+
+async def _active_user(
+    ctx: AppContext, claims: dict[str, Any], scopes: set[str]
+) -> tuple[UserRecord, Sequence[Account] | None]:
+    """The token's user while its grant is active (one read), and their customer accounts
+    when the `referencing` claim is asked for (read at the same time)."""
+    grant_id = claims.get(GRANT_CLAIM)
+    if not grant_id:
+        raise InvalidTokenError(description="The token is not bound to a user.")
+    subject = str(claims.get("sub", ""))
+    accounts: Sequence[Account] | None = None
+    async with asyncio.TaskGroup() as reads:
+        active = reads.create_task(
+            ctx.store.grants.active_user(grant_id, claims["jti"], ctx.clock.now())
+        )
+        if REFERENCING in scopes:
+            accounts_read = reads.create_task(ctx.store.customers.accounts_of(subject))
+    user = active.result()
+    if user is None:
+        raise InvalidTokenError(description="The token was revoked.")
+    if REFERENCING in scopes:
+        accounts = accounts_read.result()
+        if user.id != subject:  # never for our tokens; never trust it blindly either
+            accounts = await ctx.store.customers.accounts_of(user.id)
+    return user, accounts
 
 
 async def userinfo(request: Request) -> Response:
     ctx = context(request)
-    try:
-        authorization = await _authorization(request)
-    except BadForm as error:
-        return oauth_error("invalid_request", f"The body is not readable: {error}.")
-    except InvalidRequestError as error:
-        return oauth_error("invalid_request", error.get_error_description() or "")
+    authorization = await _authorization(request)
     scheme, _, token = (authorization or "").partition(" ")
-    if scheme.lower() not in ("bearer", "dpop") or not token.strip():
+    if authorization is None or scheme.lower() not in ("bearer", "dpop") or not token.strip():
         return _no_token()
     try:
-        try:
-            claims = ctx.userinfo_validator.claims(authorization, ["openid"])
-        except InvalidTokenError:
-            if _not_for_userinfo(ctx, token.strip(), ctx.clock.now()):
-                raise InsufficientScopeError() from None
-            raise
-        if "cnf" in claims or scheme.lower() == "dpop":  # RFC 9449 §7: nothing for Bearer
-            now = ctx.clock.now()
-            try:
-                await check_resource_request(
-                    ctx.dpop,
-                    ctx.store.dpop_proofs.remember,
-                    request.headers,
-                    scheme=scheme,
-                    token=token.strip(),
-                    claims=claims,
-                    method=request.method,
-                    uri=ctx.settings.url("/userinfo"),
-                    now=now,
-                )
-            except DPoPError as error:
-                headers = challenge(ctx.dpop, error.error, error.description, now)
-                return oauth_error(error.error, error.description, 401, headers)
-        grant_id = claims.get(GRANT_CLAIM)
-        if not grant_id:
-            raise InvalidTokenError(description="The token is not bound to a user.")
+        claims = _token_claims(ctx, authorization, token.strip())
+        await check_proof_of_possession(ctx, request, authorization, claims, "/userinfo")
         scopes = set(claims["scope"].split())
-        subject = str(claims.get("sub", ""))
-        accounts: Sequence[Account] | None = None
-        async with asyncio.TaskGroup() as reads:
-            active = reads.create_task(
-                ctx.store.grants.active_user(grant_id, claims["jti"], ctx.clock.now())
-            )
-            if REFERENCING in scopes:
-                accounts_read = reads.create_task(ctx.store.customers.accounts_of(subject))
-        user = active.result()
-        if user is None:
-            raise InvalidTokenError(description="The token was revoked.")
-        if REFERENCING in scopes:
-            accounts = accounts_read.result()
-            if user.id != subject:  # never for our tokens; never trust it blindly either
-                accounts = await ctx.store.customers.accounts_of(user.id)
+        user, accounts = await _active_user(ctx, claims, scopes)
+    except ProtocolError:
+        raise  # already the answer (a DPoP refusal and its challenge)
     except OAuth2Error as error:
-        return _bearer_error(error)
+        raise _bearer_refusal(error) from None
     released = user_claims(user, scopes, accounts)
     if asked := claims.get(USERINFO_CLAIMS_CLAIM):
         # OIDC Core §5.5: claims asked for userinfo by name, beyond the token's scopes.

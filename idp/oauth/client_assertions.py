@@ -17,13 +17,13 @@ from joserfc import jwt
 from joserfc.errors import JoseError
 from joserfc.jwk import KeySet
 
+from idp.domain.client_authentication import PRIVATE_KEY_JWT
 from idp.oauth.bridge import Bridge
 from idp.store.records import ClientRecord
 
 if TYPE_CHECKING:
     from idp.oauth.server import SageAuthorizationServer
 
-PRIVATE_KEY_JWT = "private_key_jwt"
 SIGNING_ALGORITHMS = ["RS256", "PS256", "ES256", "EdDSA"]
 # An assertion is made for one request: one valid for longer is a bearer credential.
 MAX_ASSERTION_LIFETIME = 300

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 from authlib.oauth2.rfc6749 import InvalidScopeError, grants, scope_to_list
 
+from idp.domain.client_authentication import CONFIDENTIAL_CLIENTS
 from idp.store.records import ClientRecord
 
 if TYPE_CHECKING:
@@ -21,10 +22,7 @@ if TYPE_CHECKING:
 
 
 class ClientCredentialsGrant(grants.ClientCredentialsGrant):  # type: ignore[misc]
-    TOKEN_ENDPOINT_AUTH_METHODS: ClassVar[list[str]] = [
-        "client_secret_basic",
-        "client_secret_post",
-    ]
+    TOKEN_ENDPOINT_AUTH_METHODS: ClassVar[list[str]] = CONFIDENTIAL_CLIENTS
     server: SageAuthorizationServer
 
     def validate_requested_scope(self) -> None:
@@ -35,20 +33,11 @@ class ClientCredentialsGrant(grants.ClientCredentialsGrant):  # type: ignore[mis
             extra = " ".join(sorted(requested - client.scopes))
             raise InvalidScopeError(f"The client is not registered for: {extra}.")
 
-    def generate_token(
-        self,
-        user: Any = None,
-        scope: str | None = None,
-        grant_type: str | None = None,
-        expires_in: int | None = None,
-        include_refresh_token: bool = True,
-    ) -> dict[str, Any]:
+    def generate_token(self, **options: Any) -> dict[str, Any]:
+        """Authlib's (which passes keywords only): all the client's scopes when it asked for
+        none, and never a refresh token (RFC 6749 §4.4.3)."""
         client: ClientRecord = self.request.client
-        token: dict[str, Any] = super().generate_token(
-            user=user,
-            scope=scope or client.scope,
-            grant_type=grant_type,
-            expires_in=expires_in,
-            include_refresh_token=False,
-        )
+        options["scope"] = options.get("scope") or client.scope
+        options["include_refresh_token"] = False
+        token: dict[str, Any] = super().generate_token(**options)
         return token

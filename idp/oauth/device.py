@@ -25,10 +25,11 @@ from authlib.oauth2.rfc8628 import (
     SlowDownError,
 )
 
+from idp.domain.client_authentication import ANY_CLIENT
 from idp.domain.device import PollOutcome, hash_user_code, new_user_code, normalise_user_code
 from idp.oauth.bridge import Bridge
-from idp.oauth.grants import IssuesToSubject, OriginalSignIn
-from idp.oauth.tokens import TokenSubject
+from idp.oauth.id_token import OriginalSignIn
+from idp.oauth.tokens import IssuesToSubject, TokenSubject
 from idp.store.devices import DevicePoll
 from idp.store.records import ClientRecord, UserRecord
 from shared.scopes import DEVICE_CODE_GRANT
@@ -36,11 +37,9 @@ from shared.scopes import DEVICE_CODE_GRANT
 if TYPE_CHECKING:
     from idp.oauth.server import SageAuthorizationServer
 
-CLIENT_AUTH = ["client_secret_basic", "client_secret_post", "none"]
-
 
 class SageDeviceAuthorizationEndpoint(DeviceAuthorizationEndpoint):  # type: ignore[misc]
-    CLIENT_AUTH_METHODS: ClassVar[list[str]] = CLIENT_AUTH
+    CLIENT_AUTH_METHODS: ClassVar[list[str]] = ANY_CLIENT
     server: SageAuthorizationServer
 
     def __init__(self, server: SageAuthorizationServer) -> None:
@@ -105,7 +104,7 @@ class DeviceCodeGrantRecord:
 
 
 class SageDeviceCodeGrant(IssuesToSubject, DeviceCodeGrant):  # type: ignore[misc]
-    TOKEN_ENDPOINT_AUTH_METHODS: ClassVar[list[str]] = CLIENT_AUTH
+    TOKEN_ENDPOINT_AUTH_METHODS: ClassVar[list[str]] = ANY_CLIENT
     server: SageAuthorizationServer
 
     def authenticate_token_endpoint_client(self) -> ClientRecord:

@@ -71,6 +71,17 @@ class DPoPError(Exception):
 
 
 @dataclass(frozen=True)
+class ProofTarget:
+    """The request a proof must be made for (§4.3): its method and URL, the time now, and at
+    a resource server the access token it is sent with (`ath`)."""
+
+    method: str
+    uri: str
+    now: float
+    access_token: str | None = None
+
+
+@dataclass(frozen=True)
 class Proof:
     jkt: str  # RFC 7638 thumbprint of the proof's key (the `cnf.jkt` it binds to)
     jti: str
@@ -122,33 +133,24 @@ class DPoPVerifier:
         window = int(now // NONCE_WINDOW)
         return any(hmac.compare_digest(nonce, self._nonce_of(w)) for w in (window, window - 1))
 
-    def check(
-        self,
-        proof: str,
-        *,
-        method: str,
-        uri: str,
-        now: float,
-        access_token: str | None = None,
-    ) -> Proof:
+    def check(self, proof: str, target: ProofTarget) -> Proof:
         """Every stateless check of §4.3; raises `DPoPError`. The `jti` replay check is the
         caller's (one database write)."""
-        if len(proof) > MAX_PROOF_BYTES or proof.count(".") != 2:
-            raise DPoPError("The DPoP proof is not a compact JWT.")
-        try:
-            header = jws.extract_compact(proof.encode("ascii"), registry=REGISTRY).protected
-        except (JoseError, ValueError, UnicodeError):
-            raise DPoPError("The DPoP proof is not a readable JWT.") from None
-        if header.get("typ") != "dpop+jwt":
-            raise DPoPError("The DPoP proof must have 'typ: dpop+jwt'.")
-        alg = header.get("alg")
-        if alg not in ALGORITHMS:
-            raise DPoPError(f"DPoP proofs must be signed with one of {', '.join(ALGORITHMS)}.")
-        jwk = header.get("jwk")
-        if not isinstance(jwk, dict) or PRIVATE_MEMBERS & jwk.keys():
-            raise DPoPError("The DPoP proof must carry its public key as 'jwk' (public only).")
-        if jwk.get("kty") != ALGORITHM_KEY_TYPES[alg]:
-            raise DPoPError(f"The 'jwk' of the DPoP proof is not a key for {alg}.")
+        alg, jwk = _header(proof)
+        claims, jkt = self._verified_claims(proof, alg, jwk)
+        jti, iat = _check_claims(claims, target)
+        if self.require_nonce and not self._nonce_is_fresh(claims.get("nonce"), target.now):
+            raise DPoPError(
+                "A fresh DPoP nonce is required: use the one in the DPoP-Nonce header.",
+                error="use_dpop_nonce",
+            )
+        return Proof(jkt=jkt, jti=jti, iat=float(iat))
+
+    def _verified_claims(
+        self, proof: str, alg: str, jwk: dict[str, Any]
+    ) -> tuple[dict[str, Any], str]:
+        """The proof's claims, its signature verified with its own `jwk`, and the key's
+        thumbprint."""
         try:
             key, jkt = self._key_of(jwk)
             if alg == "EdDSA":  # joserfc warns that RFC 9864 deprecates the name; still in use
@@ -162,32 +164,7 @@ class DPoPVerifier:
             raise DPoPError("The DPoP proof's signature does not verify with its 'jwk'.") from None
         if not isinstance(claims, dict):
             raise DPoPError("The DPoP proof's claims are not a JSON object.")
-        jti = claims.get("jti")
-        if not isinstance(jti, str) or not jti or len(jti) > 256:
-            raise DPoPError("The DPoP proof must have a 'jti'.")
-        if claims.get("htm") != method:
-            raise DPoPError(f"The DPoP proof's 'htm' must be {method}.")
-        htu = claims.get("htu")
-        if not isinstance(htu, str) or normalized_uri(htu) != normalized_uri(uri):
-            raise DPoPError("The DPoP proof's 'htu' is not this endpoint's URL.")
-        iat = claims.get("iat")
-        if not isinstance(iat, int | float) or isinstance(iat, bool):
-            raise DPoPError("The DPoP proof must have a numeric 'iat'.")
-        if iat < now - MAX_AGE or iat > now + MAX_SKEW:
-            raise DPoPError("The DPoP proof's 'iat' is too old or in the future.")
-        if access_token is None:
-            if "ath" in claims:
-                raise DPoPError("A DPoP proof for an access token ('ath') is not for /token.")
-        elif not isinstance(claims.get("ath"), str) or not hmac.compare_digest(
-            claims["ath"], access_token_hash(access_token)
-        ):
-            raise DPoPError("The DPoP proof's 'ath' does not match the access token.")
-        if self.require_nonce and not self._nonce_is_fresh(claims.get("nonce"), now):
-            raise DPoPError(
-                "A fresh DPoP nonce is required: use the one in the DPoP-Nonce header.",
-                error="use_dpop_nonce",
-            )
-        return Proof(jkt=jkt, jti=jti, iat=float(iat))
+        return claims, jkt
 
     def _key_of(self, jwk: dict[str, Any]) -> tuple[Any, str]:
         """The imported key and its thumbprint, remembered per `jwk`: a client proves with
@@ -204,22 +181,66 @@ class DPoPVerifier:
         return known
 
 
+def _header(proof: str) -> tuple[str, dict[str, Any]]:
+    """The proof's algorithm and public key, from its protected header (§4.2)."""
+    if len(proof) > MAX_PROOF_BYTES or proof.count(".") != 2:
+        raise DPoPError("The DPoP proof is not a compact JWT.")
+    try:
+        header = jws.extract_compact(proof.encode("ascii"), registry=REGISTRY).protected
+    except (JoseError, ValueError, UnicodeError):
+        raise DPoPError("The DPoP proof is not a readable JWT.") from None
+    if header.get("typ") != "dpop+jwt":
+        raise DPoPError("The DPoP proof must have 'typ: dpop+jwt'.")
+    alg = header.get("alg")
+    if alg not in ALGORITHMS:
+        raise DPoPError(f"DPoP proofs must be signed with one of {', '.join(ALGORITHMS)}.")
+    jwk = header.get("jwk")
+    if not isinstance(jwk, dict) or PRIVATE_MEMBERS & jwk.keys():
+        raise DPoPError("The DPoP proof must carry its public key as 'jwk' (public only).")
+    if jwk.get("kty") != ALGORITHM_KEY_TYPES[alg]:
+        raise DPoPError(f"The 'jwk' of the DPoP proof is not a key for {alg}.")
+    return str(alg), jwk
+
+
+def _check_claims(claims: dict[str, Any], target: ProofTarget) -> tuple[str, float]:
+    """§4.3 checks 7 to 11 against the request: `jti`, `htm`, `htu`, `iat`, `ath`; returns
+    the `jti` and `iat`."""
+    jti = claims.get("jti")
+    if not isinstance(jti, str) or not jti or len(jti) > 256:
+        raise DPoPError("The DPoP proof must have a 'jti'.")
+    if claims.get("htm") != target.method:
+        raise DPoPError(f"The DPoP proof's 'htm' must be {target.method}.")
+    htu = claims.get("htu")
+    if not isinstance(htu, str) or normalized_uri(htu) != normalized_uri(target.uri):
+        raise DPoPError("The DPoP proof's 'htu' is not this endpoint's URL.")
+    iat = claims.get("iat")
+    if not isinstance(iat, int | float) or isinstance(iat, bool):
+        raise DPoPError("The DPoP proof must have a numeric 'iat'.")
+    if iat < target.now - MAX_AGE or iat > target.now + MAX_SKEW:
+        raise DPoPError("The DPoP proof's 'iat' is too old or in the future.")
+    _check_access_token_hash(claims, target.access_token)
+    return jti, iat
+
+
+def _check_access_token_hash(claims: dict[str, Any], access_token: str | None) -> None:
+    if access_token is None:
+        if "ath" in claims:
+            raise DPoPError("A DPoP proof for an access token ('ath') is not for /token.")
+    elif not isinstance(claims.get("ath"), str) or not hmac.compare_digest(
+        claims["ath"], access_token_hash(access_token)
+    ):
+        raise DPoPError("The DPoP proof's 'ath' does not match the access token.")
+
+
 Remember = Callable[[str, float, float], Awaitable[bool]]
 
 
 async def verify(
-    verifier: DPoPVerifier,
-    remember: Remember,
-    proof: str,
-    *,
-    method: str,
-    uri: str,
-    now: float,
-    access_token: str | None = None,
+    verifier: DPoPVerifier, remember: Remember, proof: str, target: ProofTarget
 ) -> Proof:
     """`check`, then the `jti` recorded for every node (§11.1): a second use is refused."""
-    checked = verifier.check(proof, method=method, uri=uri, now=now, access_token=access_token)
-    if not await remember(checked.replay_key, checked.iat + MAX_AGE + MAX_SKEW, now):
+    checked = verifier.check(proof, target)
+    if not await remember(checked.replay_key, checked.iat + MAX_AGE + MAX_SKEW, target.now):
         raise DPoPError("This DPoP proof was used already (its 'jti' was seen before).")
     return checked
 
@@ -290,8 +311,6 @@ async def check_resource_request(
     raw = proof_header(headers)
     if raw is None:
         raise DPoPError("A DPoP proof (the DPoP header) is required with this access token.")
-    proof = await verify(
-        verifier, remember, raw, method=method, uri=uri, now=now, access_token=token
-    )
+    proof = await verify(verifier, remember, raw, ProofTarget(method, uri, now, token))
     if not hmac.compare_digest(proof.jkt, jkt):
         raise DPoPError("The DPoP proof is signed by another key than the token is bound to.")

@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 from authlib.oauth2 import rfc7662
 from authlib.oauth2.rfc6749 import InvalidRequestError
 
+from idp.domain.client_authentication import CONFIDENTIAL_CLIENTS
 from idp.oauth.bridge import Bridge
 from idp.oauth.token_reader import AccessTokenReader, looks_like_jwt
 from idp.oauth.tokens import GRANT_CLAIM
@@ -50,7 +51,7 @@ INACTIVE = IntrospectedToken(active=False)
 
 
 class IntrospectionEndpoint(rfc7662.IntrospectionEndpoint):  # type: ignore[misc]
-    CLIENT_AUTH_METHODS: ClassVar[list[str]] = ["client_secret_basic", "client_secret_post"]
+    CLIENT_AUTH_METHODS: ClassVar[list[str]] = CONFIDENTIAL_CLIENTS
     server: SageAuthorizationServer
 
     def __init__(self, server: SageAuthorizationServer) -> None:

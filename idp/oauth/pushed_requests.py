@@ -20,6 +20,7 @@ from urllib.parse import urlencode
 
 from authlib.oauth2.rfc6749 import InvalidRequestError, OAuth2Error
 
+from idp.domain.client_authentication import ANY_CLIENT
 from idp.oauth.authorization_checks import (
     check_claims_request,
     check_prompt,
@@ -41,7 +42,6 @@ SIGNATURE_FIELD = "pushed_request"
 UNSIGNED = frozenset({SIGNATURE_FIELD, "prompt", "max_age", "login_hint", "id_token_hint"})
 # Client authentication (RFC 9126 §2: as at the token endpoint) and our own field never pushed.
 NOT_PUSHED = frozenset({"client_secret", "client_assertion", "client_assertion_type"})
-CLIENT_METHODS = ["client_secret_basic", "client_secret_post", "none"]  # + private_key_jwt
 Items = Sequence[tuple[str, str]]
 
 
@@ -65,7 +65,7 @@ def validate_pushed_request(
     """The authenticated client and the parameters to keep; raises the `OAuth2Error` to answer
     (synchronous: Authlib's client authentication and grant validation, run in the bridge)."""
     client: ClientRecord = server.authenticate_client(
-        request, CLIENT_METHODS, endpoint="pushed_authorization_request"
+        request, ANY_CLIENT, endpoint="pushed_authorization_request"
     )
     params = dict(items)
     if "request_uri" in params:

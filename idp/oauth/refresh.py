@@ -32,9 +32,10 @@ from typing import TYPE_CHECKING, Any, ClassVar
 from authlib.oauth2.rfc6749 import InvalidGrantError, grants
 
 from idp import audit
+from idp.domain.client_authentication import ANY_CLIENT
 from idp.oauth.bridge import Bridge
 from idp.oauth.dpop import CURRENT_PROOF
-from idp.oauth.grants import OriginalSignIn, SageOpenIDCode
+from idp.oauth.id_token import OriginalSignIn, SageOpenIDCode
 from idp.oauth.sealing import SealBroken, seal, unseal
 from idp.oauth.tokens import TokenSubject
 from idp.store.grants import Issued, Outcome, RefreshTokenState
@@ -84,11 +85,7 @@ class RefreshedIDToken(SageOpenIDCode):
 
 
 class RefreshTokenGrant(grants.RefreshTokenGrant):  # type: ignore[misc]
-    TOKEN_ENDPOINT_AUTH_METHODS: ClassVar[list[str]] = [
-        "client_secret_basic",
-        "client_secret_post",
-        "none",
-    ]
+    TOKEN_ENDPOINT_AUTH_METHODS: ClassVar[list[str]] = ANY_CLIENT
     INCLUDE_NEW_REFRESH_TOKEN = True
     server: SageAuthorizationServer
     _token: dict[str, Any]

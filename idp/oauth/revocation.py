@@ -20,6 +20,7 @@ from authlib.oauth2 import rfc7009
 from authlib.oauth2.rfc6749 import InvalidRequestError
 
 from idp.audit import AuditEvent, Kind, client_actor, observe
+from idp.domain.client_authentication import ANY_CLIENT
 from idp.oauth.bridge import Bridge
 from idp.oauth.token_reader import AccessTokenReader, looks_like_jwt
 from idp.store.records import ClientRecord, sha256_hex
@@ -41,11 +42,7 @@ class RevocableToken:
 
 
 class RevocationEndpoint(rfc7009.RevocationEndpoint):  # type: ignore[misc]
-    CLIENT_AUTH_METHODS: ClassVar[list[str]] = [
-        "client_secret_basic",
-        "client_secret_post",
-        "none",
-    ]
+    CLIENT_AUTH_METHODS: ClassVar[list[str]] = ANY_CLIENT
     server: SageAuthorizationServer
 
     def __init__(self, server: SageAuthorizationServer) -> None:

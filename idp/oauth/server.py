@@ -1,7 +1,9 @@
 """The authorization server: Authlib's, wired to our store, keys and clock.
 
-Authlib runs in a worker thread (see `bridge`); it returns `OAuthResult`s, plain data turned
-into Starlette responses back on the event loop.
+Authlib runs through the bridge (`idp.oauth.bridge`); it returns `OAuthResult`s, plain data
+that `idp.web.oauth_response` turns into responses. Its errors are raised, never rendered here:
+one exception handler renders every `OAuth2Error` (an error redirect of the authorization
+endpoint aside, which is a redirect, not an error body).
 """
 
 from __future__ import annotations
@@ -17,16 +19,17 @@ from authlib.oauth2.rfc6749 import (
     OAuth2Error,
 )
 from authlib.oauth2.rfc9207 import IssuerParameter
-from starlette.responses import Response
 
 from idp.clock import Clock
+from idp.domain.client_authentication import CLIENT_SECRET_BASIC, PRIVATE_KEY_JWT
 from idp.keys import KeyRing
+from idp.oauth.authorization_code import AuthorizationCodeGrant
 from idp.oauth.bridge import Bridge
-from idp.oauth.client_assertions import PRIVATE_KEY_JWT, PrivateKeyJWTAuthentication
+from idp.oauth.client_assertions import PrivateKeyJWTAuthentication
 from idp.oauth.client_credentials import ClientCredentialsGrant
 from idp.oauth.device import SageDeviceAuthorizationEndpoint, SageDeviceCodeGrant
 from idp.oauth.dpop import CURRENT_PROOF
-from idp.oauth.grants import AuthorizationCodeGrant, SageOpenIDCode
+from idp.oauth.id_token import SageOpenIDCode
 from idp.oauth.introspection import IntrospectionEndpoint
 from idp.oauth.logout import LogoutEndpoint
 from idp.oauth.pkce import S256CodeChallenge
@@ -58,18 +61,6 @@ class OAuthResult:
     def location(self, value: str) -> None:
         self.headers = [(k, v) for k, v in self.headers if k.lower() != "location"]
         self.headers.append(("Location", value))
-
-    def to_response(self) -> Response:
-        body = self.body
-        if isinstance(body, dict):
-            body = COMPACT_JSON.encode(body)
-        response = Response(body or b"", status_code=self.status)
-        # Authlib's header list as it is, before Content-Length (no dict and re-encoding round).
-        response.raw_headers[:0] = [
-            (name.lower().encode("latin-1"), value.encode("latin-1"))
-            for name, value in self.headers
-        ]
-        return response
 
 
 class ClientAuthenticationFailed(InvalidClientError):  # type: ignore[misc]
@@ -147,7 +138,7 @@ class SageAuthorizationServer(AuthorizationServer):  # type: ignore[misc]
             raise InvalidRequestError(
                 "The client authenticated twice (HTTP Basic and client_secret): use one method."
             )
-        if "client_secret_basic" in methods and PRIVATE_KEY_JWT not in methods:
+        if CLIENT_SECRET_BASIC in methods and PRIVATE_KEY_JWT not in methods:
             methods = [*methods, PRIVATE_KEY_JWT]
         try:
             client = super().authenticate_client(request, methods, endpoint)
@@ -210,12 +201,21 @@ class SageAuthorizationServer(AuthorizationServer):  # type: ignore[misc]
     ) -> OAuthResult:
         return OAuthResult(status, body, list(headers))
 
+    def handle_error_response(self, request: Any, error: OAuth2Error) -> OAuthResult:
+        """Raised for the one handler to render (`idp.web.oauth_response`), wherever Authlib
+        catches it (token, revocation, introspection, device, registration, logout); only an
+        error going back to the client's redirect URI is answered here, as Authlib does."""
+        if error.redirect_uri:
+            result: OAuthResult = super().handle_error_response(request, error)
+            return result
+        raise error
+
     def send_signal(self, name: str, *args: Any, **kwargs: Any) -> None:
         pass
 
     def error_redirect(self, error: Any) -> OAuthResult:
         """An error raised before `create_authorization_response`, once its redirect URI was
         validated: the same redirect Authlib would make, with `iss` (RFC 9207)."""
-        result: OAuthResult = self.handle_error_response(None, error)
+        result: OAuthResult = self.handle_response(*error())
         self.issuer_parameter.add_issuer_parameter(self, result)
         return result

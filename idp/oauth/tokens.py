@@ -1,7 +1,8 @@
 """Access tokens (RFC 9068 JWTs, ES256) and refresh tokens (opaque, 256 bits).
 
 Authlib's token generator gets no request object, so a grant hands it a `TokenSubject`
-instead of the bare user: the user plus the grant and sign-in time the token belongs to.
+instead of the bare user: the user plus the grant and sign-in time the token belongs to
+(`IssuesToSubject`, shared by the code and device grants).
 """
 
 from __future__ import annotations
@@ -10,7 +11,7 @@ import json
 import secrets
 import time
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from authlib.oauth2.rfc9068 import JWTBearerTokenGenerator
 from joserfc.jws import JWSRegistry
@@ -19,9 +20,13 @@ from joserfc.util import json_b64encode, urlsafe_b64encode
 from idp.domain.claims_request import RequestedClaims
 from idp.keys import KeyRing, KeySnapshot, SigningKey
 from idp.oauth.dpop import CURRENT_PROOF
+from idp.oauth.profiles import may_have_bearer_refresh_token
 from idp.settings import Settings
 from idp.store.records import ClientRecord, UserRecord
-from shared.scopes import EDI, OPENID
+from shared.scopes import EDI, OFFLINE_ACCESS, OPENID
+
+if TYPE_CHECKING:
+    from idp.oauth.server import SageAuthorizationServer
 
 # A private claim linking an access token to its grant, so revoking the grant (logout, refresh
 # token reuse, code replay) deactivates the token at userinfo, introspection and the API.
@@ -141,3 +146,38 @@ class AccessTokenGenerator(JWTBearerTokenGenerator):  # type: ignore[misc]
                 USERINFO_CLAIMS_CLAIM: sorted(user.claims.userinfo),
             }
         return {GRANT_CLAIM: user.grant_id}
+
+
+def wants_refresh_token(client: ClientRecord, scope: str) -> bool:
+    """`offline_access` asks for one (OIDC Core §11); native (public) clients always get one:
+    the desktop app stays signed in for 30 days (the seed, step 4)."""
+    if not client.check_grant_type("refresh_token") or not may_have_bearer_refresh_token(client):
+        return False
+    return OFFLINE_ACCESS in scope.split() or client.is_public
+
+
+class IssuesToSubject:
+    """Tokens for `request.subject` (user, grant, sign-in time) instead of the bare user, with
+    a refresh token when `wants_refresh_token` says so."""
+
+    request: Any
+    server: SageAuthorizationServer
+    GRANT_TYPE: str | None
+
+    def generate_token(
+        self,
+        user: Any = None,
+        scope: str | None = None,
+        grant_type: str | None = None,
+        expires_in: int | None = None,
+        include_refresh_token: bool = True,
+    ) -> dict[str, Any]:
+        token: dict[str, Any] = self.server.generate_token(
+            grant_type=grant_type or self.GRANT_TYPE,
+            client=self.request.client,
+            user=self.request.subject,
+            scope=scope,
+            expires_in=expires_in,
+            include_refresh_token=wants_refresh_token(self.request.client, scope or ""),
+        )
+        return token

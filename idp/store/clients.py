@@ -8,6 +8,7 @@ from typing import Any
 
 from sqlalchemy import delete, func, insert, select, update
 
+from idp.domain.client_authentication import CLIENT_SECRET_BASIC
 from idp.store.database import Database
 from idp.store.records import ClientRecord, client_from_row, sha256_hex
 from idp.store.tables import clients
@@ -29,7 +30,7 @@ class ClientRepository:
         first_party: bool,
         now: float,
         client_id: str | None = None,
-        auth_method: str = "client_secret_basic",
+        auth_method: str = CLIENT_SECRET_BASIC,
         secret: str | None = None,
         id_token_alg: str = "RS256",
         backchannel_logout_uri: str | None = None,

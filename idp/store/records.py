@@ -10,8 +10,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from idp.domain.claims_request import RequestedClaims
+from idp.domain.client_authentication import SHARED_SECRET_METHODS
 from idp.domain.redirects import redirect_uri_matches
-from idp.domain.second_factor import acr_for, amr_list
+from idp.domain.second_factor import SignInFacts
 from shared.scopes import DEVICE_CODE_GRANT
 
 
@@ -94,7 +95,7 @@ class ClientRecord:
             return method == "none"
         if self.token_endpoint_auth_method == "private_key_jwt" or self.profile == "fapi2":
             return method == "private_key_jwt"  # FAPI 2.0 §5.3.1.1: no shared secrets
-        return method in ("client_secret_basic", "client_secret_post")
+        return method in SHARED_SECRET_METHODS
 
     def check_response_type(self, response_type: str) -> bool:
         return response_type == "code" and "authorization_code" in self.grant_types
@@ -110,7 +111,7 @@ class ClientRecord:
 
 
 @dataclass(frozen=True)
-class AuthorizationCodeRecord:
+class AuthorizationCodeRecord(SignInFacts):
     client_id: str
     user_id: str
     grant_id: str
@@ -133,15 +134,6 @@ class AuthorizationCodeRecord:
 
     def get_nonce(self) -> str | None:
         return self.nonce
-
-    def get_auth_time(self) -> int:
-        return int(self.auth_time)
-
-    def get_acr(self) -> str:
-        return acr_for(self.amr)
-
-    def get_amr(self) -> list[str]:
-        return amr_list(self.amr)
 
 
 @dataclass(frozen=True)

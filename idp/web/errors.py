@@ -1,6 +1,7 @@
 """Errors render here, and only here.
 
-- Protocol endpoints answer RFC 6749 JSON (`error`, `error_description`) with `no-store`.
+- Protocol endpoints answer RFC 6749 JSON (`error`, `error_description`) with `no-store`:
+  they raise an `OAuth2Error`, rendered by `oauth_error_handler` (`idp.web.oauth_response`).
 - The submissions API (`/api/v1`) answers RFC 9457 problem details (`idp.api.problems`).
 - Pages answer a friendly page in the user's language.
 - Anything unexpected is logged once with its request id (`idp.web.unexpected`) and shown
@@ -9,19 +10,19 @@
 
 from __future__ import annotations
 
-import json
-
+from authlib.oauth2.rfc6749 import OAuth2Error
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import Response
 
 from idp.api.problems import API_ROOT, Problem, problem_response
 from idp.i18n import N_
+from idp.oauth.errors import ProtocolError
 from idp.web.csrf import CsrfError
 from idp.web.forms import BadForm
-from idp.web.protocol_errors import ProtocolErrorText
+from idp.web.oauth_response import oauth_error_response
+from idp.web.protocol_errors import ProtocolErrorText, explain
 
-JSON_HEADERS = {"Cache-Control": "no-store", "Pragma": "no-cache"}
 # Paths whose clients are programs, not people: they get JSON.
 API_PREFIXES: tuple[str, ...] = (
     "/token",
@@ -36,16 +37,10 @@ API_PREFIXES: tuple[str, ...] = (
 API_PREFIXES += ("/healthz", "/readyz", "/metrics")
 
 
-def oauth_error(
+def _oauth_error(
     error: str, description: str, status: int = 400, headers: dict[str, str] | None = None
 ) -> Response:
-    body = json.dumps({"error": error, "error_description": description})
-    return Response(
-        body,
-        status_code=status,
-        media_type="application/json",
-        headers={**JSON_HEADERS, **(headers or {})},
-    )
+    return oauth_error_response(ProtocolError(error, description, status, headers))
 
 
 class PageError(Exception):
@@ -112,9 +107,20 @@ async def page_error_handler(request: Request, exc: Exception) -> Response:
     return error_page(request, exc)
 
 
+async def oauth_error_handler(request: Request, exc: Exception) -> Response:
+    """Every `OAuth2Error` an endpoint raises, or Authlib does (`SageAuthorizationServer.
+    handle_error_response`): RFC 6749 §5.2 JSON; a page where a person is (a path of pages)."""
+    assert isinstance(exc, OAuth2Error)
+    if _wants_json(request):
+        return oauth_error_response(exc)
+    title, message = PAGE_STATUSES.get(exc.status_code, PAGE_STATUSES[400])
+    explained = explain(exc.error, exc.get_error_description())
+    return error_page(request, PageError.protocol(exc.status_code, title, message, explained))
+
+
 async def bad_form_handler(request: Request, exc: Exception) -> Response:
     if _wants_json(request):
-        return oauth_error("invalid_request", str(exc))
+        return _oauth_error("invalid_request", str(exc))
     return error_page(
         request,
         PageError(400, N_("Invalid request"), N_("The form could not be read."), reason=str(exc)),
@@ -161,7 +167,7 @@ async def http_exception_handler(request: Request, exc: Exception) -> Response:
     headers = dict(exc.headers or {})
     if _wants_json(request):
         code = "invalid_request" if exc.status_code < 500 else "server_error"
-        return oauth_error(code, str(exc.detail), exc.status_code, headers)
+        return _oauth_error(code, str(exc.detail), exc.status_code, headers)
     title, message = PAGE_STATUSES.get(exc.status_code, PAGE_STATUSES[400])
     page = error_page(request, PageError(exc.status_code, title, message))
     page.headers.update(headers)
@@ -174,7 +180,7 @@ def host_refused(request: Request) -> Response:
     if request.url.path.startswith(API_ROOT):
         return _api_problem(request, Problem(400, "Bad Request", detail))
     if _wants_json(request):
-        return oauth_error("invalid_request", detail)
+        return _oauth_error("invalid_request", detail)
     title = N_("Request refused")
     return error_page(request, PageError(400, title, title))
 
@@ -186,7 +192,7 @@ def unexpected_error_response(request: Request, request_id: str) -> Response:
         detail = f"Unexpected error (request {request_id})."
         return _api_problem(request, Problem(500, "Internal Server Error", detail))
     if _wants_json(request):
-        return oauth_error("server_error", f"Unexpected error (request {request_id}).", 500)
+        return _oauth_error("server_error", f"Unexpected error (request {request_id}).", 500)
     return error_page(
         request,
         PageError(
@@ -200,6 +206,7 @@ def unexpected_error_response(request: Request, request_id: str) -> Response:
 
 EXCEPTION_HANDLERS = {
     PageError: page_error_handler,
+    OAuth2Error: oauth_error_handler,
     Problem: problem_handler,
     BadForm: bad_form_handler,
     CsrfError: csrf_handler,

@@ -22,12 +22,17 @@ def safe_next(target: str | None, default: str = "/account") -> str:
 
 
 def sign_in_redirect(
-    following: str, *, login_hint: str | None = None, ui_locales: str | None = None
+    following: str,
+    *,
+    login_hint: str | None = None,
+    ui_locales: str | None = None,
+    page: str = "/signin",
 ) -> Response:
-    """Sign in first, then on to `following` (a path `safe_next` allows)."""
+    """Sign in first (or create an account first: `page="/signup"`), then on to `following`
+    (a path `safe_next` allows)."""
     query = {"next": following}
     if login_hint:
         query["login_hint"] = login_hint
     if ui_locales:
         query["ui_locales"] = ui_locales
-    return RedirectResponse("/signin?" + urlencode(query), status_code=303)
+    return RedirectResponse(f"{page}?" + urlencode(query), status_code=303)

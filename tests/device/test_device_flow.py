@@ -11,7 +11,16 @@ from joserfc.jwk import KeySet
 
 from idp.clock import FrozenClock
 from shared.scopes import DEVICE_CODE_GRANT
-from tests.support import NATIVE_ID, PARTNER_ID, PARTNER_SECRET, Seeded, csrf_of, query_of, sign_in
+from tests.support import (
+    NATIVE_ID,
+    PARTNER_ID,
+    PARTNER_SECRET,
+    Seeded,
+    assert_oauth_error,
+    csrf_of,
+    query_of,
+    sign_in,
+)
 
 ISSUER = "http://127.0.0.1:8000"
 SCOPE = "openid profile email offline_access"
@@ -152,16 +161,14 @@ async def test_device_authorization_errors(
     response = await client.post(
         "/device_authorization", data={"client_id": NATIVE_ID, "scope": SCOPE, **data}
     )
-    assert response.status_code == status, response.text
-    assert response.json()["error"] == error
+    assert_oauth_error(response, status, error)
 
 
 async def test_client_without_the_device_grant(client: httpx.AsyncClient, seeded: Seeded) -> None:
     response = await client.post(
         "/device_authorization", data={"scope": "openid"}, auth=(PARTNER_ID, PARTNER_SECRET)
     )
-    assert response.status_code == 400
-    assert response.json()["error"] == "unauthorized_client"
+    assert_oauth_error(response, 400, "unauthorized_client")
 
 
 async def test_device_code_is_bound_to_its_client(

@@ -25,7 +25,7 @@ from idp.settings import Settings
 from idp.store.tables import grants
 from tests.dpop_keys import DPoPKey, symmetric_proof, unsigned_proof
 from tests.lifecycle.helpers import basic, introspect, refresh, sign_in_tokens
-from tests.support import NATIVE_ID, Seeded, seed
+from tests.support import NATIVE_ID, Seeded, assert_oauth_error, seed
 
 SCOPE = "openid profile email offline_access edi"
 ISSUER = "http://127.0.0.1:8000"
@@ -91,8 +91,7 @@ async def test_without_a_proof_tokens_stay_bearer(
         "DPoP": key.proof("GET", USERINFO, access_token=tokens["access_token"]),
     }
     refused = await client.get("/userinfo", headers=headers)
-    assert refused.status_code == 401
-    assert refused.json()["error"] == "invalid_token"
+    assert_oauth_error(refused, 401, "invalid_token")
 
 
 # -- the token endpoint's matrix ----------------------------------------------------------------
@@ -127,8 +126,7 @@ async def test_token_endpoint_refuses_a_bad_proof(
     form["client_id"] = NATIVE_ID
     proof = TOKEN_MATRIX[case](key, clock.now())
     response = await client.post("/token", data=form, headers={"DPoP": proof})
-    assert response.status_code == 400, response.text
-    assert response.json()["error"] == "invalid_dpop_proof", response.json()
+    assert_oauth_error(response, 400, "invalid_dpop_proof")
     # Nothing was rotated: the right proof still refreshes.
     assert (await refresh(client, tokens["refresh_token"], dpop=key)).status_code == 200
 
@@ -149,8 +147,7 @@ async def test_token_endpoint_refuses_a_replayed_proof(
         data={**form, "refresh_token": first.json()["refresh_token"]},
         headers={"DPoP": proof},
     )
-    assert again.status_code == 400
-    assert again.json()["error"] == "invalid_dpop_proof"
+    assert_oauth_error(again, 400, "invalid_dpop_proof")
 
 
 async def test_a_bound_refresh_token_needs_its_key(
@@ -160,9 +157,9 @@ async def test_a_bound_refresh_token_needs_its_key(
     key = DPoPKey()
     tokens = await bound_tokens(client, key)
     no_proof = await refresh(client, tokens["refresh_token"])
-    assert no_proof.status_code == 400 and no_proof.json()["error"] == "invalid_grant"
+    assert_oauth_error(no_proof, 400, "invalid_grant")
     other = await refresh(client, tokens["refresh_token"], dpop=DPoPKey())
-    assert other.status_code == 400 and other.json()["error"] == "invalid_grant"
+    assert_oauth_error(other, 400, "invalid_grant")
     async with ctx.store.db.read() as c:
         assert (await c.execute(select(grants.c.revoked_at))).scalar_one() is None
     assert (await refresh(client, tokens["refresh_token"], dpop=key)).status_code == 200
@@ -178,7 +175,7 @@ async def test_two_dpop_headers_are_refused(client: httpx.AsyncClient, seeded: S
     }
     headers = [("DPoP", key.proof("POST", TOKEN)), ("DPoP", key.proof("POST", TOKEN))]
     response = await client.post("/token", data=form, headers=headers)
-    assert response.status_code == 400 and response.json()["error"] == "invalid_dpop_proof"
+    assert_oauth_error(response, 400, "invalid_dpop_proof")
 
 
 async def test_a_client_that_requires_dpop(
@@ -202,8 +199,7 @@ async def test_a_client_that_requires_dpop(
     headers = basic("dpop-service", "s3cret-s3cret-s3cret")
     form = {"grant_type": "client_credentials"}
     bearer = await client.post("/token", data=form, headers=headers)
-    assert bearer.status_code == 400, bearer.text
-    assert bearer.json()["error"] == "invalid_dpop_proof"
+    assert_oauth_error(bearer, 400, "invalid_dpop_proof")
     key = DPoPKey()
     bound = await client.post(
         "/token", data=form, headers={**headers, "DPoP": key.proof("POST", TOKEN)}
@@ -350,8 +346,7 @@ async def test_nonce_challenge_and_retry(
         "client_id": NATIVE_ID,
     }
     challenged = await http.post("/token", data=form, headers={"DPoP": key.proof("POST", TOKEN)})
-    assert challenged.status_code == 400
-    assert challenged.json()["error"] == "use_dpop_nonce"
+    assert_oauth_error(challenged, 400, "use_dpop_nonce")
     nonce = challenged.headers["dpop-nonce"]
     retried = await http.post(
         "/token", data=form, headers={"DPoP": key.proof("POST", TOKEN, nonce=nonce)}

@@ -18,7 +18,7 @@ from idp.context import AppContext
 from idp.store.tables import grants
 from tests.dpop_keys import DPoPKey
 from tests.lifecycle.helpers import introspect, refresh, sign_in_tokens
-from tests.support import Seeded
+from tests.support import Seeded, assert_oauth_error
 
 
 def show(who: str, response: httpx.Response) -> None:
@@ -56,14 +56,13 @@ async def test_a_stolen_bound_token_replayed_in_the_grace_window_revokes_the_gra
     thief = DPoPKey() if thief_key == "another key" else None
     stolen = await refresh(client, first["refresh_token"], dpop=thief)
     show(f"thief replays the old token 3 s later ({thief_key})", stolen)
-    assert stolen.status_code == 400
-    assert stolen.json()["error"] == "invalid_grant"
+    assert_oauth_error(stolen, 400, "invalid_grant")
     assert await revoked_at(ctx) == clock.now()
     print(f"  grant revoked at t+3 s: {await revoked_at(ctx) is not None}")
     # Everything the grant issued is dead: the desktop's new pair included.
     after = await refresh(client, rotated.json()["refresh_token"], dpop=desktop)
     show("desktop refreshes its new token", after)
-    assert after.status_code == 400 and after.json()["error"] == "invalid_grant"
+    assert_oauth_error(after, 400, "invalid_grant")
     assert not (await introspect(client, rotated.json()["access_token"]))["active"]
     print("  the desktop's access token is inactive at introspection")
 

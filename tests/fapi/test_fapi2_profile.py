@@ -29,6 +29,7 @@ from tests.support import (
     PARTNER_ID,
     PARTNER_REDIRECT,
     PARTNER_SECRET,
+    assert_oauth_error,
     authorize_params,
     pkce_pair,
     query_of,
@@ -122,8 +123,7 @@ async def test_no_dpop_proof_is_refused(
 ) -> None:
     code, verifier = await fapi_code(client, clock.now())
     refused = await client.post("/token", data=redeem_form(code, verifier, clock.now()))
-    assert refused.status_code == 400, refused.text
-    assert refused.json()["error"] == "invalid_dpop_proof"
+    assert_oauth_error(refused, 400, "invalid_dpop_proof")
 
 
 async def test_no_par_is_refused(client: httpx.AsyncClient, fapi: None) -> None:
@@ -141,7 +141,7 @@ async def test_a_client_secret_is_refused(
     await add_fapi_client(ctx, secret="bank-secret")  # a profile set on a secret client
     _, params = fapi_params()
     pushed = await client.post("/par", data=params, auth=(FAPI_ID, "bank-secret"))
-    assert pushed.status_code == 401 and pushed.json()["error"] == "invalid_client"
+    assert_oauth_error(pushed, 401, "invalid_client")
     posted = await client.post("/par", data={**params, "client_secret": "bank-secret"})
     assert posted.json()["error"] == "invalid_client"
 
@@ -186,7 +186,7 @@ async def test_code_lifetime_is_capped_for_fapi2_only(
     late = await http.post(
         "/token", data=redeem_form(code, verifier, clock.now()), headers={"DPoP": proof}
     )
-    assert late.status_code == 400 and late.json()["error"] == "invalid_grant", late.text
+    assert_oauth_error(late, 400, "invalid_grant")
     partner = await http.post(
         "/token",
         data={

@@ -16,6 +16,7 @@ from hypothesis import strategies as st
 from starlette.routing import Mount, Route
 
 from tests.hardening.conftest import PortalApp
+from tests.support import assert_oauth_error
 
 JSON_ROUTES = {
     "/token",
@@ -112,6 +113,7 @@ VALUES = st.one_of(
         st.sampled_from(NASTY),
     ).map(b"".join),
 )
+
 AUTHORIZATION = st.tuples(
     st.sampled_from([b"Basic ", b"Bearer ", b"DPoP ", b"basic", b""]),
     st.one_of(
@@ -342,8 +344,7 @@ def test_the_reported_cases(portal_app: PortalApp) -> None:
             content=b"grant_type=client_credentials&token=x&client_id=x",
             headers=[(b"content-type", FORM.encode()), (b"authorization", b"Basic \xc3\xa9\xff")],
         )
-        assert response.status_code == 401, response.text
-        assert response.json()["error"] == "invalid_client"
+        assert_oauth_error(response, 401, "invalid_client")
     for query in ("response_type=x%22", "response_type=x%5C", "response_type=%01x"):
         response = portal_app.request("GET", "/authorize?client_id=desktop-test&" + query)
         assert response.status_code == 400

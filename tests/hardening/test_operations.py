@@ -22,6 +22,7 @@ from tests.support import (
     SERVICE_ID,
     SERVICE_SECRET,
     Seeded,
+    assert_oauth_error,
     csrf_of,
 )
 
@@ -142,8 +143,7 @@ async def test_metrics_stay_off_without_the_token(
 ) -> None:
     assert (await client.get("/metrics")).status_code == 401
     wrong = await client.get("/metrics", headers={"Authorization": "Bearer nope"})
-    assert wrong.status_code == 401
-    assert wrong.json()["error"] == "invalid_token"
+    assert_oauth_error(wrong, 401, "invalid_token")
     assert wrong.headers["www-authenticate"].startswith("Bearer")
     # Without a token configured, there is no such page.
     (tmp_path / "other").mkdir()

@@ -12,9 +12,9 @@ from idp.context import AppContext
 from idp.settings import Settings
 from tests.accounts.helpers import last_code, mail_count, messages, submit, wrong
 from tests.journeys.helpers import post_form, text_of
-from tests.lifecycle.helpers import assert_oauth_error, refresh, sign_in_tokens
+from tests.lifecycle.helpers import refresh, sign_in_tokens
 from tests.referencing.helpers import BOULANGERIE, import_customers
-from tests.support import EMAIL, PASSWORD, Seeded, sign_in
+from tests.support import EMAIL, PASSWORD, Seeded, assert_oauth_error, sign_in
 
 NEW_ADDRESS = "marie@boulangerie-martin.fr"
 NEW_PASSWORD = "Croissants au beurre tous les jours"

@@ -37,14 +37,6 @@ PARTNER_AUTH = basic(PARTNER_ID, PARTNER_SECRET)
 SERVICE_AUTH = basic(SERVICE_ID, SERVICE_SECRET)
 
 
-def assert_oauth_error(response: httpx.Response, status: int, error: str) -> None:
-    """An RFC 6749 §5.2 error: the status, the code, a description, never cached."""
-    assert response.status_code == status, response.text
-    body = response.json()
-    assert body["error"] == error, body
-    assert response.headers["cache-control"] == "no-store"
-
-
 async def _consent(http: httpx.AsyncClient, page: httpx.Response) -> httpx.Response:
     hidden = re.findall(r'<input type="hidden" name="([^"]+)" value="([^"]*)">', page.text)
     form = {name: value.replace("&amp;", "&") for name, value in hidden}

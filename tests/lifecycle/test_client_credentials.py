@@ -11,8 +11,8 @@ from sqlalchemy import func, select
 
 from idp.context import AppContext
 from idp.store.tables import grants, refresh_tokens
-from tests.lifecycle.helpers import PARTNER_AUTH, SERVICE_AUTH, assert_oauth_error, basic
-from tests.support import NATIVE_ID, SERVICE_ID, SERVICE_SECRET, Seeded
+from tests.lifecycle.helpers import PARTNER_AUTH, SERVICE_AUTH, basic
+from tests.support import NATIVE_ID, SERVICE_ID, SERVICE_SECRET, Seeded, assert_oauth_error
 
 API = "http://127.0.0.1:8000/api/v1"
 

@@ -8,7 +8,7 @@ import pytest
 from authlib.oidc import rpinitiated
 
 from idp.context import AppContext
-from tests.support import Seeded
+from tests.support import Seeded, assert_oauth_error
 
 ISSUER = "http://127.0.0.1:8000"
 LIFECYCLE_GRANTS = {"authorization_code", "refresh_token", "client_credentials"}
@@ -89,4 +89,4 @@ async def test_other_grant_types_are_not_advertised_nor_accepted(
 ) -> None:
     assert grant_type not in (await metadata_of(client))["grant_types_supported"]  # type: ignore[operator]
     response = await client.post("/token", data={"grant_type": grant_type, "client_id": "x"})
-    assert response.json()["error"] == "unsupported_grant_type"
+    assert_oauth_error(response, 400, "unsupported_grant_type")

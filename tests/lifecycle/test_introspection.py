@@ -11,13 +11,12 @@ from idp.settings import DAY
 from tests.lifecycle.helpers import (
     PARTNER_AUTH,
     SERVICE_AUTH,
-    assert_oauth_error,
     basic,
     introspect,
     refresh,
     sign_in_tokens,
 )
-from tests.support import NATIVE_ID, SERVICE_ID, SERVICE_SECRET, Seeded
+from tests.support import NATIVE_ID, SERVICE_ID, SERVICE_SECRET, Seeded, assert_oauth_error
 
 ISSUER = "http://127.0.0.1:8000"
 

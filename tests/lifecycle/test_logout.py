@@ -14,12 +14,13 @@ from joserfc.jwk import RSAKey
 from starlette.applications import Starlette
 
 from idp.context import AppContext
-from tests.lifecycle.helpers import assert_oauth_error, is_active, refresh, sign_in_tokens
+from tests.lifecycle.helpers import is_active, refresh, sign_in_tokens
 from tests.support import (
     EMAIL,
     NATIVE_ID,
     PARTNER_ID,
     Seeded,
+    assert_oauth_error,
     authorization_code,
     authorize_params,
     csrf_of,

@@ -15,15 +15,8 @@ from idp.settings import DAY
 from idp.store.records import sha256_hex
 from idp.store.tables import clients, grants, refresh_tokens, users
 from tests.dpop_keys import DPoPKey
-from tests.lifecycle.helpers import (
-    SERVICE_AUTH,
-    assert_oauth_error,
-    introspect,
-    is_active,
-    refresh,
-    sign_in_tokens,
-)
-from tests.support import NATIVE_ID, SERVICE_ID, Seeded
+from tests.lifecycle.helpers import SERVICE_AUTH, introspect, is_active, refresh, sign_in_tokens
+from tests.support import NATIVE_ID, SERVICE_ID, Seeded, assert_oauth_error
 
 GRACE = 10  # Lifetimes.refresh_reuse_grace
 

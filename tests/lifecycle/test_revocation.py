@@ -9,13 +9,12 @@ import pytest
 from tests.lifecycle.helpers import (
     PARTNER_AUTH,
     SERVICE_AUTH,
-    assert_oauth_error,
     basic,
     is_active,
     refresh,
     sign_in_tokens,
 )
-from tests.support import NATIVE_ID, PARTNER_ID, Seeded
+from tests.support import NATIVE_ID, PARTNER_ID, Seeded, assert_oauth_error
 
 
 async def revoke(

@@ -15,8 +15,8 @@ from sqlalchemy.util.concurrency import in_greenlet
 
 from idp.context import AppContext
 from idp.execution import ExecutionMode
+from idp.oauth.authorization_code import AuthorizationCodeGrant
 from idp.oauth.client_credentials import ClientCredentialsGrant
-from idp.oauth.grants import AuthorizationCodeGrant
 from idp.oauth.introspection import IntrospectionEndpoint
 from idp.oauth.refresh import RefreshTokenGrant
 from idp.oauth.revocation import RevocationEndpoint

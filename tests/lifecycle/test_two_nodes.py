@@ -35,7 +35,7 @@ from tests.conftest import POSTGRES_URL, _reset_postgres, free_port, make_settin
 from tests.dpop_keys import DPoPKey
 from tests.lifecycle.helpers import SERVICE_AUTH, basic, sign_in_tokens
 from tests.lifecycle.test_concurrency import assert_one_rotation
-from tests.support import NATIVE_ID, seed_store
+from tests.support import NATIVE_ID, assert_oauth_error, seed_store
 
 pytestmark = pytest.mark.skipif(
     not POSTGRES_URL, reason="several nodes need PostgreSQL (SAGEID_TEST_DATABASE_URL)"
@@ -147,7 +147,7 @@ async def test_sign_in_on_one_node_refresh_and_revoke_on_the_other(nodes: Nodes)
         )
         assert revoked.status_code == 200
         again = await a.post("/token", data=refresh_form(pair["refresh_token"]))
-        assert again.status_code == 400 and again.json()["error"] == "invalid_grant"
+        assert_oauth_error(again, 400, "invalid_grant")
         introspected = await a.post(
             "/introspect", data={"token": pair["refresh_token"]}, headers=SERVICE_AUTH
         )
@@ -217,8 +217,7 @@ async def test_a_dpop_proof_is_used_once_across_nodes(nodes: Nodes) -> None:
             data=refresh_form(first.json()["refresh_token"]),
             headers={"DPoP": proof},
         )
-    assert replayed.status_code == 400
-    assert replayed.json()["error"] == "invalid_dpop_proof"
+    assert_oauth_error(replayed, 400, "invalid_dpop_proof")
     assert "used already" in replayed.json()["error_description"]
 
 

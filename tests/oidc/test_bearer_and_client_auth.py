@@ -6,8 +6,8 @@ from __future__ import annotations
 import httpx
 import pytest
 
-from tests.lifecycle.helpers import PARTNER_AUTH, SERVICE_AUTH, assert_oauth_error, sign_in_tokens
-from tests.support import PARTNER_ID, PARTNER_REDIRECT, PARTNER_SECRET, Seeded
+from tests.lifecycle.helpers import PARTNER_AUTH, SERVICE_AUTH, sign_in_tokens
+from tests.support import PARTNER_ID, PARTNER_REDIRECT, PARTNER_SECRET, Seeded, assert_oauth_error
 
 
 async def test_userinfo_takes_the_token_from_a_form_body(
@@ -40,8 +40,7 @@ async def test_userinfo_form_body_with_a_bad_token(
     client: httpx.AsyncClient, seeded: Seeded
 ) -> None:
     response = await client.post("/userinfo", data={"access_token": "a.b.c"})
-    assert response.status_code == 401
-    assert response.json()["error"] == "invalid_token"
+    assert_oauth_error(response, 401, "invalid_token")
 
 
 async def test_userinfo_without_a_token_has_no_error_code(
@@ -63,8 +62,7 @@ async def test_a_token_not_for_userinfo_is_insufficient_scope(
     )
     token = service.json()["access_token"]
     response = await client.get("/userinfo", headers={"Authorization": f"Bearer {token}"})
-    assert response.status_code == 403, response.text
-    assert response.json()["error"] == "insufficient_scope"
+    assert_oauth_error(response, 403, "insufficient_scope")
     assert 'error="insufficient_scope"' in response.headers["www-authenticate"]
 
 

@@ -12,7 +12,7 @@ from idp.clock import FrozenClock
 from idp.context import AppContext
 from tests.lifecycle.helpers import refresh, sign_in_tokens
 from tests.oidc.helpers import verified_claims
-from tests.support import NATIVE_ID, Seeded, csrf_of
+from tests.support import NATIVE_ID, Seeded, assert_oauth_error, csrf_of
 
 SESSION_BOUND = "openid profile"  # the desktop test client still gets a refresh token
 OFFLINE = "openid profile offline_access"
@@ -91,7 +91,7 @@ async def test_session_expiry_ends_them(
     assert still.status_code == 200
     clock.advance(120)
     refused = await refresh(client, still.json()["refresh_token"])
-    assert refused.json()["error"] == "invalid_grant"
+    assert_oauth_error(refused, 400, "invalid_grant")
     assert (await refresh(client, offline["refresh_token"])).status_code == 200
 
 

@@ -28,6 +28,7 @@ from tests.support import (
     PARTNER_ID,
     PARTNER_REDIRECT,
     Seeded,
+    assert_oauth_error,
     authorization_code,
     authorize_params,
     pkce_pair,
@@ -50,13 +51,6 @@ def partner_params(**extra: str) -> dict[str, str]:
         challenge=challenge,
         **extra,
     )
-
-
-def assert_json_error(response: httpx.Response, error: str, status: int = 400) -> None:
-    assert response.status_code == status, response.text
-    assert response.headers["cache-control"] == "no-store"
-    assert "location" not in response.headers
-    assert response.json()["error"] == error, response.text
 
 
 # -- the push ---------------------------------------------------------------------------------
@@ -223,23 +217,23 @@ async def test_a_confidential_client_must_authenticate(
     client: httpx.AsyncClient, seeded: Seeded
 ) -> None:
     params = partner_params()
-    assert_json_error(await push(client, params), "invalid_client", 401)
+    assert_oauth_error(await push(client, params), 401, "invalid_client")
     wrong = httpx.BasicAuth(PARTNER_ID, "not-the-secret")
-    assert_json_error(await push(client, params, wrong), "invalid_client", 401)
+    assert_oauth_error(await push(client, params, wrong), 401, "invalid_client")
     posted = await client.post("/par", data={**params, "client_secret": "partner-test-secret"})
     assert posted.status_code == 201, posted.text
 
 
 async def test_an_unknown_client_is_refused(client: httpx.AsyncClient, seeded: Seeded) -> None:
     # 400 as at /token: no `Authorization` header was sent (RFC 6749 §5.2).
-    assert_json_error(await push(client, native_params(client_id="nobody")), "invalid_client")
+    assert_oauth_error(await push(client, native_params(client_id="nobody")), 400, "invalid_client")
 
 
 async def test_the_client_id_must_be_the_authenticated_one(
     client: httpx.AsyncClient, seeded: Seeded
 ) -> None:
     params = {**partner_params(), "client_id": NATIVE_ID}
-    assert_json_error(await push(client, params, partner_auth()), "invalid_request")
+    assert_oauth_error(await push(client, params, partner_auth()), 400, "invalid_request")
 
 
 async def test_the_client_secret_is_not_kept_with_the_request(
@@ -275,13 +269,15 @@ async def test_a_pushed_request_is_validated_like_authorize(
     client: httpx.AsyncClient, seeded: Seeded, change: dict[str, str], error: str
 ) -> None:
     params = {k: v for k, v in {**native_params(), **change}.items() if v}
-    assert_json_error(await push(client, params), error)
+    assert_oauth_error(await push(client, params), 400, error)
 
 
 async def test_repeated_parameters_are_refused(client: httpx.AsyncClient, seeded: Seeded) -> None:
     body = urlencode([*native_params().items(), ("scope", "openid")])
     headers = {"content-type": "application/x-www-form-urlencoded"}
-    assert_json_error(await client.post("/par", content=body, headers=headers), "invalid_request")
+    assert_oauth_error(
+        await client.post("/par", content=body, headers=headers), 400, "invalid_request"
+    )
 
 
 async def test_prompt_none_can_be_pushed(client: httpx.AsyncClient, seeded: Seeded) -> None:

@@ -18,6 +18,7 @@ from tests.support import (
     PARTNER_REDIRECT,
     PARTNER_SECRET,
     Seeded,
+    assert_oauth_error,
     authorization_code,
     authorize_params,
     csrf_of,
@@ -120,9 +121,7 @@ async def test_userinfo_releases_claims_by_scope(client: httpx.AsyncClient, seed
 async def test_userinfo_refuses_bad_tokens(client: httpx.AsyncClient, seeded: Seeded) -> None:
     for header in ["Bearer not-a-jwt", "Bearer a.b.c"]:
         response = await client.get("/userinfo", headers={"Authorization": header})
-        assert response.status_code == 401, header
-        assert response.headers["www-authenticate"].startswith("Bearer")
-        assert response.json()["error"] == "invalid_token"
+        assert_oauth_error(response, 401, "invalid_token", challenge="Bearer")
 
 
 async def test_userinfo_without_a_token_gets_a_bare_challenge(
@@ -261,9 +260,8 @@ async def test_third_party_client_asks_for_consent_once(
             "code_verifier": "x" * 43,
         },
     )
-    assert (
-        token.json()["error"] == "invalid_grant"
-    )  # wrong verifier, even for a confidential client
+    # A wrong verifier, even for a confidential client.
+    assert_oauth_error(token, 400, "invalid_grant")
 
     again, _ = await consent_page(client)
     assert again.status_code == 302  # remembered

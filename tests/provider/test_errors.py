@@ -4,10 +4,14 @@ redirect to an unvalidated redirect URI."""
 from __future__ import annotations
 
 import base64
+import pkgutil
+import subprocess
+import sys
 
 import httpx
 import pytest
 
+import idp.oauth
 from idp.clock import FrozenClock
 from tests.support import (
     NATIVE_ID,
@@ -16,20 +20,12 @@ from tests.support import (
     PARTNER_REDIRECT,
     PARTNER_SECRET,
     Seeded,
+    assert_oauth_error,
     authorization_code,
     authorize_params,
     pkce_pair,
     query_of,
 )
-
-
-def assert_oauth_error(response: httpx.Response, status: int, error: str) -> None:
-    assert response.status_code == status, response.text
-    assert response.headers["content-type"].startswith("application/json")
-    assert response.headers["cache-control"] == "no-store"
-    body = response.json()
-    assert body["error"] == error, body
-    assert isinstance(body.get("error_description", ""), str)
 
 
 def assert_error_page(response: httpx.Response, status: int = 400) -> None:
@@ -209,8 +205,7 @@ async def test_code_reuse_is_refused_and_revokes_its_tokens(
     replay = await client.post("/token", data=redeem_form(code, verifier))
     assert_oauth_error(replay, 400, "invalid_grant")
     revoked = await client.get("/userinfo", headers=bearer)
-    assert revoked.status_code == 401
-    assert revoked.json()["error"] == "invalid_token"
+    assert_oauth_error(revoked, 401, "invalid_token")
 
 
 async def test_expired_code_is_refused(
@@ -295,8 +290,7 @@ async def test_malformed_token_bodies(
 
 async def test_token_endpoint_refuses_get(client: httpx.AsyncClient) -> None:
     response = await client.get("/token")
-    assert response.status_code == 405
-    assert response.json()["error"] == "invalid_request"
+    assert_oauth_error(response, 405, "invalid_request")
     assert response.headers["allow"] == "POST"  # RFC 9110 §15.5.6
 
 
@@ -310,3 +304,18 @@ async def test_unknown_page_is_a_friendly_404(client: httpx.AsyncClient) -> None
     response = await client.get("/nowhere")
     assert response.status_code == 404
     assert "Page introuvable" in response.text
+
+
+def test_the_oauth_package_imports_no_web_framework() -> None:
+    """Issue 20: `idp.oauth` returns data and raises `OAuth2Error`s; turning them into HTTP
+    responses is `idp.web.oauth_response`'s job (one exception handler for every error)."""
+    modules = [f"idp.oauth.{m.name}" for m in pkgutil.iter_modules(idp.oauth.__path__)]
+    script = (
+        "import importlib, sys\n"
+        f"for name in {modules!r}: importlib.import_module(name)\n"
+        "print(','.join(sorted(m for m in sys.modules if m.split('.')[0] == 'starlette')))\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, check=True
+    )
+    assert result.stdout.strip() == ""

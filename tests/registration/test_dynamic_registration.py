@@ -13,7 +13,7 @@ from idp.clock import FrozenClock
 from idp.context import AppContext
 from tests.client_auth.helpers import assertion, assertion_form, new_key, public_set
 from tests.oidc.helpers import consent
-from tests.support import Seeded, authorize_params, pkce_pair, sign_in
+from tests.support import Seeded, assert_oauth_error, authorize_params, pkce_pair, sign_in
 
 ISSUER = "http://127.0.0.1:8000"
 APP = {
@@ -44,12 +44,6 @@ async def register(
 ) -> httpx.Response:
     headers = {"Authorization": f"Bearer {token}"} if token else {}
     return await http.post("/register", json=metadata, headers=headers)
-
-
-def assert_error(response: httpx.Response, error: str, status: int = 400) -> None:
-    assert response.status_code == status, response.text
-    assert response.json()["error"] == error, response.text
-    assert response.headers["cache-control"] == "no-store"
 
 
 async def test_a_registered_client_signs_users_in_after_consent(
@@ -109,8 +103,8 @@ async def test_registration_is_audited(
 
 async def test_no_initial_token_is_refused(client: httpx.AsyncClient, ctx: AppContext) -> None:
     await initial_token(ctx)
-    assert_error(await register(client, APP, token=None), "invalid_token", 401)
-    assert_error(await register(client, APP, token="not-the-token"), "invalid_token", 401)
+    assert_oauth_error(await register(client, APP, token=None), 401, "invalid_token")
+    assert_oauth_error(await register(client, APP, token="not-the-token"), 401, "invalid_token")
 
 
 async def test_an_expired_initial_token_is_refused(
@@ -118,7 +112,7 @@ async def test_an_expired_initial_token_is_refused(
 ) -> None:
     await initial_token(ctx, ttl=60)
     clock.advance(61)
-    assert_error(await register(client, APP), "invalid_token", 401)
+    assert_oauth_error(await register(client, APP), 401, "invalid_token")
 
 
 async def test_a_used_up_initial_token_is_refused(
@@ -127,9 +121,9 @@ async def test_a_used_up_initial_token_is_refused(
     await initial_token(ctx, max_uses=2)
     assert (await register(client, APP)).status_code == 201
     refused = await register(client, {**APP, "redirect_uris": ["ftp://x"]})
-    assert_error(refused, "invalid_redirect_uri")  # a refused registration spends no use
+    assert_oauth_error(refused, 400, "invalid_redirect_uri")  # a refused registration spends no use
     assert (await register(client, APP)).status_code == 201
-    assert_error(await register(client, APP), "invalid_token", 401)
+    assert_oauth_error(await register(client, APP), 401, "invalid_token")
 
 
 # -- the policy ------------------------------------------------------------------------------
@@ -148,7 +142,9 @@ async def test_forbidden_redirect_uris(
     client: httpx.AsyncClient, ctx: AppContext, uri: str
 ) -> None:
     await initial_token(ctx)
-    assert_error(await register(client, {**APP, "redirect_uris": [uri]}), "invalid_redirect_uri")
+    assert_oauth_error(
+        await register(client, {**APP, "redirect_uris": [uri]}), 400, "invalid_redirect_uri"
+    )
 
 
 async def test_loopback_redirect_uris_are_allowed(
@@ -183,7 +179,7 @@ async def test_forbidden_metadata(
     client: httpx.AsyncClient, ctx: AppContext, changes: dict[str, Any]
 ) -> None:
     await initial_token(ctx)
-    assert_error(await register(client, {**APP, **changes}), "invalid_client_metadata")
+    assert_oauth_error(await register(client, {**APP, **changes}), 400, "invalid_client_metadata")
 
 
 async def test_edi_needs_an_initial_token_that_allows_it(
@@ -212,7 +208,7 @@ async def test_a_private_key_is_not_registered(client: httpx.AsyncClient, ctx: A
     await initial_token(ctx)
     keys = {"keys": [new_key("k").as_dict(private=True)]}
     metadata = {**APP, "token_endpoint_auth_method": "private_key_jwt", "jwks": keys}
-    assert_error(await register(client, metadata), "invalid_client_metadata")
+    assert_oauth_error(await register(client, metadata), 400, "invalid_client_metadata")
 
 
 async def test_a_body_that_is_not_json_is_refused(
@@ -222,7 +218,7 @@ async def test_a_body_that_is_not_json_is_refused(
     response = await client.post(
         "/register", content=b"[1, 2", headers={"Authorization": "Bearer initial"}
     )
-    assert_error(response, "invalid_client_metadata")
+    assert_oauth_error(response, 400, "invalid_client_metadata")
 
 
 # -- RFC 7592: read, update, delete ------------------------------------------------------------
@@ -261,13 +257,15 @@ async def test_update_replaces_the_metadata_within_the_policy(
     cached = ctx.store.client_cache.get(body["client_id"])
     assert cached is not None and cached.redirect_uris == ("https://payroll.example/v2",)
     escalate = {**update, "scope": "openid edi"}
-    assert_error(
+    assert_oauth_error(
         await client.put(body["registration_client_uri"], json=escalate, headers=auth),
+        400,
         "invalid_client_metadata",
     )
     no_id = {k: v for k, v in update.items() if k != "client_id"}
-    assert_error(
+    assert_oauth_error(
         await client.put(body["registration_client_uri"], json=no_id, headers=auth),
+        400,
         "invalid_request",
     )
 
@@ -279,7 +277,7 @@ async def test_delete(client: httpx.AsyncClient, ctx: AppContext) -> None:
     assert await ctx.store.clients.get(body["client_id"]) is None
     assert ctx.store.client_cache.get(body["client_id"]) is None
     gone = await client.get(body["registration_client_uri"], headers=auth)
-    assert_error(gone, "invalid_token", 401)
+    assert_oauth_error(gone, 401, "invalid_token")
 
 
 async def test_another_token_cannot_manage_the_client(
@@ -288,11 +286,11 @@ async def test_another_token_cannot_manage_the_client(
     body, auth = await registered(client, ctx)
     uri = body["registration_client_uri"]
     for headers in ({}, {"Authorization": "Bearer initial"}, {"Authorization": "Bearer x"}):
-        assert_error(await client.get(uri, headers=headers), "invalid_token", 401)
-        assert_error(await client.delete(uri, headers=headers), "invalid_token", 401)
+        assert_oauth_error(await client.get(uri, headers=headers), 401, "invalid_token")
+        assert_oauth_error(await client.delete(uri, headers=headers), 401, "invalid_token")
     # A client registered by an administrator has no registration access token at all.
-    assert_error(
-        await client.get(f"{ISSUER}/register/partner-test", headers=auth), "invalid_token", 401
+    assert_oauth_error(
+        await client.get(f"{ISSUER}/register/partner-test", headers=auth), 401, "invalid_token"
     )
     assert await ctx.store.clients.get(body["client_id"]) is not None
 
@@ -306,8 +304,12 @@ async def test_the_fapi2_profile_at_registration(
     client: httpx.AsyncClient, ctx: AppContext
 ) -> None:
     await initial_token(ctx)
-    assert_error(await register(client, {**APP, "profile": "fapi2"}), "invalid_client_metadata")
-    assert_error(await register(client, {**APP, "profile": "fapi9"}), "invalid_client_metadata")
+    assert_oauth_error(
+        await register(client, {**APP, "profile": "fapi2"}), 400, "invalid_client_metadata"
+    )
+    assert_oauth_error(
+        await register(client, {**APP, "profile": "fapi9"}), 400, "invalid_client_metadata"
+    )
     keyed = {
         **APP,
         "profile": "fapi2",
@@ -326,7 +328,9 @@ async def test_an_initial_token_can_impose_the_fapi2_profile(
     client: httpx.AsyncClient, ctx: AppContext
 ) -> None:
     await initial_token(ctx, "bank-token", profile="fapi2")
-    assert_error(await register(client, APP, token="bank-token"), "invalid_client_metadata")
+    assert_oauth_error(
+        await register(client, APP, token="bank-token"), 400, "invalid_client_metadata"
+    )
     keyed = {
         **APP,
         "token_endpoint_auth_method": "private_key_jwt",
