@@ -239,7 +239,7 @@ async def authorize(request: Request) -> Response:
         signed_in = AuthenticatedUser(session.user, session.auth_time, session.sid, session.amr)
 
     try:
-        grant = await ctx.bridge.run(ctx.server.get_consent_grant, oauth_request, signed_in)
+        grant = await ctx.bridge.run_authlib(ctx.server.get_consent_grant, oauth_request, signed_in)
     except OAuth2Error as error:
         if error.redirect_uri:
             return ctx.server.error_redirect(error).to_response()  # type: ignore[no-any-return]
@@ -322,7 +322,7 @@ async def authorize(request: Request) -> Response:
     else:
         return refuse(AccessDeniedError())
 
-    result = await ctx.bridge.run(
+    result = await ctx.bridge.run_authlib(
         ctx.server.create_authorization_response, oauth_request, signed_in, grant
     )
     return answer(result)

@@ -35,7 +35,7 @@ async def pushed_authorization_request(request: Request) -> Response:
             error.state = None
             return ctx.server.handle_error_response(oauth_request, error)  # type: ignore[no-any-return]
 
-    validated = await ctx.bridge.run(validate)
+    validated = await ctx.bridge.run_authlib(validate)
     if isinstance(validated, OAuthResult):
         return validated.to_response()
     client, parameters = validated

@@ -30,7 +30,7 @@ async def token_endpoint_response(request: Request, endpoint: str, path: str) ->
         attempts.append(oauth_request)
         return ctx.server.create_endpoint_response(endpoint, oauth_request)  # type: ignore[no-any-return]
 
-    result = await ctx.bridge.run(respond)
+    result = await ctx.bridge.run_authlib(respond)
     client = attempts[-1].client
     note_client(request, client and client.client_id)
     return result.to_response()

@@ -87,11 +87,11 @@ async def token(request: Request) -> Response:
         return ctx.server.create_token_response(oauth_request)  # type: ignore[no-any-return]
 
     if proof is None:
-        result = await ctx.bridge.run(respond)
+        result = await ctx.bridge.run_authlib(respond)
     else:
         bound = CURRENT_PROOF.set(proof)  # the grants and the token generator read it
         try:
-            result = await ctx.bridge.run(respond)
+            result = await ctx.bridge.run_authlib(respond)
         finally:
             CURRENT_PROOF.reset(bound)
     oauth_request = attempts[-1]

@@ -127,11 +127,11 @@ class AuthorizationCodeGrant(IssuesToSubject, grants.AuthorizationCodeGrant):  #
             claims=getattr(request, "requested_claims", None),
             amr=signed_in.amr,
         )
-        Bridge.call(self.server.store.codes.save, code, record)
+        Bridge.await_store(self.server.store.codes.save, code, record)
 
     def query_authorization_code(self, code: str, client: ClientRecord) -> Any:
         now = self.server.clock.now()
-        found = Bridge.call(self.server.store.codes.consume, code, client.client_id, now)
+        found = Bridge.await_store(self.server.store.codes.consume, code, client.client_id, now)
         if found is None:
             return None
         record, user, session_expires_at = found
@@ -209,7 +209,7 @@ class SageOpenIDCode(OpenIDCode):  # type: ignore[misc]
         wanted = scopes | scopes_for(extra)
         # The customer accounts cost a store read: only when the claim was asked for.
         accounts = (
-            Bridge.call(self.server.store.customers.accounts_of, user.id)
+            Bridge.await_store(self.server.store.customers.accounts_of, user.id)
             if REFERENCING in wanted
             else None
         )
