@@ -15,10 +15,11 @@ it by trial, never runs twice, never retries.
   the 10 % allowed for using the library instead). SQLite reads a row by key in ~8 µs; a
   thread hand-off costs 90-230 µs: the loop is held for less time than waiting would cost.
   A store coroutine therefore never suspends, so Authlib runs on the event loop too and
-  `Bridge.call` finishes the coroutine on the spot; a transaction never suspends either, so no
-  two can interleave on the writer and no lock is needed (one suspending would be a bug: it
-  raises). Several processes would make a write wait for another process's transaction while
-  holding its loop (SQLite's busy timeout): `serve --workers N>1` is refused on SQLite.
+  `Bridge.await_store` finishes the coroutine on the spot; a transaction never suspends
+  either, so no two can interleave on the writer and no lock is needed (one suspending would
+  be a bug: it raises). Several processes would make a write wait for another process's
+  transaction while holding its loop (SQLite's busy timeout): `serve --workers N>1` is
+  refused on SQLite.
 
 **Scale-out: PostgreSQL** (`postgresql+asyncpg://…`; any number of workers and nodes)
   The store is async (asyncpg; one pool per process, sized to the expected concurrency and

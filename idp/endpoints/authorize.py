@@ -441,7 +441,7 @@ async def _validated(request: Request) -> Authorization | Response:
         request.method, ctx.settings.url("/authorize"), request.headers, query=items
     )
     try:
-        grant = await ctx.bridge.run(ctx.server.get_consent_grant, oauth_request, signed_in)
+        grant = await ctx.bridge.run_authlib(ctx.server.get_consent_grant, oauth_request, signed_in)
     except OAuth2Error as error:
         if error.redirect_uri:
             return oauth_response(ctx.server.error_redirect(error))
@@ -468,7 +468,7 @@ async def authorize(request: Request) -> Response:
         if (response := await check(authorization)) is not None:
             return response
     ctx = authorization.ctx
-    result = await ctx.bridge.run(
+    result = await ctx.bridge.run_authlib(
         ctx.server.create_authorization_response,
         authorization.oauth_request,
         authorization.signed_in,

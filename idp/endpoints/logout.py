@@ -66,7 +66,7 @@ async def logout(request: Request) -> Response:
     )
     oauth_request.user = session.user if session else None
     try:
-        validated = await ctx.bridge.run(
+        validated = await ctx.bridge.run_authlib(
             ctx.server.validate_endpoint_request, "end_session", oauth_request
         )
     except OAuth2Error as error:
@@ -81,7 +81,9 @@ async def logout(request: Request) -> Response:
             locale=locale,
         )
 
-    result = await ctx.bridge.run(ctx.server.create_endpoint_response, "end_session", validated)
+    result = await ctx.bridge.run_authlib(
+        ctx.server.create_endpoint_response, "end_session", validated
+    )
     if result is not None:
         response = oauth_response(result)
     else:

@@ -28,7 +28,7 @@ async def pushed_authorization_request(request: Request) -> Response:
         )
         return validate_pushed_request(ctx.server, oauth_request, items)
 
-    client, parameters = await ctx.bridge.run(validate)
+    client, parameters = await ctx.bridge.run_authlib(validate)
     now = ctx.clock.now()
     lifetime = ctx.settings.lifetimes.pushed_authorization_request
     request_uri = new_request_uri()

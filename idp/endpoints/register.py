@@ -40,7 +40,9 @@ async def _respond(request: Request, endpoint: str, client_id: str | None) -> Re
             raise ProtocolError("invalid_client_metadata", "The body must be a JSON object.")
     assert isinstance(data, dict)
     registration = RegistrationRequest(request.method, data, _bearer(request), client_id)
-    result = await ctx.bridge.run(ctx.server.create_endpoint_response, endpoint, registration)
+    result = await ctx.bridge.run_authlib(
+        ctx.server.create_endpoint_response, endpoint, registration
+    )
     kind = AUDITED.get((request.method, result.status))
     if kind is not None and registration.audited_client_id is not None:
         await record(

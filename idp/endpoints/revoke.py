@@ -31,7 +31,7 @@ async def token_endpoint_response(request: Request, endpoint: str, path: str) ->
         return ctx.server.create_endpoint_response(endpoint, oauth_request)  # type: ignore[no-any-return]
 
     try:
-        result = await ctx.bridge.run(respond)
+        result = await ctx.bridge.run_authlib(respond)
     finally:  # an error too (raised for the error handler)
         client = attempts[-1].client if attempts else None
         note_client(request, client and client.client_id)

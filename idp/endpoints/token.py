@@ -82,7 +82,7 @@ async def token(request: Request) -> Response:
 
     bound = CURRENT_PROOF.set(proof) if proof is not None else None  # the grants read it
     try:
-        result = await ctx.bridge.run(respond)
+        result = await ctx.bridge.run_authlib(respond)
     except OAuth2Error:  # raised for the error handler, counted here
         if attempts[-1].reuse_detected:
             ctx.metrics.refresh_reuse.inc()

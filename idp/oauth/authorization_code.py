@@ -57,11 +57,11 @@ class AuthorizationCodeGrant(IssuesToSubject, grants.AuthorizationCodeGrant):  #
             claims=getattr(request, "requested_claims", None),
             amr=signed_in.amr,
         )
-        Bridge.call(self.server.store.codes.save, code, record)
+        Bridge.await_store(self.server.store.codes.save, code, record)
 
     def query_authorization_code(self, code: str, client: ClientRecord) -> Any:
         now = self.server.clock.now()
-        found = Bridge.call(self.server.store.codes.consume, code, client.client_id, now)
+        found = Bridge.await_store(self.server.store.codes.consume, code, client.client_id, now)
         if found is None:
             return None
         record, user, session_expires_at = found

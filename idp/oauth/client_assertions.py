@@ -91,8 +91,8 @@ def _fetch_keys(uri: str) -> KeySet:
     Embedded SQLite runs Authlib on the event loop: there the fetch blocks it, bounded by
     `JWKS_FETCH_TIMEOUT`, once an hour per client (and at most every `JWKS_REFETCH_INTERVAL`
     for an unknown `kid`); clients that register `jwks` instead cost nothing."""
-    if Bridge.may_suspend():
-        return Bridge.call(_fetch_async, uri)
+    if Bridge.waiting_allowed():
+        return Bridge.await_store(_fetch_async, uri)
     try:
         with httpx.Client(timeout=JWKS_FETCH_TIMEOUT, follow_redirects=False) as http:
             response = http.get(uri, headers={"Accept": "application/json"})
@@ -188,6 +188,6 @@ class PrivateKeyJWTAuthentication(JWTBearerClientAssertion):  # type: ignore[mis
             return False
         now = self.server.clock.now()
         expires_at = float(claims["exp"]) + self.leeway
-        return Bridge.call(
+        return Bridge.await_store(
             self.server.store.client_assertions.first_use, claims["sub"], jti, expires_at, now
         )

@@ -71,7 +71,7 @@ class SageDeviceAuthorizationEndpoint(DeviceAuthorizationEndpoint):  # type: ign
         granted = client.get_allowed_scope(scope) if scope else client.scope
         normalised = normalise_user_code(data["user_code"])
         assert normalised is not None
-        Bridge.call(
+        Bridge.await_store(
             self.server.store.devices.create,
             device_code=data["device_code"],
             user_code_hash=hash_user_code(self.server.keys.derive("user-codes"), normalised),
@@ -114,7 +114,7 @@ class SageDeviceCodeGrant(IssuesToSubject, DeviceCodeGrant):  # type: ignore[mis
 
     def query_device_credential(self, device_code: str) -> DeviceCodeGrantRecord:
         now = self.server.clock.now()
-        poll = Bridge.call(
+        poll = Bridge.await_store(
             self.server.store.devices.poll, device_code, self.request.client.client_id, now
         )
         if poll is None:

@@ -94,7 +94,7 @@ class SageOpenIDCode(OpenIDCode):  # type: ignore[misc]
         wanted = scopes | scopes_for(extra)
         # The customer accounts cost a store read: only when the claim was asked for.
         accounts = (
-            Bridge.call(self.server.store.customers.accounts_of, user.id)
+            Bridge.await_store(self.server.store.customers.accounts_of, user.id)
             if REFERENCING in wanted
             else None
         )

@@ -84,9 +84,11 @@ class IntrospectionEndpoint(rfc7662.IntrospectionEndpoint):  # type: ignore[misc
         grants = self.server.store.grants
         if grant_id := claims.get(GRANT_CLAIM):
             now = self.server.clock.now()
-            active = Bridge.call(grants.active_user, grant_id, claims["jti"], now) is not None
+            active = (
+                Bridge.await_store(grants.active_user, grant_id, claims["jti"], now) is not None
+            )
         else:  # client credentials: no grant, only the deny-list
-            active = not Bridge.call(grants.is_denied, claims["jti"])
+            active = not Bridge.await_store(grants.is_denied, claims["jti"])
         if not active:
             return INACTIVE
         payload = {key: claims[key] for key in ACCESS_TOKEN_MEMBERS if key in claims}
@@ -95,7 +97,9 @@ class IntrospectionEndpoint(rfc7662.IntrospectionEndpoint):  # type: ignore[misc
         return IntrospectedToken(True, {"token_type": "Bearer", **payload})
 
     def _refresh_token(self, token_string: str) -> IntrospectedToken:
-        state = Bridge.call(self.server.store.grants.refresh_token_state, sha256_hex(token_string))
+        state = Bridge.await_store(
+            self.server.store.grants.refresh_token_state, sha256_hex(token_string)
+        )
         if state is None or not state.is_active(self.server.clock.now()):
             return INACTIVE
         grant = state.grant

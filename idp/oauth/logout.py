@@ -88,7 +88,7 @@ class LogoutEndpoint(EndSessionEndpoint):  # type: ignore[misc]
         claims = end_session_request.id_token_claims
         user_id = getattr(request.user, "id", None)
         if user_id and (claims is None or claims.get("sub") == user_id):
-            Bridge.call(
+            Bridge.await_store(
                 self.server.store.grants.revoke_for_user,
                 user_id,
                 self.server.clock.now(),

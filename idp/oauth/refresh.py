@@ -100,7 +100,7 @@ class RefreshTokenGrant(grants.RefreshTokenGrant):  # type: ignore[misc]
         settings = self.server.settings
         proof = CURRENT_PROOF.get()
         lifetimes = settings.lifetimes
-        rotation = Bridge.call(
+        rotation = Bridge.await_store(
             self.server.store.grants.rotate_refresh_token,
             refresh_token.hash,
             client_id=self.request.client.client_id,

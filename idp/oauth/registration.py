@@ -98,7 +98,9 @@ class SageClientRegistrationEndpoint(ClientRegistrationEndpoint):  # type: ignor
         if not request.bearer:
             return None
         store = self.server.store
-        allowed = Bridge.call(store.initial_access_tokens.usable, request.bearer, self._now())
+        allowed = Bridge.await_store(
+            store.initial_access_tokens.usable, request.bearer, self._now()
+        )
         if allowed is None:
             return None
         return InitialAccessToken(request.bearer, allowed.allowed_scope, allowed.profile)
@@ -124,10 +126,10 @@ class SageClientRegistrationEndpoint(ClientRegistrationEndpoint):  # type: ignor
             data = {**data, "profile": credential.profile}
         metadata = _policy(data, credential.allowed_scope)
         store, now = self.server.store, self._now()
-        if not Bridge.call(store.initial_access_tokens.spend, credential.value, now):
+        if not Bridge.await_store(store.initial_access_tokens.spend, credential.value, now):
             raise InvalidTokenError("The initial access token has no uses left.")
         registration_token = secrets.token_urlsafe(32)
-        record, secret = Bridge.call(
+        record, secret = Bridge.await_store(
             store.clients.add,
             client_id=generate_token(32),
             name=metadata.name,
@@ -145,7 +147,7 @@ class SageClientRegistrationEndpoint(ClientRegistrationEndpoint):  # type: ignor
             profile=metadata.profile,
             require_pushed_authorization_requests=metadata.profile is not None,
         )
-        Bridge.call(store.client_cache.refresh)
+        Bridge.await_store(store.client_cache.refresh)
         request.audited_client_id = record.client_id
         body = {
             "client_id": record.client_id,
@@ -186,7 +188,7 @@ class SageClientConfigurationEndpoint(ClientConfigurationEndpoint):  # type: ign
         mismatch is one `invalid_token` (RFC 7592 §2), telling nothing about the client."""
         client: ClientRecord | None = None
         if request.client_id:
-            client = Bridge.call(self.server.store.clients.get, request.client_id)
+            client = Bridge.await_store(self.server.store.clients.get, request.client_id)
         if client is None or not RegistrationAccessToken(request.bearer or "").check_client(client):
             raise InvalidTokenError("Not the registration access token of this client.")
         request.audited_client_id = client.client_id
@@ -242,7 +244,7 @@ class SageClientConfigurationEndpoint(ClientConfigurationEndpoint):  # type: ign
         metadata = request.registered
         assert metadata is not None
         store = self.server.store
-        Bridge.call(
+        Bridge.await_store(
             store.clients.update_registered,
             client.client_id,
             self.server.clock.now(),
@@ -253,12 +255,12 @@ class SageClientConfigurationEndpoint(ClientConfigurationEndpoint):  # type: ign
             jwks=metadata.jwks,
             jwks_uri=metadata.jwks_uri,
         )
-        Bridge.call(store.client_cache.refresh)
-        updated: ClientRecord | None = Bridge.call(store.clients.get, client.client_id)
+        Bridge.await_store(store.client_cache.refresh)
+        updated: ClientRecord | None = Bridge.await_store(store.clients.get, client.client_id)
         assert updated is not None
         return updated
 
     def delete_client(self, client: ClientRecord, request: RegistrationRequest) -> None:
         store = self.server.store
-        Bridge.call(store.clients.remove, client.client_id)
-        Bridge.call(store.client_cache.refresh)
+        Bridge.await_store(store.clients.remove, client.client_id)
+        Bridge.await_store(store.client_cache.refresh)

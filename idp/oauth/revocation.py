@@ -65,7 +65,9 @@ class RevocationEndpoint(rfc7009.RevocationEndpoint):  # type: ignore[misc]
                 expires_at=claims["exp"],
                 subject=claims.get("sub") if claims.get("sub") != claims["client_id"] else None,
             )
-        state = Bridge.call(self.server.store.grants.refresh_token_state, sha256_hex(token_string))
+        state = Bridge.await_store(
+            self.server.store.grants.refresh_token_state, sha256_hex(token_string)
+        )
         if state is None:
             return None
         return RevocableToken(state.grant.client_id, grant_id=state.grant.id, subject=state.user.id)
@@ -82,9 +84,9 @@ class RevocationEndpoint(rfc7009.RevocationEndpoint):  # type: ignore[misc]
             detail={"token": "refresh_token" if token.grant_id else "access_token"},
         )
         if token.grant_id is not None:
-            Bridge.call(grants.revoke, token.grant_id, now, revoked)
+            Bridge.await_store(grants.revoke, token.grant_id, now, revoked)
         elif token.jti is not None:
-            Bridge.call(grants.deny_access_token, token.jti, token.expires_at, now, revoked)
+            Bridge.await_store(grants.deny_access_token, token.jti, token.expires_at, now, revoked)
         else:
             return
         observe(revoked)

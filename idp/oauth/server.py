@@ -152,7 +152,7 @@ class SageAuthorizationServer(AuthorizationServer):  # type: ignore[misc]
 
     def query_client(self, client_id: str) -> ClientRecord | None:
         cache = self.store.client_cache
-        return cache.get(client_id) or Bridge.call(cache.lookup, client_id)
+        return cache.get(client_id) or Bridge.await_store(cache.lookup, client_id)
 
     def save_token(self, token: dict[str, Any], request: Any) -> None:
         subject = request.subject
@@ -183,7 +183,7 @@ class SageAuthorizationServer(AuthorizationServer):  # type: ignore[misc]
             else None,
         )
         refresh = token.get("refresh_token")
-        Bridge.call(
+        Bridge.await_store(
             self.store.grants.create,
             grant,
             refresh_token_hash=sha256_hex(refresh) if refresh else None,

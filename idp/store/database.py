@@ -13,15 +13,17 @@ and raises, instead of waiting for a lock.
 PostgreSQL: the async engine (asyncpg); reads in autocommit (no BEGIN/ROLLBACK round trips);
 one pool sized to the concurrency and opened at start-up, so a running server opens no new
 sessions. The hot-path reads (`first()`, `all()`) run their compiled statements on a pooled
-session's asyncpg connection directly (`InlinePostgres`); writes go through SQLAlchemy.
+session's asyncpg connection directly (`InlinePostgres`), and so does the refresh rotation
+(one statement, `idp.store.grants`); the other writes go through SQLAlchemy.
 """
 
 from __future__ import annotations
 
+import asyncio
 import os
 import sqlite3
 import threading
-from collections import namedtuple
+from collections import deque, namedtuple
 from collections.abc import AsyncIterator, Callable, Iterable, Iterator, Mapping
 from contextlib import AsyncExitStack, asynccontextmanager, contextmanager
 from dataclasses import dataclass
@@ -33,7 +35,7 @@ from sqlalchemy import create_engine as sa_create_engine
 from sqlalchemy import event
 from sqlalchemy.engine import Connection, Dialect, make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
-from sqlalchemy.pool import NullPool
+from sqlalchemy.pool import NullPool, PoolProxiedConnection
 from sqlalchemy.sql import Executable
 from sqlalchemy.util import greenlet_spawn
 
@@ -135,7 +137,7 @@ class CompiledStatements:
             return found[1]
         compiled = statement.compile(dialect=self._dialect, column_keys=list(keys))  # type: ignore[attr-defined]
         names = tuple(compiled.positiontup or ())
-        columns = list(getattr(statement, "selected_columns", None) or [])
+        columns = list(getattr(statement, "exported_columns", None) or [])  # or RETURNING's
         entry = _Compiled(
             sql=compiled.string,
             names=names,
@@ -201,26 +203,83 @@ class InlineSQLite:
 
 
 class InlinePostgres:
-    """PostgreSQL's hot-path reads: compiled statements run on a pooled session's asyncpg
-    connection directly. Through `AsyncConnection.execute` a one-row read measured ~300-650 µs
-    of CPU here, against ~115-150 µs this way (the execution context, pool events and two
-    greenlet hand-offs saved); writes keep SQLAlchemy's transactions."""
+    """PostgreSQL's hot-path statements: compiled statements run on pooled sessions' asyncpg
+    connections directly, in autocommit. Through `AsyncConnection.execute` a one-row read
+    measured ~300-650 µs of CPU here, against ~115-150 µs through a pool checkout for each
+    statement, and ~45 µs on a session kept aside: up to `sessions` of the pool's sessions are
+    kept checked out for these statements (taken on first use, back to the pool at `close()`),
+    handed from request to request by a free list. A statement that fails, or is cancelled
+    midway, leaves its session's state unknown: that session is closed, and replaced on
+    demand."""
 
-    def __init__(self, engine: AsyncEngine) -> None:
+    def __init__(self, engine: AsyncEngine, sessions: int) -> None:
         self._engine = engine
         self._statements = CompiledStatements(engine.dialect)
+        self._size = sessions
+        self._opened = 0
+        self._idle: list[PoolProxiedConnection] = []
+        self._waiters: deque[asyncio.Future[None]] = deque()
 
     async def rows(self, statement: Executable, parameters: Mapping[str, Any]) -> list[Any]:
         compiled = self._statements.get(statement, tuple(parameters))
         values = _bound(compiled, parameters)
-        connection = await self._engine.raw_connection()
-        try:  # autocommit: no transaction is open on a session the pool hands out
+        connection = await self._acquire()
+        try:
             driver = connection.driver_connection
             assert driver is not None
             raw = await driver.fetch(compiled.sql, *values)
-        finally:
-            await greenlet_spawn(connection.close)  # back to the pool
+        except BaseException:
+            await self._discard(connection)
+            raise
+        self._release(connection)
         return _rows(compiled, raw)
+
+    async def _acquire(self) -> PoolProxiedConnection:
+        while not self._idle:
+            if self._opened < self._size:
+                self._opened += 1
+                try:
+                    return await self._engine.raw_connection()
+                except BaseException:
+                    self._opened -= 1
+                    raise
+            waiter = asyncio.get_running_loop().create_future()
+            self._waiters.append(waiter)
+            try:
+                await waiter
+            except BaseException:
+                if waiter.done() and not waiter.cancelled():
+                    self._wake()  # woken, then cancelled: the wake-up goes to the next
+                else:
+                    self._waiters.remove(waiter)
+                raise
+        return self._idle.pop()
+
+    def _release(self, connection: PoolProxiedConnection) -> None:
+        self._idle.append(connection)
+        self._wake()
+
+    def _wake(self) -> None:
+        while self._waiters:
+            waiter = self._waiters.popleft()
+            if not waiter.done():
+                waiter.set_result(None)
+                return
+
+    async def _discard(self, connection: PoolProxiedConnection) -> None:
+        try:
+            await greenlet_spawn(connection.invalidate)
+            await greenlet_spawn(connection.close)
+        finally:
+            self._opened -= 1
+            self._wake()
+
+    async def close(self) -> None:
+        """Give the idle sessions back to the pool (before it is disposed)."""
+        idle, self._idle = self._idle, []
+        self._opened -= len(idle)
+        for connection in idle:
+            await greenlet_spawn(connection.close)
 
 
 _SUSPENDED = (
@@ -355,7 +414,8 @@ class Database:
         else:
             self._engine = create_pool(url, pool_size)
             self._read_engine = self._engine.execution_options(isolation_level="AUTOCOMMIT")
-            self._inline = InlinePostgres(self._engine)
+            # Half the sessions for the hot paths, the rest for the others (pages, CLI, writes).
+            self._inline = InlinePostgres(self._engine, max(1, pool_size // 2))
 
     @property
     def engine(self) -> AsyncEngine:
@@ -439,4 +499,5 @@ class Database:
         if self._embedded is not None:
             self._embedded.close()
         if self._engine is not None:
+            await self._inline.close()
             await self._engine.dispose()

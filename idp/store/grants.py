@@ -97,7 +97,7 @@ class Outcome(Enum):
 class Rotation:
     outcome: Outcome
     state: RefreshTokenState | None = None
-    audited: AuditEvent | None = None  # written in the rotation transaction (reuse)
+    audited: AuditEvent | None = None  # a reuse: written with the grant's revocation
 
 
 @dataclass(frozen=True)
@@ -147,6 +147,25 @@ _ROTATE = (
     .values(rotated_at=bindparam("rotated_now"), successor=bindparam("sealed"))
 )
 _ADD_REFRESH_TOKEN = insert(refresh_tokens)
+# PostgreSQL: that UPDATE and the successor's INSERT as one statement (a data-modifying CTE,
+# atomic by itself: no BEGIN/COMMIT round trips); it returns a row when this rotation won.
+# SQLite has no data-modifying CTE: there both run in one `BEGIN IMMEDIATE` transaction. (Its
+# parameters are named apart from every column: compiled with column keys, a parameter named
+# like a column would be SET by the UPDATE too.)
+_rotated = _ROTATE.returning(refresh_tokens.c.grant_id).cte("rotated")
+_ROTATE_AND_ADD = (
+    insert(refresh_tokens)
+    .from_select(
+        ["token_hash", "grant_id", "scope", "created_at"],
+        select(
+            bindparam("new_hash", type_=refresh_tokens.c.token_hash.type),
+            _rotated.c.grant_id,
+            bindparam("new_scope", type_=refresh_tokens.c.scope.type),
+            bindparam("new_created_at", type_=refresh_tokens.c.created_at.type),
+        ),
+    )
+    .returning(refresh_tokens.c.token_hash)
+)
 _REVOKE_GRANT = (
     update(grants)
     .where(grants.c.id == bindparam("grant_id"), grants.c.revoked_at.is_(None))
@@ -241,8 +260,10 @@ class GrantRepository:
         jkt: str | None = None,
         unbound_grace: float | None = None,
     ) -> Rotation:
-        """Refresh, in one transaction (PERFORMANCE.md: not in Authlib's separate
-        `revoke_old_credential` step, where a lost race would leave a usable token).
+        """Refresh atomically (PERFORMANCE.md: not in Authlib's separate
+        `revoke_old_credential` step, where a lost race would leave a usable token): on SQLite
+        in one `BEGIN IMMEDIATE` transaction, on PostgreSQL in two statements, the read and
+        one that retires the token and adds its successor together (`_ROTATE_AND_ADD`).
 
         `issue` mints the new pair from the state read here (it may raise, e.g. for a widened
         scope: nothing is then written). The conditional UPDATE makes exactly one of two
@@ -257,61 +278,103 @@ class GrantRepository:
         to bound grants and authenticated clients; an unbound grant gets `unbound_grace`
         (the caller's choice for unauthenticated clients: 0 by default, strict detection).
         """
-        async with self.db.atomic() as c:
-            state = await _read_state(c, token_hash)
-            if state is None or state.grant.client_id != client_id:
-                return Rotation(Outcome.REFUSED)
-            if not state.grant_is_live(now):
-                return Rotation(Outcome.REFUSED, state)
-            bound = state.grant.dpop_jkt
-            wrong_key = bound is not None and jkt != bound
-            if bound is None and unbound_grace is not None:
-                grace = unbound_grace
-            if wrong_key:
-                if state.rotated_at is None:
-                    return Rotation(Outcome.WRONG_KEY, state)
-                grace = 0  # a rotated, bound token from another key: stolen
-            if state.rotated_at is None:
-                issued = issue(state)
-                won = await c.execute(
-                    _ROTATE,
-                    {
-                        "presented_hash": token_hash,
-                        "rotated_now": now,
-                        "sealed": issued.sealed_pair,
-                    },
+        if self.db.is_sqlite:
+            async with self.db.atomic() as c:
+                rotation = await self._rotate(
+                    c, token_hash, client_id, now, grace, issue, jkt, unbound_grace
                 )
-                if won.rowcount == 1:
-                    await c.execute(
-                        _ADD_REFRESH_TOKEN,
-                        {
-                            "token_hash": issued.refresh_token_hash,
-                            "grant_id": state.grant.id,
-                            "scope": state.scope,
-                            "created_at": now,
-                        },
-                    )
-                    return Rotation(Outcome.ROTATED, state)
-                # Another worker rotated it meanwhile (PostgreSQL, READ COMMITTED): re-read.
-                state = await _read_state(c, token_hash)
-                assert state is not None
-            assert state.rotated_at is not None
-            # `now` was read before this transaction began: a concurrent retry may predate the
-            # rotation it lost to, hence no lower bound. A zero grace disables replays.
-            if state.successor and grace > 0 and now - state.rotated_at <= grace:
-                return Rotation(Outcome.REPLAYED, state)
-            await c.execute(_REVOKE_GRANT, {"grant_id": state.grant.id, "revoked_now": now})
-            reuse = AuditEvent(
-                Kind.REFRESH_TOKEN_REUSED,
-                now,
-                subject=state.user.id,
-                actor=client_actor(client_id),
-                client_id=client_id,
-                outcome=AuditOutcome.REFUSED,
-                detail={"grant_id": state.grant.id, "grant_revoked": True},
+        else:  # every statement atomic by itself: two round trips, no transaction
+            rotation = await self._rotate(
+                None, token_hash, client_id, now, grace, issue, jkt, unbound_grace
             )
-            await c.execute(ADD_EVENT, reuse.row())
-            return Rotation(Outcome.REUSED, state, reuse)
+        if rotation.outcome is Outcome.REUSED:
+            assert rotation.state is not None and rotation.audited is not None
+            # The grant revoked and the fact written in one transaction (idempotent: a
+            # concurrent reuse finds it revoked already).
+            await self.revoke(rotation.state.grant.id, now, rotation.audited)
+        return rotation
+
+    async def _rotate(
+        self,
+        c: Statements | None,
+        token_hash: str,
+        client_id: str,
+        now: float,
+        grace: float,
+        issue: Callable[[RefreshTokenState], Issued],
+        jkt: str | None,
+        unbound_grace: float | None,
+    ) -> Rotation:
+        """The rotation's decision, on SQLite inside the caller's transaction `c`, on
+        PostgreSQL (`c` None) in autocommit statements; a reuse is returned, not yet written."""
+        state = await self._read(c, token_hash)
+        if state is None or state.grant.client_id != client_id:
+            return Rotation(Outcome.REFUSED)
+        if not state.grant_is_live(now):
+            return Rotation(Outcome.REFUSED, state)
+        bound = state.grant.dpop_jkt
+        wrong_key = bound is not None and jkt != bound
+        if bound is None and unbound_grace is not None:
+            grace = unbound_grace
+        if wrong_key:
+            if state.rotated_at is None:
+                return Rotation(Outcome.WRONG_KEY, state)
+            grace = 0  # a rotated, bound token from another key: stolen
+        if state.rotated_at is None:
+            issued = issue(state)
+            if await self._swap(c, token_hash, now, issued, state):
+                return Rotation(Outcome.ROTATED, state)
+            # Another worker rotated it meanwhile (PostgreSQL, READ COMMITTED): re-read.
+            state = await self._read(c, token_hash)
+            assert state is not None
+        assert state.rotated_at is not None
+        # `now` was read before this rotation began: a concurrent retry may predate the
+        # rotation it lost to, hence no lower bound. A zero grace disables replays.
+        if state.successor and grace > 0 and now - state.rotated_at <= grace:
+            return Rotation(Outcome.REPLAYED, state)
+        reuse = AuditEvent(
+            Kind.REFRESH_TOKEN_REUSED,
+            now,
+            subject=state.user.id,
+            actor=client_actor(client_id),
+            client_id=client_id,
+            outcome=AuditOutcome.REFUSED,
+            detail={"grant_id": state.grant.id, "grant_revoked": True},
+        )
+        return Rotation(Outcome.REUSED, state, reuse)
+
+    async def _read(self, c: Statements | None, token_hash: str) -> RefreshTokenState | None:
+        if c is None:
+            return await self.refresh_token_state(token_hash)
+        return await _read_state(c, token_hash)
+
+    async def _swap(
+        self,
+        c: Statements | None,
+        token_hash: str,
+        now: float,
+        issued: Issued,
+        state: RefreshTokenState,
+    ) -> bool:
+        """Retire the presented token and add its successor, if no one rotated it first."""
+        rotate = {"presented_hash": token_hash, "rotated_now": now, "sealed": issued.sealed_pair}
+        successor = {
+            "token_hash": issued.refresh_token_hash,
+            "grant_id": state.grant.id,
+            "scope": state.scope,
+            "created_at": now,
+        }
+        if c is None:
+            added = {
+                "new_hash": issued.refresh_token_hash,
+                "new_scope": state.scope,
+                "new_created_at": now,
+            }
+            return await self.db.first(_ROTATE_AND_ADD, rotate | added) is not None
+        if (await c.execute(_ROTATE, rotate)).rowcount != 1:
+            return False
+        await c.execute(_ADD_REFRESH_TOKEN, successor)
+        return True
 
     async def refresh_token_state(self, token_hash: str) -> RefreshTokenState | None:
         return _state_from_row(await self.db.first(_STATE, {"token_hash": token_hash}))

@@ -1,5 +1,5 @@
 """The execution modes (`idp.execution`): `Database.first()` and `atomic()` (inline on SQLite,
-the async engine on PostgreSQL), `Bridge.run` on the loop or in a greenlet, transactions
+the async engine on PostgreSQL), `Bridge.run_authlib` on the loop or in a greenlet, transactions
 that never suspend on SQLite, and the off-loop WAL checkpoint."""
 
 from __future__ import annotations
@@ -88,12 +88,12 @@ async def test_embedded_store_calls_never_suspend(sqlite_store: Store) -> None:
 
     def authlib_like() -> str:
         assert threading.get_ident() == loop_thread  # on the event loop, not in a thread
-        Bridge.call(store.grants.deny_access_token, "jti-1", 9.0, 1.0)  # `write()`
-        user = Bridge.call(store.users.by_email, "ada@example.com")  # `read()`
+        Bridge.await_store(store.grants.deny_access_token, "jti-1", 9.0, 1.0)  # `write()`
+        user = Bridge.await_store(store.users.by_email, "ada@example.com")  # `read()`
         assert user is not None
         return user.name
 
-    assert await bridge.run(authlib_like) == "Ada"
+    assert await bridge.run_authlib(authlib_like) == "Ada"
     assert await store.grants.is_denied("jti-1")
 
 
@@ -109,8 +109,8 @@ async def test_scale_out_runs_authlib_in_a_greenlet_that_store_calls_suspend(
     def authlib_like() -> str:
         assert threading.get_ident() == loop_thread and in_greenlet()
         order.append("authlib starts")
-        Bridge.call(anyio.sleep, 0.05)  # suspends this greenlet, not the loop
-        user = Bridge.call(store.users.by_email, "ada@example.com")
+        Bridge.await_store(anyio.sleep, 0.05)  # suspends this greenlet, not the loop
+        user = Bridge.await_store(store.users.by_email, "ada@example.com")
         assert user is not None
         order.append("authlib ends")
         return user.name
@@ -121,7 +121,7 @@ async def test_scale_out_runs_authlib_in_a_greenlet_that_store_calls_suspend(
 
     async with anyio.create_task_group() as tasks:
         tasks.start_soon(meanwhile)
-        assert await bridge.run(authlib_like) == "Ada"
+        assert await bridge.run_authlib(authlib_like) == "Ada"
     assert order == ["authlib starts", "another task", "authlib ends"]
 
 
@@ -129,22 +129,22 @@ async def test_a_store_call_that_hangs_is_abandoned() -> None:
     bridge = Bridge(ExecutionMode.SCALE_OUT, timeout=0.1)
 
     def hangs() -> None:
-        Bridge.call(anyio.sleep, 30)
+        Bridge.await_store(anyio.sleep, 30)
 
     with pytest.raises(TimeoutError):
-        await bridge.run(hangs)
+        await bridge.run_authlib(hangs)
 
 
 async def test_a_suspending_store_call_is_a_bug_in_the_embedded_mode() -> None:
     bridge = Bridge(ExecutionMode.EMBEDDED, timeout=5)
 
     def suspends() -> None:
-        Bridge.call(anyio.sleep, 0.01)
+        Bridge.await_store(anyio.sleep, 0.01)
 
     with pytest.raises(RuntimeError, match="suspended"):
-        await bridge.run(suspends)
+        await bridge.run_authlib(suspends)
     with pytest.raises(RuntimeError, match="outside Bridge"):
-        Bridge.call(anyio.sleep, 0)
+        Bridge.await_store(anyio.sleep, 0)
 
 
 async def test_a_transaction_suspending_on_sqlite_is_refused(sqlite_store: Store) -> None:
