@@ -10,10 +10,10 @@ it by trial, never runs twice, never retries.
   `Database.read()`/`write()` hand out SQLAlchemy's synchronous `Connection` over them behind
   the async interface; the hot paths (`first()`, `all()`, `atomic()`: refresh rotation,
   userinfo, introspection, revocation, the deny-list) run their compiled statements on the same
-  two connections through `InlineSQLite`, which measured 13-20 µs a statement and ~40 µs a
-  transaction cheaper than SQLAlchemy's `Connection` here (userinfo is ~110 µs in all: more than
-  the 10 % allowed for using the library instead). SQLite reads a row by key in ~8 µs; a
-  thread hand-off costs 90-230 µs: the loop is held for less time than waiting would cost.
+  two connections through `InlineSQLite`, cheaper per statement than SQLAlchemy's
+  `Connection` by more than the 10 % allowed for using the library instead. SQLite reads a
+  row by key far faster than a thread hand-off costs: the loop is held for less time than
+  waiting would cost (figures: bench/README.md, "Execution model").
   A store coroutine therefore never suspends, so Authlib runs on the event loop too and
   `Bridge.await_store` finishes the coroutine on the spot; a transaction never suspends
   either, so no two can interleave on the writer and no lock is needed (one suspending would
@@ -27,7 +27,7 @@ it by trial, never runs twice, never retries.
   greenlet (`idp.oauth.bridge`): a store call suspends that greenlet while the database
   answers, and other requests run meanwhile. This is "wholly async" as SQLAlchemy's own
   async engine is; it measured cheaper than running Authlib in a worker thread, which costs
-  two thread hand-offs per store call (~90-230 µs of CPU each here).
+  two thread hand-offs per store call (bench/README.md, "Execution model").
 """
 
 from __future__ import annotations

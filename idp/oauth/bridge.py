@@ -8,10 +8,8 @@ exactly once per request, and nothing else mixes sync and async:
 - PostgreSQL: `Bridge.run_authlib` runs Authlib in a greenlet (SQLAlchemy's own
   `greenlet_spawn`, as its async engine runs its synchronous core), and `Bridge.await_store`
   suspends that greenlet while
-  the store coroutine awaits the database (`await_`): other requests run meanwhile. Measured
-  in-process on PostgreSQL against a worker thread (two thread hand-offs per store call, and
-  one for the call itself): client credentials ~190 µs of CPU instead of ~340-390,
-  introspection ~650-750 instead of ~790-990, refresh ~2,200 instead of ~2,300-3,500.
+  the store coroutine awaits the database (`await_`): other requests run meanwhile. It
+  measured cheaper than a worker thread (bench/README.md, "Execution model").
 """
 
 from __future__ import annotations
@@ -46,7 +44,7 @@ class Bridge:
         try:
             if self.mode is ExecutionMode.EMBEDDED:
                 return function(*args)
-            # asyncio's own timeout: ~7 µs a call cheaper than anyio's cancel scope, measured.
+            # asyncio's own timeout: cheaper than anyio's cancel scope (bench/README.md).
             async with asyncio.timeout(self._timeout):  # a store call that hangs
                 result: T = await greenlet_spawn(function, *args)
                 return result

@@ -204,12 +204,11 @@ class InlineSQLite:
 
 class InlinePostgres:
     """PostgreSQL's hot-path statements: compiled statements run on pooled sessions' asyncpg
-    connections directly, in autocommit. Through `AsyncConnection.execute` a one-row read
-    measured ~300-650 µs of CPU here, against ~115-150 µs through a pool checkout for each
-    statement, and ~45 µs on a session kept aside: up to `sessions` of the pool's sessions are
-    kept checked out for these statements (taken on first use, back to the pool at `close()`),
-    handed from request to request by a free list. A statement that fails, or is cancelled
-    midway, leaves its session's state unknown: that session is closed, and replaced on
+    connections directly, in autocommit: far cheaper than `AsyncConnection.execute` or a pool
+    checkout per statement (bench/README.md, "Execution model"). Up to `sessions` of the pool's
+    sessions are kept checked out for these statements (taken on first use, back to the pool at
+    `close()`), handed from request to request by a free list. A statement that fails, or is
+    cancelled midway, leaves its session's state unknown: that session is closed, and replaced on
     demand."""
 
     def __init__(self, engine: AsyncEngine, sessions: int) -> None:

@@ -2,9 +2,10 @@
 metrics, and the last resort for an exception no handler turned into a response
 (`idp.web.unexpected`).
 
-Measured in-process, the layer costs a few microseconds a request (see `tests/provider/
-test_observe.py` for what it records); the access line is formatted only when the
-`sageid.access` logger is enabled (`sageid-idp serve` enables it, `--no-access-log` not).
+The layer is on every request's path, so it does little (its cost: bench/README.md, "Request
+observer"; what it records: `tests/provider/test_observe.py`); the access line is formatted
+only when the `sageid.access` logger is enabled (`sageid-idp serve` enables it,
+`--no-access-log` not).
 """
 
 from __future__ import annotations
