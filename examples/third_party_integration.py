@@ -1,8 +1,9 @@
 """A third-party integration with Sage ID, end to end (README, "Third-party integration").
 
 1. register a client with an initial access token (RFC 7591);
-2. sign a user in with a pushed authorization request (RFC 9126) and PKCE S256;
-3. call the Sage EDI Online submissions API with the access token;
+2. sign a user in with a pushed authorization request (RFC 9126) and PKCE S256, the tokens
+   bound to this server's key by DPoP (RFC 9449): a stolen token is useless without it;
+3. call the Sage EDI Online submissions API with the access token and a DPoP proof;
 4. read, then delete, the registration (RFC 7592).
 
     sageid-idp registration-tokens create --ttl 1d --max-uses 5 --allow-scope edi
@@ -30,6 +31,11 @@ from typing import Any
 from urllib.parse import parse_qs, urlencode, urljoin, urlsplit
 
 import httpx
+from joserfc.jwk import ECKey
+
+# The Sage ID client library (`pip install sageid`) signs the DPoP proofs and answers the
+# provider's `use_dpop_nonce` challenges; any RFC 9449 implementation does the same.
+from client import DPoPAuth, DPoPProofs
 
 
 def pkce_pair() -> tuple[str, str]:
@@ -179,29 +185,38 @@ def main() -> None:
         raise SystemExit(f"unexpected answer: {answer}")  # RFC 9207: check iss, then state
     if "code" not in answer:
         raise SystemExit(f"sign-in refused: {answer}")
-    tokens = http.post(
-        metadata["token_endpoint"],
-        auth=auth,
-        data={
-            "grant_type": "authorization_code",
-            "code": answer["code"],
-            "redirect_uri": redirect_uri,
-            "code_verifier": verifier,
-        },
-    ).json()
+    # The code exchanged with a DPoP proof: the tokens are bound to this key (in production,
+    # one key kept with the server's secrets, not one per run).
+    proofs = DPoPProofs(ECKey.generate_key("P-256"))
+    exchange = {
+        "grant_type": "authorization_code",
+        "code": answer["code"],
+        "redirect_uri": redirect_uri,
+        "code_verifier": verifier,
+    }
+    for _ in range(2):  # a provider that asks for nonces answers the first try use_dpop_nonce
+        proof = proofs.proof("POST", metadata["token_endpoint"])
+        exchanged = http.post(
+            metadata["token_endpoint"], auth=auth, headers={"DPoP": proof}, data=exchange
+        )
+        if not proofs.challenged(exchanged, token_endpoint=True):
+            break
+    tokens = exchanged.json()
+    if exchanged.status_code != 200:
+        raise SystemExit(f"code exchange refused: {tokens}")
     print(f"   signed in: token_type {tokens['token_type']}, scope {tokens['scope']!r}")
 
-    # 3. The submissions API, with the user's access token.
-    bearer = {"Authorization": f"Bearer {tokens['access_token']}"}
+    # 3. The submissions API, with the user's access token and a proof of the key on each call.
+    bound = DPoPAuth(proofs, tokens["access_token"])
     if args.customer:
         sent = http.post(
             f"{args.issuer}/api/v1/submissions",
-            headers=bearer,
+            auth=bound,
             data={"kind": "dsn", "customer_code": args.customer},
             files={"file": ("dsn-2026-11.txt", b"S10.G00.00.001,'Exemple'\n", "text/plain")},
         )
         print(f"3. POST /api/v1/submissions: HTTP {sent.status_code} {sent.json().get('status')}")
-    listed = http.get(f"{args.issuer}/api/v1/submissions", headers=bearer)
+    listed = http.get(f"{args.issuer}/api/v1/submissions", auth=bound)
     print(f"   GET /api/v1/submissions: HTTP {listed.status_code}")
     body = listed.json()
     items = body.get("items", body) if isinstance(body, dict) else body

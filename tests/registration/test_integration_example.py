@@ -1,6 +1,6 @@
 """The README's third-party integration guide, `examples/third_party_integration.py`, run
 against a real provider (uvicorn on a loopback port): registration with an initial access
-token, a PAR sign-in, the submissions API, RFC 7592 read and delete."""
+token, a PAR sign-in with DPoP-bound tokens, the submissions API, RFC 7592 read and delete."""
 
 from __future__ import annotations
 
@@ -48,7 +48,7 @@ def test_the_integration_guide_runs(
     lines = run.stdout.splitlines()
     assert lines[0].startswith("1. registered client_id ")
     assert lines[1].startswith("2. pushed: request_uri urn:ietf:params:oauth:request_uri:")
-    assert "scope 'openid profile email edi'" in lines[2]
+    assert lines[2] == "   signed in: token_type DPoP, scope 'openid profile email edi'"
     assert "GET /api/v1/submissions: HTTP 200" in run.stdout
     assert "GET registration: HTTP 200" in run.stdout
     assert lines[-1] == "   DELETE registration: HTTP 204"
