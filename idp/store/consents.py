@@ -1,4 +1,5 @@
-"""Remembered consent decisions, per user and client."""
+"""Remembered consent decisions, per user and client. When the consent page is shown is
+decided by `require_consent`, a step of `/authorize` (`idp.endpoints.authorize`)."""
 
 from __future__ import annotations
 
