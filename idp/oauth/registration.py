@@ -9,7 +9,6 @@ import hmac
 import secrets
 from typing import TYPE_CHECKING, Any
 
-from authlib.common.security import generate_token
 from authlib.oauth2.rfc6749 import InvalidRequestError, OAuth2Error
 from authlib.oauth2.rfc6750 import InvalidTokenError
 from authlib.oauth2.rfc7591 import ClientRegistrationEndpoint
@@ -131,7 +130,6 @@ class SageClientRegistrationEndpoint(ClientRegistrationEndpoint):  # type: ignor
         registration_token = secrets.token_urlsafe(32)
         record, secret = Bridge.await_store(
             store.clients.add,
-            client_id=generate_token(32),
             name=metadata.name,
             public=metadata.auth_method == "none",
             redirect_uris=metadata.redirect_uris,

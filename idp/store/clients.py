@@ -6,12 +6,19 @@ import secrets
 from collections.abc import Sequence
 from typing import Any
 
+from authlib.common.security import generate_token
 from sqlalchemy import delete, func, insert, select, update
 
 from idp.domain.client_authentication import CLIENT_SECRET_BASIC
 from idp.store.database import Database
 from idp.store.records import ClientRecord, client_from_row, sha256_hex
 from idp.store.tables import clients
+
+
+def new_client_id() -> str:
+    """32 letters and digits (190 bits): never starts with '-', so it is safe as a
+    command-line argument, and needs no escaping in a URL."""
+    return generate_token(32)
 
 
 class ClientRepository:
@@ -51,7 +58,7 @@ class ClientRepository:
         keyed = auth_method == "private_key_jwt"
         secret = None if public or keyed else (secret or secrets.token_urlsafe(32))
         values = {
-            "client_id": client_id or secrets.token_urlsafe(16),
+            "client_id": client_id or new_client_id(),
             "name": name,
             "secret_hash": sha256_hex(secret) if secret else None,
             "token_endpoint_auth_method": "none" if public else auth_method,

@@ -13,6 +13,7 @@ import pytest
 from click.testing import CliRunner
 
 from idp.cli import main
+from idp.store.clients import new_client_id
 
 
 @pytest.fixture
@@ -115,6 +116,14 @@ def test_clients_add_list_remove(env: dict[str, str]) -> None:
     assert run(env, "clients", "remove", created["client_id"])[0] == 0
     code, out = run(env, "clients", "remove", created["client_id"])
     assert code != 0 and "no client" in out
+
+
+def test_client_ids_are_safe_as_command_arguments() -> None:
+    # A random id starting with "-" read as an option made `clients remove ID` fail one
+    # run in 64 (exit 2, "no such option"); ids are letters and digits only.
+    ids = [new_client_id() for _ in range(2000)]
+    assert all(len(i) == 32 and i.isascii() and i.isalnum() for i in ids)
+    assert len(set(ids)) == len(ids)
 
 
 @pytest.mark.parametrize(
