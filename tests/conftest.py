@@ -8,7 +8,9 @@ import shutil
 import socket
 import threading
 import time
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from contextlib import contextmanager
+from importlib.resources import files
 from pathlib import Path
 
 import anyio
@@ -21,9 +23,11 @@ from starlette.applications import Starlette
 from idp.app import create_app
 from idp.clock import FrozenClock
 from idp.context import AppContext
+from idp.customer_data import DEMO_CUSTOMER_FILE, import_customer_file
 from idp.keys import KEY_FILE, KeyFile
 from idp.migrate import upgrade
 from idp.settings import Lifetimes, PasswordHashing, Settings
+from idp.store import Store
 from tests.support import Seeded, seed, seed_store
 
 POSTGRES_URL = os.environ.get("SAGEID_TEST_DATABASE_URL", "")
@@ -166,15 +170,55 @@ class LiveServer:
 LIVE_LIFETIMES = Lifetimes(device_poll_interval=1)
 
 
-@pytest.fixture
-def live_server(tmp_path: Path, database_url: str, key_template: Path) -> Iterator[LiveServer]:
+@contextmanager
+def serving(
+    folder: Path,
+    database_url: str,
+    keys: Path,
+    *,
+    seed_with: Callable[[Settings], Awaitable[object]] = seed_store,
+    host: str = "127.0.0.1",
+    **changes: object,
+) -> Iterator[LiveServer]:
+    """The provider on a free loopback port (`host` names it in the issuer: WebAuthn wants
+    `localhost`), its database seeded by `seed_with` first, settings changed by `changes`."""
     port = free_port()
-    issuer = f"http://127.0.0.1:{port}"
-    settings = make_settings(tmp_path, database_url, key_template, issuer=issuer)
-    settings = settings.replace(lifetimes=LIVE_LIFETIMES)
-    anyio.run(seed_store, settings)
+    settings = make_settings(folder, database_url, keys, issuer=f"http://{host}:{port}")
+    settings = settings.replace(lifetimes=LIVE_LIFETIMES, **changes)
+    anyio.run(seed_with, settings)
     with LiveServer(settings, port) as server:
         yield server
+
+
+@pytest.fixture
+def live_server(tmp_path: Path, database_url: str, key_template: Path) -> Iterator[LiveServer]:
+    with serving(tmp_path, database_url, key_template) as server:
+        yield server
+
+
+async def import_demo_customers(database_url: str) -> None:
+    text = files("idp").joinpath("data", DEMO_CUSTOMER_FILE).read_text(encoding="utf-8")
+    store = Store(database_url)
+    try:
+        _, errors = await import_customer_file(store, text, time.time())
+    finally:
+        await store.close()
+    assert errors == []
+
+
+async def seed_with_demo_customers(settings: Settings) -> None:
+    """The seed's users and clients, and the demo customer accounts."""
+    await seed_store(settings)
+    await import_demo_customers(settings.database_url)
+
+
+@pytest.fixture
+def live_provider(live_server: LiveServer) -> LiveServer:
+    """The real provider with the demo customer accounts, as `make run` has them, so the
+    `referencing` scope's step (seed, étape 3) can be passed: Marie references Boulangerie
+    Martin by proof. The live tests of the CLI and of the desktop app sign in against it."""
+    anyio.run(import_demo_customers, live_server.settings.database_url)
+    return live_server
 
 
 # Features whose correctness is a store behaviour (atomic rotation, single-use polling,

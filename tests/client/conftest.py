@@ -1,45 +1,19 @@
-"""Fixtures: an in-memory keyring for every test, a frozen clock, signing keys, a cache."""
+"""Fixtures: those of every client-side test (tests/client/fixtures.py: an in-memory keyring,
+a frozen clock, signing keys), a cache and the provider's metadata."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
-import keyring
 import pytest
 
 from client import ProviderMetadata, TokenCache
 
-from .helpers import ISSUER, FrozenClock, MemoryKeyring, SigningKeys, no_keyring_backend
-
-
-@pytest.fixture(autouse=True)
-def memory_keyring(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[MemoryKeyring]:
-    """Every test runs against an in-memory keyring, without a cache passphrase, and with
-    the user data directory redirected, so no test can touch the user's real cache or keys.
-    """
-    monkeypatch.delenv("SAGEID_CACHE_PASSPHRASE", raising=False)
-    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "xdg-data"))
-    backend = MemoryKeyring()
-    keyring.set_keyring(backend)
-    yield backend
-    keyring.set_keyring(no_keyring_backend())
-
-
-@pytest.fixture
-def no_keyring() -> None:
-    """The headless case: no keyring backend at all."""
-    keyring.set_keyring(no_keyring_backend())
-
-
-@pytest.fixture
-def clock() -> FrozenClock:
-    return FrozenClock()
-
-
-@pytest.fixture(scope="session")
-def signing_keys() -> SigningKeys:
-    return SigningKeys()
+from .fixtures import clock as clock
+from .fixtures import memory_keyring as memory_keyring
+from .fixtures import no_keyring as no_keyring
+from .fixtures import signing_keys as signing_keys
+from .helpers import ISSUER, FrozenClock
 
 
 @pytest.fixture

@@ -9,7 +9,6 @@ import json
 from collections.abc import Iterator
 from pathlib import Path
 
-import anyio
 import httpx
 import pytest
 from joserfc import jwt
@@ -28,10 +27,9 @@ from client import (
     refresh_token_grant,
     request_token,
 )
-from tests.conftest import LiveServer, free_port, make_settings
-from tests.support import EMAIL, NATIVE_ID, seed_store
+from tests.conftest import LiveServer, seed_with_demo_customers, serving
+from tests.support import EMAIL, NATIVE_ID
 
-from .conftest import _import_demo_customers
 from .drivers import (
     CUSTOMER_CODE,
     Phone,
@@ -48,13 +46,9 @@ __all__ = ["clock", "http"]  # the fixtures: the wall clock moved on demand, an 
 @pytest.fixture
 def nonce_provider(tmp_path: Path, database_url: str, key_template: Path) -> Iterator[LiveServer]:
     """The real provider requiring server nonces in every proof (SAGEID_DPOP_NONCE=1)."""
-    port = free_port()
-    issuer = f"http://127.0.0.1:{port}"
-    settings = make_settings(tmp_path, database_url, key_template, issuer=issuer)
-    settings = settings.replace(dpop_nonce=True)
-    anyio.run(seed_store, settings)
-    anyio.run(_import_demo_customers, settings.database_url)
-    with LiveServer(settings, port) as server:
+    with serving(
+        tmp_path, database_url, key_template, seed_with=seed_with_demo_customers, dpop_nonce=True
+    ) as server:
         yield server
 
 

@@ -1,5 +1,5 @@
-"""Fixtures: private folders and an in-memory keyring for every test (never the user's), the
-real provider with the demo customer accounts, and an X server (Xvfb) for the window tests."""
+"""Fixtures: private folders and an in-memory keyring for every test (never the user's, from
+tests/client/fixtures.py) and an X server (Xvfb) for the window tests."""
 
 from __future__ import annotations
 
@@ -9,18 +9,10 @@ import shutil
 import subprocess
 import time
 from collections.abc import Iterator
-from importlib.resources import files
-from pathlib import Path
 
-import anyio
-import keyring
 import pytest
 
-from idp.customer_data import DEMO_CUSTOMER_FILE
-from idp.store import Store
-from tests.client.helpers import MemoryKeyring, no_keyring_backend
-from tests.conftest import LiveServer
-from tests.referencing.helpers import import_customers
+from tests.client.fixtures import memory_keyring as memory_keyring
 
 
 def _tk_installed() -> bool:
@@ -34,35 +26,6 @@ def _tk_installed() -> bool:
 # Without Tk (python3-tk not installed) the window tests cannot even be imported: they are
 # left out of the collection, and the rest (presenter, services) still runs.
 collect_ignore = [] if _tk_installed() else ["test_window.py"]
-
-
-@pytest.fixture(autouse=True)
-def private_folders(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[MemoryKeyring]:
-    for name in ("SAGEID_CACHE_PASSPHRASE", "SAGEID_ISSUER", "SAGEID_CLIENT_ID"):
-        monkeypatch.delenv(name, raising=False)
-    for name in ("XDG_DATA_HOME", "XDG_STATE_HOME", "XDG_CONFIG_HOME"):
-        monkeypatch.setenv(name, str(tmp_path / name.lower()))
-    backend = MemoryKeyring()
-    keyring.set_keyring(backend)
-    yield backend
-    keyring.set_keyring(no_keyring_backend())
-
-
-async def _import_demo_customers(database_url: str) -> None:
-    text = files("idp").joinpath("data", DEMO_CUSTOMER_FILE).read_text(encoding="utf-8")
-    store = Store(database_url)
-    try:
-        await import_customers(store, time.time(), text)
-    finally:
-        await store.close()
-
-
-@pytest.fixture
-def live_provider(live_server: LiveServer) -> LiveServer:
-    """The real provider with the demo customer accounts (Marie references Boulangerie
-    Martin by proof, seed étape 3), as `make run` has them."""
-    anyio.run(_import_demo_customers, live_server.settings.database_url)
-    return live_server
 
 
 def _display_number(pipe: int, timeout: float) -> str:
