@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import pytest
 
-from idp.clock import FrozenClock
 from idp.domain.referencing import (
     TERMS_VERSION,
     Account,
@@ -29,10 +28,8 @@ from idp.domain.throttle import (
     CUSTOMER_PROOF_PER_IP,
     CUSTOMER_PROOF_PER_USER,
     Budget,
-    Tally,
-    reserve,
-    retry_after,
 )
+from tests.domain.helpers import assert_locked_after_five_failures
 
 BOULANGERIE = "C0001234"
 PROOFS = (
@@ -212,16 +209,4 @@ def test_the_claim_is_exactly_design_section_4() -> None:
 
 @pytest.mark.parametrize("budget", [CUSTOMER_PROOF_PER_USER, CUSTOMER_PROOF_PER_IP])
 def test_proof_guessing_is_held_to_five_failures_an_hour(budget: Budget) -> None:
-    clock = FrozenClock()
-    tally: Tally | None = None
-    for _ in range(5):
-        tally = reserve(budget, tally, clock.now())
-        assert tally is not None
-        clock.advance(60)
-    clock.advance(-60)
-    assert reserve(budget, tally, clock.now()) is None
-    assert retry_after(budget, tally, clock.now()) == 3600.0
-    clock.advance(3599)
-    assert reserve(budget, tally, clock.now()) is None
-    clock.advance(1)
-    assert reserve(budget, tally, clock.now()) is not None
+    assert_locked_after_five_failures(budget, spacing=60, lockout=3600.0)

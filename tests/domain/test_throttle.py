@@ -19,6 +19,7 @@ from idp.domain.throttle import (
     reserve,
     retry_after,
 )
+from tests.domain.helpers import assert_locked_after_five_failures
 
 FIVE_IN_15_MIN = Budget(max_failures=5, window=900.0, lockout=900.0)
 
@@ -81,19 +82,7 @@ def test_a_try_right_after_the_lock_locks_again_while_the_run_is_in_the_window()
 
 
 def test_password_lock_is_fifteen_minutes_after_the_fifth_failure() -> None:
-    clock = FrozenClock()
-    tally: Tally | None = None
-    for _ in range(5):
-        tally = reserve(PASSWORD_PER_ACCOUNT, tally, clock.now())
-        assert tally is not None
-        clock.advance(30)
-    clock.advance(-30)
-    assert reserve(PASSWORD_PER_ACCOUNT, tally, clock.now()) is None
-    assert retry_after(PASSWORD_PER_ACCOUNT, tally, clock.now()) == 900.0
-    clock.advance(899)
-    assert reserve(PASSWORD_PER_ACCOUNT, tally, clock.now()) is None
-    clock.advance(1)
-    assert reserve(PASSWORD_PER_ACCOUNT, tally, clock.now()) is not None
+    assert_locked_after_five_failures(PASSWORD_PER_ACCOUNT, spacing=30, lockout=900.0)
 
 
 NAMED = {
