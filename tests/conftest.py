@@ -170,13 +170,16 @@ class LiveServer:
 LIVE_LIFETIMES = Lifetimes(device_poll_interval=1)
 
 
+Seeder = Callable[[Settings], Awaitable[object]]
+
+
 @contextmanager
 def serving(
     folder: Path,
     database_url: str,
     keys: Path,
     *,
-    seed_with: Callable[[Settings], Awaitable[object]] = seed_store,
+    seed_with: Seeder = seed_store,
     host: str = "127.0.0.1",
     **changes: object,
 ) -> Iterator[LiveServer]:
@@ -191,8 +194,17 @@ def serving(
 
 
 @pytest.fixture
-def live_server(tmp_path: Path, database_url: str, key_template: Path) -> Iterator[LiveServer]:
-    with serving(tmp_path, database_url, key_template) as server:
+def live_seed() -> Seeder:
+    """What the live server's database holds before it starts: the seed's users and clients.
+    A test module that needs more overrides this fixture with its own seeding function."""
+    return seed_store
+
+
+@pytest.fixture
+def live_server(
+    tmp_path: Path, database_url: str, key_template: Path, live_seed: Seeder
+) -> Iterator[LiveServer]:
+    with serving(tmp_path, database_url, key_template, seed_with=live_seed) as server:
         yield server
 
 

@@ -9,15 +9,23 @@ from __future__ import annotations
 
 import re
 import threading
-from collections.abc import Iterator
+from collections.abc import Awaitable, Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from urllib.parse import parse_qs, urlsplit
+from typing import Any, TypeVar
+from urllib.parse import parse_qs, urlencode, urlsplit
 
+import anyio
+import httpx
 import pytest
-from playwright.sync_api import Browser, BrowserContext, Page, sync_playwright
+from joserfc import jwt
+from joserfc.jwk import KeySet
+from playwright.sync_api import Browser, Page, ViewportSize, sync_playwright
 
 from tests.conftest import LiveServer, free_port
+from tests.support import EMAIL, NATIVE_ID, PASSWORD
 
 CHROMIUM = Path("/usr/bin/chromium")
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
@@ -33,12 +41,9 @@ CHROMIUM_ARGS = [
 ]
 
 
-@pytest.fixture
-def browser(live_server: LiveServer) -> Iterator[Browser]:
-    """One Chromium per test, started *after* the provider: Playwright's sync API keeps an
-    event loop running in this thread for as long as it is started, and the `live_server`
-    fixture sets up its database with `anyio.run`, which refuses to nest in one. (A session
-    scoped browser would therefore break every server set up after it.)"""
+@contextmanager
+def launched_chromium() -> Iterator[Browser]:
+    """Debian's Chromium, headless, kept off the network (skips when it is not installed)."""
     if not CHROMIUM.exists():
         pytest.skip("Debian chromium is not installed (make test runs scripts/system-deps.sh)")
     with sync_playwright() as playwright:
@@ -52,20 +57,69 @@ def browser(live_server: LiveServer) -> Iterator[Browser]:
 
 
 @pytest.fixture
-def context(browser: Browser) -> Iterator[BrowserContext]:
-    """A fresh profile per test, in French like the seed's users."""
-    browser_context = browser.new_context(locale="fr-FR", viewport={"width": 900, "height": 900})
+def browser(live_server: LiveServer) -> Iterator[Browser]:
+    """One Chromium per test, started *after* the provider: Playwright's sync API keeps an
+    event loop running in this thread for as long as it is started, and the `live_server`
+    fixture sets up its database with `anyio.run`, which refuses to nest in one. (A session
+    scoped browser would therefore break every server set up after it.)"""
+    with launched_chromium() as chromium:
+        yield chromium
+
+
+@contextmanager
+def opened_page(browser: Browser, **options: Any) -> Iterator[Page]:
+    """A tab in a fresh profile, in French like the seed's users unless `options` (those of
+    `Browser.new_context`) say otherwise; closed with its profile."""
+    context = browser.new_context(**{"locale": "fr-FR", **options})
     try:
-        yield browser_context
+        tab = context.new_page()
+        tab.set_default_timeout(15_000)
+        yield tab
     finally:
-        browser_context.close()
+        context.close()
 
 
 @pytest.fixture
-def page(context: BrowserContext) -> Page:
-    tab = context.new_page()
-    tab.set_default_timeout(15_000)
-    return tab
+def page(browser: Browser) -> Iterator[Page]:
+    with opened_page(browser, viewport={"width": 900, "height": 900}) as tab:
+        yield tab
+
+
+SIZES: dict[str, ViewportSize] = {
+    "desktop": {"width": 1280, "height": 800},
+    "phone": {"width": 390, "height": 844},
+}
+
+
+@pytest.fixture(params=list(SIZES))
+def size(request: pytest.FixtureRequest) -> str:
+    name: str = request.param
+    return name
+
+
+@pytest.fixture
+def sized_page(size: str, browser: Browser) -> Iterator[Page]:
+    """The test at desktop and at phone size."""
+    with opened_page(browser, viewport=SIZES[size]) as tab:
+        yield tab
+
+
+def sign_in_with_password(page: Page, url: str) -> None:
+    """The seed's user signs in, email first then password, from the sign-in page."""
+    page.goto(f"{url}/signin?next=/account")
+    page.get_by_label("Adresse email").fill(EMAIL)
+    page.get_by_role("button", name="Continuer").click()
+    page.get_by_label("Mot de passe", exact=True).fill(PASSWORD)
+    page.get_by_role("button", name="Se connecter").click()
+
+
+T = TypeVar("T")
+
+
+def outside_the_browser_loop(work: Callable[[], Awaitable[T]]) -> T:
+    """Run store code while Playwright's sync API holds this thread's event loop."""
+    with ThreadPoolExecutor(1) as pool:
+        return pool.submit(anyio.run, work).result()
 
 
 class Screenshots:
@@ -91,12 +145,14 @@ def screenshots(request: pytest.FixtureRequest) -> Screenshots:
     return Screenshots(folder)
 
 
-PAGE = "<!doctype html><title>Sage</title><h1>Vous pouvez revenir à votre application.</h1>"
+APPLICATION_HEADING = "Vous pouvez revenir à votre application."
+PAGE = f"<!doctype html><title>Sage</title><h1>{APPLICATION_HEADING}</h1>"
 
 
 class LoopbackApp:
     """What a desktop application listens with during an authorization-code sign-in (RFC 8252
-    §7.3): one loopback port, one redirect expected, a page telling the user to go back."""
+    §7.3): one loopback port, one redirect expected, a page telling the user to go back. The
+    response comes in the query, or posted as a form (OAuth 2.0 Form Post Response Mode)."""
 
     def __init__(self, port: int) -> None:
         self.port = port
@@ -108,8 +164,15 @@ class LoopbackApp:
         class Handler(BaseHTTPRequestHandler):
             def do_GET(self) -> None:
                 parts = urlsplit(self.path)
-                if parts.path == "/callback" and not app.arrived.is_set():
-                    app.received = {k: v[0] for k, v in parse_qs(parts.query).items()}
+                self.receive(parts.path, parts.query)
+
+            def do_POST(self) -> None:
+                length = int(self.headers.get("Content-Length", "0"))
+                self.receive(urlsplit(self.path).path, self.rfile.read(length).decode())
+
+            def receive(self, path: str, parameters: str) -> None:
+                if path == "/callback" and not app.arrived.is_set():
+                    app.received = {k: v[0] for k, v in parse_qs(parameters).items()}
                     app.arrived.set()
                 data = PAGE.encode()
                 self.send_response(200)
@@ -139,3 +202,44 @@ def loopback_app() -> Iterator[LoopbackApp]:
     finally:
         app.server.shutdown()
         app.server.server_close()
+
+
+def authorize_url(server: LiveServer, app: LoopbackApp, challenge: str, **extra: str) -> str:
+    """The desktop test application's authorization request, with PKCE."""
+    params = {
+        "response_type": "code",
+        "client_id": NATIVE_ID,
+        "redirect_uri": app.redirect_uri,
+        "scope": "openid profile email offline_access",
+        "state": "state-from-the-app",
+        "nonce": "nonce-from-the-app",
+        "code_challenge": challenge,
+        "code_challenge_method": "S256",
+        **extra,
+    }
+    return f"{server.url}/authorize?{urlencode(params)}"
+
+
+def redeem_code(server: LiveServer, app: LoopbackApp, code: str, verifier: str) -> httpx.Response:
+    """The application's token request for the code it received (RFC 6749 §4.1.3, PKCE)."""
+    return httpx.post(
+        f"{server.url}/token",
+        data={
+            "grant_type": "authorization_code",
+            "code": code,
+            "redirect_uri": app.redirect_uri,
+            "client_id": NATIVE_ID,
+            "code_verifier": verifier,
+        },
+    )
+
+
+def id_token_claims(server: LiveServer, app: LoopbackApp, code: str, verifier: str) -> dict:  # type: ignore[type-arg]
+    """The code redeemed: the ID token's claims, checked against the provider's keys (a
+    refresh token comes with them)."""
+    tokens = redeem_code(server, app, code, verifier)
+    assert tokens.status_code == 200, tokens.text
+    keys = KeySet.import_key_set(httpx.get(f"{server.url}/jwks.json").json())
+    claims: dict = jwt.decode(tokens.json()["id_token"], keys).claims  # type: ignore[type-arg]
+    assert tokens.json()["refresh_token"]
+    return claims

@@ -4,28 +4,12 @@ test-artifacts/."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import httpx
-import pytest
-from playwright.sync_api import Browser, Page, expect
+from playwright.sync_api import Page, expect
 
-from tests.browser.conftest import LoopbackApp, Screenshots
-from tests.browser.test_accounts_browser import _authorize_url
-from tests.browser.test_journeys_browser import SIZES
+from tests.browser.conftest import LoopbackApp, Screenshots, authorize_url, redeem_code
 from tests.conftest import LiveServer
 from tests.support import EMAIL, NATIVE_ID, PASSWORD, pkce_pair
-
-
-@pytest.fixture(params=list(SIZES))
-def sized_page(request: pytest.FixtureRequest, browser: Browser) -> Iterator[Page]:
-    context = browser.new_context(locale="fr-FR", viewport=SIZES[request.param])  # type: ignore[arg-type]
-    tab = context.new_page()
-    tab.set_default_timeout(15_000)
-    try:
-        yield tab
-    finally:
-        context.close()
 
 
 def test_an_application_is_listed_and_disconnected_from_the_account_page(
@@ -33,21 +17,11 @@ def test_an_application_is_listed_and_disconnected_from_the_account_page(
 ) -> None:
     page = sized_page
     verifier, challenge = pkce_pair()
-    page.goto(_authorize_url(live_server, loopback_app, challenge, login_hint=EMAIL))
+    page.goto(authorize_url(live_server, loopback_app, challenge, login_hint=EMAIL))
     page.get_by_label("Mot de passe", exact=True).fill(PASSWORD)
     page.get_by_role("button", name="Se connecter").click()
     code = loopback_app.wait()["code"]
-    with httpx.Client(base_url=live_server.url) as http:
-        tokens = http.post(
-            "/token",
-            data={
-                "grant_type": "authorization_code",
-                "code": code,
-                "redirect_uri": loopback_app.redirect_uri,
-                "client_id": NATIVE_ID,
-                "code_verifier": verifier,
-            },
-        ).json()
+    tokens = redeem_code(live_server, loopback_app, code, verifier).json()
 
     page.goto(f"{live_server.url}/")
     expect(page.get_by_role("heading", name="Appareils et applications connectés")).to_be_visible()

@@ -6,82 +6,24 @@ token says `email_verified: true`. Every page is saved as a screenshot."""
 from __future__ import annotations
 
 import re
-from email.message import EmailMessage
-from email.parser import BytesParser
-from email.policy import default as default_policy
-from urllib.parse import urlencode
 
-import httpx
-from joserfc import jwt
-from joserfc.jwk import KeySet
 from playwright.sync_api import Page, expect
 
-from tests.browser.conftest import LoopbackApp, Screenshots
+from tests.accounts.helpers import last_code
+from tests.browser.conftest import LoopbackApp, Screenshots, authorize_url, id_token_claims
 from tests.conftest import LiveServer
-from tests.support import EMAIL, NATIVE_ID, PASSWORD, pkce_pair
+from tests.support import EMAIL, PASSWORD, pkce_pair
 
 NEW_EMAIL = "claire.fontaine@example.fr"
 NEW_PASSWORD = "Trois baguettes bien cuites"
 CHANGED_PASSWORD = "Croissants au beurre du dimanche"
 
 
-def _mails(server: LiveServer, to: str) -> list[EmailMessage]:
-    parser = BytesParser(policy=default_policy)
-    found = []
-    for path in sorted(server.settings.outbox_dir.glob("*.eml")):
-        message: EmailMessage = parser.parsebytes(path.read_bytes())
-        if to in str(message["To"]):
-            found.append(message)
-    return found
-
-
-def _code(server: LiveServer, to: str) -> str:
-    mails = _mails(server, to)
-    assert mails, f"no mail to {to} in {server.settings.outbox_dir}"
-    found = re.search(r"\b(\d{6})\b", str(mails[-1]["Subject"]))
-    assert found
-    return found.group(1)
-
-
-def _authorize_url(server: LiveServer, app: LoopbackApp, challenge: str, **extra: str) -> str:
-    params = {
-        "response_type": "code",
-        "client_id": NATIVE_ID,
-        "redirect_uri": app.redirect_uri,
-        "scope": "openid profile email offline_access",
-        "state": "state-from-the-app",
-        "nonce": "nonce-from-the-app",
-        "code_challenge": challenge,
-        "code_challenge_method": "S256",
-        **extra,
-    }
-    return f"{server.url}/authorize?{urlencode(params)}"
-
-
-def _id_token_claims(server: LiveServer, app: LoopbackApp, code: str, verifier: str) -> dict:  # type: ignore[type-arg]
-    with httpx.Client(base_url=server.url) as http:
-        tokens = http.post(
-            "/token",
-            data={
-                "grant_type": "authorization_code",
-                "code": code,
-                "redirect_uri": app.redirect_uri,
-                "client_id": NATIVE_ID,
-                "code_verifier": verifier,
-            },
-        )
-        assert tokens.status_code == 200, tokens.text
-        keys = KeySet.import_key_set(http.get("/jwks.json").json())
-    claims: dict = jwt.decode(tokens.json()["id_token"], keys).claims  # type: ignore[type-arg]
-    assert tokens.json()["refresh_token"]
-    return claims
-
-
 def test_a_new_user_creates_a_sage_id_and_the_application_signs_in(
     live_server: LiveServer, page: Page, loopback_app: LoopbackApp, screenshots: Screenshots
 ) -> None:
     verifier, challenge = pkce_pair()
-    page.goto(_authorize_url(live_server, loopback_app, challenge, login_hint=NEW_EMAIL))
+    page.goto(authorize_url(live_server, loopback_app, challenge, login_hint=NEW_EMAIL))
 
     # The application already asked the email (login_hint): an unknown one opens straight on
     # the create page, filled in (issue 18); French from the browser's Accept-Language.
@@ -99,7 +41,7 @@ def test_a_new_user_creates_a_sage_id_and_the_application_signs_in(
     expect(page.get_by_role("heading", name="Validez votre inscription")).to_be_visible()
     expect(page.get_by_text(f"envoyé sur l’adresse email {NEW_EMAIL}")).to_be_visible()
     screenshots(page, "verify-code")
-    page.get_by_label("Code de vérification").fill(_code(live_server, NEW_EMAIL))
+    page.get_by_label("Code de vérification").fill(last_code(live_server.settings, to=NEW_EMAIL))
     page.get_by_role("button", name="Valider").click()
 
     # Back to the application's loopback listener with a code (RFC 9207 `iss` included).
@@ -109,7 +51,7 @@ def test_a_new_user_creates_a_sage_id_and_the_application_signs_in(
     assert received["state"] == "state-from-the-app"
     assert received["iss"] == live_server.url
 
-    claims = _id_token_claims(live_server, loopback_app, received["code"], verifier)
+    claims = id_token_claims(live_server, loopback_app, received["code"], verifier)
     assert claims["email"] == NEW_EMAIL
     assert claims["email_verified"] is True
     assert claims["name"] == "Claire Fontaine"
@@ -120,7 +62,7 @@ def test_a_known_user_signs_in_in_english_after_a_wrong_password(
     live_server: LiveServer, page: Page, loopback_app: LoopbackApp, screenshots: Screenshots
 ) -> None:
     verifier, challenge = pkce_pair()
-    url = _authorize_url(live_server, loopback_app, challenge, login_hint=EMAIL, ui_locales="en")
+    url = authorize_url(live_server, loopback_app, challenge, login_hint=EMAIL, ui_locales="en")
     page.goto(url)
     expect(page.locator("html")).to_have_attribute("lang", "en")
     # A known email (login_hint): straight on the password page (issue 18).
@@ -134,7 +76,7 @@ def test_a_known_user_signs_in_in_english_after_a_wrong_password(
     page.get_by_role("button", name="Sign in").click()
 
     received = loopback_app.wait()
-    claims = _id_token_claims(live_server, loopback_app, received["code"], verifier)
+    claims = id_token_claims(live_server, loopback_app, received["code"], verifier)
     assert claims["email"] == EMAIL and claims["email_verified"] is True
 
 
@@ -149,7 +91,7 @@ def test_a_forgotten_password_is_replaced_with_a_mailed_code(
     page.get_by_role("button", name="Recevoir un code").click()
 
     expect(page.get_by_role("heading", name="Choisissez un nouveau mot de passe")).to_be_visible()
-    page.get_by_label("Code reçu par email").fill(_code(live_server, EMAIL))
+    page.get_by_label("Code reçu par email").fill(last_code(live_server.settings, to=EMAIL))
     page.get_by_label("Nouveau mot de passe").fill("trop court")
     page.get_by_label("Confirmation du mot de passe").fill("trop court")
     page.get_by_role("button", name="Changer mon mot de passe").click()

@@ -12,8 +12,8 @@ from joserfc.jwk import KeySet
 from playwright.sync_api import Page, expect
 
 from shared.scopes import DEVICE_CODE_GRANT
+from tests.accounts.helpers import last_code
 from tests.browser.conftest import Screenshots
-from tests.browser.test_accounts_browser import _code
 from tests.conftest import LiveServer
 from tests.support import NATIVE_ID
 
@@ -79,7 +79,7 @@ def test_device_login_with_account_creation(
     page.get_by_label("Mot de passe", exact=True).fill(NEW_PASSWORD)
     page.get_by_label("Confirmation du mot de passe").fill(NEW_PASSWORD)
     page.get_by_role("button", name="Créer mon Sage ID").click()
-    page.get_by_label("Code de vérification").fill(_code(live_server, NEW_EMAIL))
+    page.get_by_label("Code de vérification").fill(last_code(live_server.settings, to=NEW_EMAIL))
     page.get_by_role("button", name="Valider").click()
 
     # Back to the device request: the user checks the code and approves.

@@ -11,10 +11,7 @@ sizes, every step saved as a screenshot under test-artifacts/ (issue 18):
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
-from pathlib import Path
 
-import anyio
 import pytest
 from playwright.sync_api import Browser, Page, expect
 
@@ -22,13 +19,18 @@ from idp.domain.referencing import Method, NewMembership
 from idp.passwords import Passwords
 from idp.settings import Settings
 from idp.store import Store
-from tests.browser.conftest import LoopbackApp, Screenshots
-from tests.browser.test_accounts_browser import _authorize_url, _id_token_claims
-from tests.conftest import LiveServer, free_port, make_settings
+from tests.browser.conftest import (
+    SIZES,
+    LoopbackApp,
+    Screenshots,
+    authorize_url,
+    id_token_claims,
+    opened_page,
+)
+from tests.conftest import LiveServer, Seeder
 from tests.referencing.helpers import CUSTOMERS, PAUL, PHARMACIE, import_customers
 from tests.support import EMAIL, pkce_pair, seed_store
 
-SIZES = {"desktop": {"width": 1280, "height": 800}, "phone": {"width": 390, "height": 844}}
 PAUL_PASSWORD = "Cabinet-Durand-Paie-42"
 SOPHIE = "sophie.bernard@example.com"
 SOPHIE_PASSWORD = "Garage-Bernard-Atelier-7"
@@ -64,33 +66,8 @@ async def _seed(settings: Settings) -> None:
 
 
 @pytest.fixture
-def live_server(tmp_path: Path, database_url: str, key_template: Path) -> Iterator[LiveServer]:
-    port = free_port()
-    settings = make_settings(tmp_path, database_url, key_template, f"http://127.0.0.1:{port}")
-    anyio.run(_seed, settings)
-    with LiveServer(settings, port) as server:
-        yield server
-
-
-def _page(browser: Browser, size: str) -> Iterator[Page]:
-    context = browser.new_context(locale="fr-FR", viewport=SIZES[size])  # type: ignore[arg-type]
-    tab = context.new_page()
-    tab.set_default_timeout(15_000)
-    try:
-        yield tab
-    finally:
-        context.close()
-
-
-@pytest.fixture(params=list(SIZES))
-def size(request: pytest.FixtureRequest) -> str:
-    name: str = request.param
-    return name
-
-
-@pytest.fixture
-def sized_page(size: str, browser: Browser) -> Iterator[Page]:
-    yield from _page(browser, size)
+def live_seed() -> Seeder:
+    return _seed
 
 
 def _password_step(page: Page, password: str) -> None:
@@ -136,7 +113,7 @@ def test_the_administrators_new_members_profile_is_applied_and_named(
     screenshots: Screenshots,
 ) -> None:
     # Sophie, the pharmacy's administrator, chooses the profile for new members.
-    for page in _page(browser, size):
+    with opened_page(browser, viewport=SIZES[size]) as page:
         page.goto(f"{live_server.url}/portal/admin")
         page.get_by_label("Adresse email").fill(SOPHIE)
         page.get_by_role("button", name="Continuer").click()
@@ -149,10 +126,8 @@ def test_the_administrators_new_members_profile_is_applied_and_named(
 
     # Paul then signs in from the desktop application, in another browser.
     verifier, challenge = pkce_pair()
-    for page in _page(browser, size):
-        page.goto(
-            _authorize_url(live_server, loopback_app, challenge, login_hint=PAUL, scope=SCOPE)
-        )
+    with opened_page(browser, viewport=SIZES[size]) as page:
+        page.goto(authorize_url(live_server, loopback_app, challenge, login_hint=PAUL, scope=SCOPE))
         _password_step(page, PAUL_PASSWORD)
         expect(page.get_by_role("heading", name="Félicitations !")).to_be_visible()
         accounts = page.locator(".referenced-accounts")
@@ -160,7 +135,7 @@ def test_the_administrators_new_members_profile_is_applied_and_named(
         screenshots(page, "congratulations-new-members-profile")
         page.get_by_role("link", name="Continuer").click()
         received = loopback_app.wait()
-    claims = _id_token_claims(live_server, loopback_app, received["code"], verifier)
+    claims = id_token_claims(live_server, loopback_app, received["code"], verifier)
     profiles = {a["customer_code"]: a["profile"] for a in claims["referencing"]["accounts"]}
     assert profiles == {"C0002087": "default", PHARMACIE: NEW_MEMBERS}
 
@@ -173,7 +148,7 @@ def test_login_hint_skips_the_email_page(
 ) -> None:
     page = sized_page
     _, challenge = pkce_pair()
-    page.goto(_authorize_url(live_server, loopback_app, challenge, login_hint=EMAIL))
+    page.goto(authorize_url(live_server, loopback_app, challenge, login_hint=EMAIL))
     expect(page.get_by_role("heading", name="Renseignez votre mot de passe")).to_be_visible()
     expect(page.get_by_label("Adresse email")).to_have_value(EMAIL)
     expect(page.get_by_text("Ce n’est pas vous ?")).to_be_visible()
@@ -183,7 +158,7 @@ def test_login_hint_skips_the_email_page(
     assert loopback_app.wait()["code"]
 
     page.goto(
-        _authorize_url(
+        authorize_url(
             live_server, loopback_app, challenge, login_hint="new@example.fr", prompt="login"
         )
     )

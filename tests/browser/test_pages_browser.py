@@ -16,19 +16,18 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlencode
 
-import anyio
 import httpx
 import pytest
 from axe_playwright_python.sync_playwright import Axe
-from playwright.sync_api import Browser, Page, ViewportSize, sync_playwright
+from playwright.sync_api import Browser, Page, ViewportSize
 
 from idp.migrate import upgrade
 from idp.settings import Settings
 from idp.store import Store
 from idp.store.submissions import NewSubmission
 from tests.accounts.helpers import NEW_EMAIL, NEW_NAME, NEW_PASSWORD
-from tests.browser.conftest import ARTIFACTS, CHROMIUM, CHROMIUM_ARGS
-from tests.conftest import LiveServer, free_port, make_settings
+from tests.browser.conftest import ARTIFACTS, CHROMIUM, launched_chromium, opened_page
+from tests.conftest import LiveServer, serving
 from tests.edi.helpers import DSN
 from tests.referencing.helpers import BOULANGERIE, import_customers
 from tests.support import (
@@ -128,24 +127,15 @@ def site(tmp_path_factory: pytest.TempPathFactory, key_template: Path) -> Iterat
     folder = tmp_path_factory.mktemp("pages")
     database = f"sqlite+aiosqlite:///{folder / 'sageid.db'}"
     upgrade(database)
-    port = free_port()
-    settings = make_settings(folder, database, key_template, f"http://127.0.0.1:{port}")
-    anyio.run(_seed, settings)
-    with LiveServer(settings, port) as server:
+    with serving(folder, database, key_template, seed_with=_seed) as server:
         yield server
 
 
 @pytest.fixture(scope="module")
 def chromium(site: LiveServer) -> Iterator[Browser]:
     """Started after the provider (see tests/browser/conftest.py, `browser`)."""
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS
-        )
-        try:
-            yield browser
-        finally:
-            browser.close()
+    with launched_chromium() as browser:
+        yield browser
 
 
 class Tour:
@@ -302,16 +292,11 @@ def _walk(site: LiveServer, tour: Tour) -> None:
 
 @pytest.fixture(scope="module")
 def findings(site: LiveServer, chromium: Browser) -> dict[str, Finding]:
-    context = chromium.new_context(locale="fr-FR", viewport=DESKTOP)
-    try:
-        page = context.new_page()
-        page.set_default_timeout(15_000)
+    with opened_page(chromium, viewport=DESKTOP) as page:
         tour = Tour(page)
         _walk(site, tour)
         assert tuple(tour.findings) == STOPS
         return tour.findings
-    finally:
-        context.close()
 
 
 @pytest.mark.parametrize("stop", STOPS)
@@ -354,13 +339,8 @@ def test_portal_tables_become_stacked_rows_on_a_phone(
 
 @pytest.fixture
 def fresh_page(site: LiveServer, chromium: Browser) -> Iterator[Page]:
-    context = chromium.new_context(locale="fr-FR", viewport=DESKTOP)
-    try:
-        page = context.new_page()
-        page.set_default_timeout(15_000)
+    with opened_page(chromium, viewport=DESKTOP) as page:
         yield page
-    finally:
-        context.close()
 
 
 def _luminance(rgb: tuple[float, ...]) -> float:
@@ -450,9 +430,7 @@ def test_a_wrong_proof_marks_both_fields(site: LiveServer, fresh_page: Page) -> 
 
 
 def test_the_error_is_focused_without_javascript(site: LiveServer, chromium: Browser) -> None:
-    context = chromium.new_context(locale="fr-FR", java_script_enabled=False)
-    try:
-        page = context.new_page()
+    with opened_page(chromium, java_script_enabled=False) as page:
         page.goto(site.url + "/signup")
         page.get_by_role("button", name="Créer mon Sage ID").click()
         page.wait_for_load_state("load")
@@ -460,8 +438,6 @@ def test_the_error_is_focused_without_javascript(site: LiveServer, chromium: Bro
         page.keyboard.press("Tab")  # from the focused summary, Tab reaches its first link
         focused = page.locator("#error-summary a:focus")
         assert focused.count() == 1
-    finally:
-        context.close()
 
 
 def test_the_footer_links_and_the_favicon(site: LiveServer, fresh_page: Page) -> None:

@@ -6,49 +6,29 @@ are domain names (an IP address is refused by the browser), and localhost is a s
 from __future__ import annotations
 
 from collections.abc import Iterator
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
-import anyio
 import pytest
-from playwright.sync_api import Browser, Page, expect, sync_playwright
+from playwright.sync_api import CDPSession, Page, expect
 
 from idp.audit import Kind
 from idp.store import Store
-from tests.browser.conftest import CHROMIUM, CHROMIUM_ARGS, Screenshots
-from tests.conftest import LiveServer, free_port, make_settings
-from tests.support import EMAIL, PASSWORD, seed_store
+from tests.browser.conftest import Screenshots, outside_the_browser_loop, sign_in_with_password
+from tests.conftest import LiveServer, serving
 
 
 @pytest.fixture
-def localhost_server(tmp_path: Path, database_url: str, key_template: Path) -> Iterator[LiveServer]:
-    port = free_port()
-    settings = make_settings(tmp_path, database_url, key_template, f"http://localhost:{port}")
-    anyio.run(seed_store, settings)
-    with LiveServer(settings, port) as server:
+def live_server(tmp_path: Path, database_url: str, key_template: Path) -> Iterator[LiveServer]:
+    """The shared fixture's provider, named `localhost` in its issuer (overrides it here)."""
+    with serving(tmp_path, database_url, key_template, host="localhost") as server:
         yield server
 
 
-@pytest.fixture
-def chromium(localhost_server: LiveServer) -> Iterator[Browser]:
-    if not CHROMIUM.exists():
-        pytest.skip("Debian chromium is not installed (make test runs scripts/system-deps.sh)")
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS
-        )
-        try:
-            yield browser
-        finally:
-            browser.close()
-
-
-def _with_authenticator(browser: Browser, width: int = 900) -> tuple[Page, Any]:
-    context = browser.new_context(locale="fr-FR", viewport={"width": width, "height": 900})
-    page = context.new_page()
-    page.set_default_timeout(15_000)
-    cdp = context.new_cdp_session(page)
+def _add_authenticator(page: Page) -> tuple[CDPSession, str]:
+    """A virtual platform authenticator (CDP WebAuthn domain) in the page's profile: resident
+    keys, user verification, presence given at once."""
+    cdp = page.context.new_cdp_session(page)
     cdp.send("WebAuthn.enable")
     added = cdp.send(
         "WebAuthn.addVirtualAuthenticator",
@@ -63,15 +43,8 @@ def _with_authenticator(browser: Browser, width: int = 900) -> tuple[Page, Any]:
             }
         },
     )
-    return page, (cdp, added["authenticatorId"])
-
-
-def _password_sign_in(page: Page, url: str) -> None:
-    page.goto(f"{url}/signin?next=/account")
-    page.get_by_label("Adresse email").fill(EMAIL)
-    page.get_by_role("button", name="Continuer").click()
-    page.get_by_label("Mot de passe", exact=True).fill(PASSWORD)
-    page.get_by_role("button", name="Se connecter").click()
+    authenticator: str = added["authenticatorId"]
+    return cdp, authenticator
 
 
 def _sign_out(page: Page) -> None:
@@ -87,18 +60,16 @@ def _events(server: LiveServer, kind: Kind) -> list[Any]:
         finally:
             await store.close()
 
-    # Playwright's sync API keeps an event loop in this thread: read from another one.
-    with ThreadPoolExecutor(1) as thread:
-        return thread.submit(anyio.run, read).result()
+    return outside_the_browser_loop(read)
 
 
 def test_passkey_enrol_then_second_factor_then_passwordless_then_removed(
-    localhost_server: LiveServer, chromium: Browser, screenshots: Screenshots
+    live_server: LiveServer, page: Page, screenshots: Screenshots
 ) -> None:
-    url = localhost_server.url
-    page, (cdp, authenticator) = _with_authenticator(chromium)
+    url = live_server.url
+    cdp, authenticator = _add_authenticator(page)
 
-    _password_sign_in(page, url)
+    sign_in_with_password(page, url)
     expect(page.get_by_role("heading", name="Sécurité")).to_be_visible()
     page.get_by_label("Nom de cette clé d’accès (pour la reconnaître plus tard)").fill(
         "Ordinateur du bureau"
@@ -116,12 +87,12 @@ def test_passkey_enrol_then_second_factor_then_passwordless_then_removed(
 
     # Password, then the passkey (offered first) before the session exists.
     _sign_out(page)
-    _password_sign_in(page, url)
+    sign_in_with_password(page, url)
     expect(page.get_by_role("heading", name="Validation en deux étapes")).to_be_visible()
     screenshots(page, "passkey-second-step")
     page.get_by_role("button", name="Utiliser ma clé d’accès").click()
     expect(page.get_by_role("heading", name="Sécurité")).to_be_visible()
-    used = _events(localhost_server, Kind.SECOND_FACTOR_USED)
+    used = _events(live_server, Kind.SECOND_FACTOR_USED)
     assert [e.detail["method"] for e in used] == ["passkey"]
 
     # Passwordless, from the email page, with the discoverable credential.
@@ -131,7 +102,7 @@ def test_passkey_enrol_then_second_factor_then_passwordless_then_removed(
     page.get_by_role("button", name="Se connecter avec une clé d’accès").click()
     expect(page.get_by_role("heading", name="Sécurité")).to_be_visible()
     screenshots(page, "passkey-passwordless-signed-in")
-    signed = [e for e in _events(localhost_server, Kind.SIGN_IN) if e.detail.get("method")]
+    signed = [e for e in _events(live_server, Kind.SIGN_IN) if e.detail.get("method")]
     assert [e.detail["method"] for e in signed] == ["passkey"]
 
     # Removed (the sign-in is recent), the passkey still in the authenticator is refused.
@@ -148,12 +119,13 @@ def test_passkey_enrol_then_second_factor_then_passwordless_then_removed(
 
 
 def test_passkey_pages_at_phone_width(
-    localhost_server: LiveServer, chromium: Browser, screenshots: Screenshots
+    live_server: LiveServer, page: Page, screenshots: Screenshots
 ) -> None:
-    page, _ = _with_authenticator(chromium, width=390)
-    _password_sign_in(page, localhost_server.url)
+    page.set_viewport_size({"width": 390, "height": 900})
+    _add_authenticator(page)
+    sign_in_with_password(page, live_server.url)
     # The enrolment step of a journey offers a passkey too, and comes back to the journey.
-    page.goto(f"{localhost_server.url}/account/security/app?next=/account%23security&required=1")
+    page.goto(f"{live_server.url}/account/security/app?next=/account%23security&required=1")
     expect(page.get_by_role("heading", name="Ou ajoutez une clé d’accès")).to_be_visible()
     page.get_by_role("button", name="Ajouter une clé d’accès").click()
     expect(page.get_by_role("heading", name="Vos codes de secours")).to_be_visible()
@@ -164,7 +136,7 @@ def test_passkey_pages_at_phone_width(
     page.get_by_role("link", name="Je les ai conservés, continuer").click()
     assert page.evaluate("document.documentElement.scrollWidth") <= 390
     screenshots(page, "account-security-390")
-    page.goto(f"{localhost_server.url}/account/security/app")
+    page.goto(f"{live_server.url}/account/security/app")
     expect(page.get_by_label("Code de l’application")).to_have_attribute(
         "autocomplete", "one-time-code"
     )

@@ -11,13 +11,9 @@ from __future__ import annotations
 
 import re
 import time
-from collections.abc import Awaitable, Callable, Iterator
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import TypeVar
 from urllib.parse import urlencode
 
-import anyio
 import httpx
 import pytest
 from playwright.sync_api import Page, expect
@@ -34,13 +30,12 @@ from client import (
 )
 from idp.settings import Settings
 from idp.store import Store
-from tests.browser.conftest import LoopbackApp, Screenshots
-from tests.conftest import LiveServer, free_port, make_settings
+from tests.browser.conftest import LoopbackApp, Screenshots, outside_the_browser_loop
+from tests.conftest import LiveServer, Seeder
 from tests.edi.helpers import DSN, reference
 from tests.referencing.helpers import BOULANGERIE, CABINET, PAUL, add_user, import_customers
 from tests.support import EMAIL, NATIVE_ID, PASSWORD, pkce_pair, seed_store
 
-T = TypeVar("T")
 SCOPE = "openid profile email offline_access referencing edi"
 NONCE = "nonce-from-the-app"
 
@@ -71,19 +66,9 @@ async def seed_portal(settings: Settings) -> None:
 
 
 @pytest.fixture
-def live_server(tmp_path: Path, database_url: str, key_template: Path) -> Iterator[LiveServer]:
-    """The shared fixture's provider, with the portal's customers (overrides it here)."""
-    port = free_port()
-    settings = make_settings(tmp_path, database_url, key_template, f"http://127.0.0.1:{port}")
-    anyio.run(seed_portal, settings)
-    with LiveServer(settings, port) as server:
-        yield server
-
-
-def outside_the_browser_loop(work: Callable[[], Awaitable[T]]) -> T:
-    """Run store code while Playwright's sync API holds this thread's event loop."""
-    with ThreadPoolExecutor(1) as pool:
-        return pool.submit(anyio.run, work).result()
+def live_seed() -> Seeder:
+    """The live server holds the portal's customers (overrides the shared seed here)."""
+    return seed_portal
 
 
 def sign_in_on_the_page(page: Page) -> None:

@@ -5,18 +5,15 @@ question. Either way the application's tokens carry the `referencing` claim."""
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
-from pathlib import Path
 
-import anyio
 import pytest
 from playwright.sync_api import Page, expect
 
 from idp.settings import Settings
 from idp.store import Store
-from tests.browser.conftest import LoopbackApp, Screenshots
-from tests.browser.test_accounts_browser import _authorize_url, _code, _id_token_claims
-from tests.conftest import LiveServer, free_port, make_settings
+from tests.accounts.helpers import last_code
+from tests.browser.conftest import LoopbackApp, Screenshots, authorize_url, id_token_claims
+from tests.conftest import LiveServer, Seeder
 from tests.referencing.helpers import CUSTOMERS, import_customers
 from tests.support import pkce_pair, seed_store
 
@@ -36,13 +33,9 @@ async def seed_customers(settings: Settings) -> None:
 
 
 @pytest.fixture
-def live_server(tmp_path: Path, database_url: str, key_template: Path) -> Iterator[LiveServer]:
-    """The shared fixture's provider, with customer data (overrides it for these tests)."""
-    port = free_port()
-    settings = make_settings(tmp_path, database_url, key_template, f"http://127.0.0.1:{port}")
-    anyio.run(seed_customers, settings)
-    with LiveServer(settings, port) as server:
-        yield server
+def live_seed() -> Seeder:
+    """The live server holds customer data (overrides the shared seed for these tests)."""
+    return seed_customers
 
 
 def create_account(page: Page, server: LiveServer, email: str, name: str) -> None:
@@ -51,7 +44,7 @@ def create_account(page: Page, server: LiveServer, email: str, name: str) -> Non
     page.get_by_label("Mot de passe", exact=True).fill(PASSWORD)
     page.get_by_label("Confirmation du mot de passe").fill(PASSWORD)
     page.get_by_role("button", name="Créer mon Sage ID").click()
-    page.get_by_label("Code de vérification").fill(_code(server, email))
+    page.get_by_label("Code de vérification").fill(last_code(server.settings, to=email))
     page.get_by_role("button", name="Valider").click()
 
 
@@ -60,7 +53,7 @@ def test_first_time_email_is_referenced_by_proof(
 ) -> None:
     verifier, challenge = pkce_pair()
     email = "hugo.martin@example.fr"
-    page.goto(_authorize_url(live_server, loopback_app, challenge, login_hint=email, scope=SCOPE))
+    page.goto(authorize_url(live_server, loopback_app, challenge, login_hint=email, scope=SCOPE))
     create_account(page, live_server, email, "Hugo Martin")
 
     expect(page.get_by_role("heading", name="Référencez votre Sage ID")).to_be_visible()
@@ -82,7 +75,7 @@ def test_first_time_email_is_referenced_by_proof(
     page.get_by_role("link", name="Continuer").click()
 
     received = loopback_app.wait()
-    claims = _id_token_claims(live_server, loopback_app, received["code"], verifier)
+    claims = id_token_claims(live_server, loopback_app, received["code"], verifier)
     referencing = claims["referencing"]
     assert referencing["status"] == "referenced"
     [account] = referencing["accounts"]
@@ -97,9 +90,7 @@ def test_notification_email_is_referenced_automatically(
     live_server: LiveServer, page: Page, loopback_app: LoopbackApp, screenshots: Screenshots
 ) -> None:
     verifier, challenge = pkce_pair()
-    page.goto(
-        _authorize_url(live_server, loopback_app, challenge, login_hint=NOTIFIED, scope=SCOPE)
-    )
+    page.goto(authorize_url(live_server, loopback_app, challenge, login_hint=NOTIFIED, scope=SCOPE))
     create_account(page, live_server, NOTIFIED, "Nadia Leroy")
 
     # No question asked: straight to the congratulations.
@@ -109,7 +100,7 @@ def test_notification_email_is_referenced_automatically(
     page.get_by_role("link", name="Continuer").click()
 
     received = loopback_app.wait()
-    claims = _id_token_claims(live_server, loopback_app, received["code"], verifier)
+    claims = id_token_claims(live_server, loopback_app, received["code"], verifier)
     [account] = claims["referencing"]["accounts"]
     assert claims["referencing"]["status"] == "referenced"
     assert account["customer_code"] == "C0002087"

@@ -6,23 +6,14 @@ from __future__ import annotations
 import pyotp
 from playwright.sync_api import Page, expect
 
-from tests.browser.conftest import Screenshots
+from tests.browser.conftest import Screenshots, sign_in_with_password
 from tests.conftest import LiveServer
-from tests.support import EMAIL, PASSWORD
-
-
-def _password(page: Page, url: str) -> None:
-    page.goto(f"{url}/signin?next=/account")
-    page.get_by_label("Adresse email").fill(EMAIL)
-    page.get_by_role("button", name="Continuer").click()
-    page.get_by_label("Mot de passe", exact=True).fill(PASSWORD)
-    page.get_by_role("button", name="Se connecter").click()
 
 
 def test_authenticator_app_enrolled_then_asked_at_sign_in(
     live_server: LiveServer, page: Page, screenshots: Screenshots
 ) -> None:
-    _password(page, live_server.url)
+    sign_in_with_password(page, live_server.url)
     page.get_by_role("link", name="Ajouter une application d’authentification").click()
     expect(page.locator(".qr-code svg")).to_be_visible()
     secret = page.locator("#secret").inner_text().replace(" ", "")
@@ -42,7 +33,7 @@ def test_authenticator_app_enrolled_then_asked_at_sign_in(
     expect(page.get_by_text("Mobile")).to_be_visible()
 
     page.get_by_role("button", name="Se déconnecter").click()
-    _password(page, live_server.url)
+    sign_in_with_password(page, live_server.url)
     expect(page.get_by_role("heading", name="Validation en deux étapes")).to_be_visible()
     screenshots(page, "app-code-asked")
     page.get_by_role("link", name="Utiliser plutôt un code de secours").click()
