@@ -6,6 +6,7 @@ import json
 from pathlib import Path
 
 import httpx
+from click.testing import Result
 
 from client import AccessTokenAuth, DPoPProofs, SystemClock, TokenCache, installation_key
 from client._exit_codes import ExitCode
@@ -38,8 +39,12 @@ def live_runtime(live_provider: LiveServer, tmp_path: Path, **changes: object) -
     return runtime
 
 
-def test_device_login_whoami_token_status_logout(live_provider: LiveServer, tmp_path: Path) -> None:
-    phone = Phone(live_provider.url)
+def device_login(
+    live_provider: LiveServer, tmp_path: Path, decision: str = "approve"
+) -> tuple[Runtime, Result]:
+    """`sageid login --device`, the code approved (or denied) on the user's phone; the
+    runtime keeps talking to the provider through the phone's HTTP client."""
+    phone = Phone(live_provider.url, decision=decision)
     runtime = live_runtime(
         live_provider, tmp_path, http_factory=phone.http_client, sleep=phone.sleep
     )
@@ -47,6 +52,11 @@ def test_device_login_whoami_token_status_logout(live_provider: LiveServer, tmp_
         login = sageid(runtime, "login", "--device")
     finally:
         phone.join()
+    return runtime, login
+
+
+def test_device_login_whoami_token_status_logout(live_provider: LiveServer, tmp_path: Path) -> None:
+    runtime, login = device_login(live_provider, tmp_path)
     assert login.exit_code == 0, login.output
     assert f"{live_provider.url}/device" in login.stdout
     assert f"Signed in as Marie Martin <{EMAIL}>" in login.stdout
@@ -85,14 +95,7 @@ def test_device_login_whoami_token_status_logout(live_provider: LiveServer, tmp_
 
 
 def test_device_login_denied(live_provider: LiveServer, tmp_path: Path) -> None:
-    phone = Phone(live_provider.url, decision="deny")
-    runtime = live_runtime(
-        live_provider, tmp_path, http_factory=phone.http_client, sleep=phone.sleep
-    )
-    try:
-        login = sageid(runtime, "login", "--device")
-    finally:
-        phone.join()
+    _, login = device_login(live_provider, tmp_path, decision="deny")
     assert login.exit_code == ExitCode.DENIED, login.output
     assert "access_denied" in login.stderr
 
@@ -131,14 +134,8 @@ def test_provider_down(tmp_path: Path) -> None:
 
 def test_submit_then_list_submissions(live_provider: LiveServer, tmp_path: Path) -> None:
     """Seed, step 4: a declaration sent from the app shows up in Sage EDI Online."""
-    phone = Phone(live_provider.url)
-    runtime = live_runtime(
-        live_provider, tmp_path, http_factory=phone.http_client, sleep=phone.sleep
-    )
-    try:
-        assert sageid(runtime, "login", "--device").exit_code == 0
-    finally:
-        phone.join()
+    runtime, login = device_login(live_provider, tmp_path)
+    assert login.exit_code == 0, login.output
     declaration = tmp_path / "dsn-2026-11.dsn"
     declaration.write_text("S10.G00.00.001,'Sage Paie'\nS10.G00.00.002,'2026.11'\n")
 
