@@ -10,7 +10,6 @@ is reached, and the tests read what was found.
 from __future__ import annotations
 
 import time
-import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -24,11 +23,10 @@ from playwright.sync_api import Browser, Page, ViewportSize
 from idp.migrate import upgrade
 from idp.settings import Settings
 from idp.store import Store
-from idp.store.submissions import NewSubmission
 from tests.accounts.helpers import NEW_EMAIL, NEW_NAME, NEW_PASSWORD
 from tests.browser.conftest import ARTIFACTS, CHROMIUM, launched_chromium, opened_page
 from tests.conftest import LiveServer, serving
-from tests.edi.helpers import DSN
+from tests.edi.helpers import add_received_submission
 from tests.referencing.helpers import BOULANGERIE, import_customers
 from tests.support import (
     EMAIL,
@@ -101,21 +99,15 @@ async def _seed(settings: Settings) -> None:
         for n, (kind, name) in enumerate(
             [("DSN", "paie-janvier-2026.dsn"), ("TVA", "ca3-janvier.edi"), ("DSN", "paie.dsn")]
         ):
-            new = NewSubmission(
-                id=str(uuid.uuid4()),
-                customer_code=BOULANGERIE,
+            await add_received_submission(
+                store,
+                seeded.user_id,
+                now - 3600 * n,
                 kind=kind,
-                status="received",
                 file_name=name,
-                content_type="text/plain",
-                size=len(DSN),
-                sha256="0" * 64,
                 notification_email="comptabilite.boulangerie-martin@example.com",
-                submitted_by=seeded.user_id,
-                client_id=None,
-                received_at=now - 3600 * n,
+                record_email=False,
             )
-            await store.submissions.add(new, DSN, record_email=False)
     finally:
         await store.close()
 

@@ -18,6 +18,8 @@ from idp.keys import KeyRing
 from idp.settings import Settings
 from idp.store import Store
 from idp.store.records import GrantRecord
+from idp.store.submissions import NewSubmission
+from tests.referencing.helpers import BOULANGERIE
 from tests.support import NATIVE_ID
 
 API = "/api/v1/submissions"
@@ -67,6 +69,35 @@ def mint(
         claims["grant_id"] = grant_id
     header = {"alg": "ES256", "typ": "at+jwt", "kid": signing.kid or "unknown"}
     return jwt.encode(header, claims, signing)
+
+
+async def add_received_submission(
+    store: Store,
+    submitted_by: str,
+    received_at: float,
+    *,
+    file_name: str,
+    notification_email: str,
+    record_email: bool,
+    kind: str = "DSN",
+) -> None:
+    """A declaration of Boulangerie Martin as the store keeps it once received (the file is
+    `DSN`), put there directly: for the pages that list submissions."""
+    new = NewSubmission(
+        id=str(uuid.uuid4()),
+        customer_code=BOULANGERIE,
+        kind=kind,
+        status="received",
+        file_name=file_name,
+        content_type="text/plain",
+        size=len(DSN),
+        sha256="0" * 64,
+        notification_email=notification_email,
+        submitted_by=submitted_by,
+        client_id=None,
+        received_at=received_at,
+    )
+    await store.submissions.add(new, DSN, record_email=record_email)
 
 
 def bearer(token: str) -> dict[str, str]:

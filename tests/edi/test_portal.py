@@ -12,10 +12,9 @@ import pytest
 
 from idp.accounts.referencing import ensure_referenced
 from idp.clock import FrozenClock
-from idp.store.submissions import NewSubmission
 from idp.store.tables import memberships, notification_emails
 from tests.edi.conftest import DECLARATIONS_ONLY, LEA, Edi
-from tests.edi.helpers import DSN, upload
+from tests.edi.helpers import add_received_submission, upload
 from tests.referencing.helpers import BOULANGERIE, CABINET, browser_signed_in
 from tests.support import csrf_of, sign_in
 
@@ -90,21 +89,14 @@ async def test_tracking_pages_through_older_submissions(
 ) -> None:
     now = edi.ctx.clock.now()
     for n in range(23):
-        new = NewSubmission(
-            id=str(uuid.uuid4()),
-            customer_code=BOULANGERIE,
-            kind="DSN",
-            status="received",
+        await add_received_submission(
+            edi.ctx.store,
+            edi.marie,
+            now + n,
             file_name=f"paie-{n:02d}.dsn",
-            content_type="text/plain",
-            size=len(DSN),
-            sha256="0" * 64,
             notification_email="marie.martin@example.com",
-            submitted_by=edi.marie,
-            client_id=None,
-            received_at=now + n,
+            record_email=True,
         )
-        await edi.ctx.store.submissions.add(new, DSN, record_email=True)
     await _signed_in(client, edi, edi.marie)
     first = await client.get("/portal")
     assert "paie-22.dsn" in first.text and "paie-02.dsn" not in first.text
