@@ -24,6 +24,7 @@ from joserfc import jwt
 from joserfc.jwk import KeySet
 from playwright.sync_api import Browser, Page, ViewportSize, sync_playwright
 
+from tests.accounts.helpers import last_code
 from tests.conftest import LiveServer, free_port
 from tests.support import EMAIL, NATIVE_ID, PASSWORD
 
@@ -202,6 +203,17 @@ def loopback_app() -> Iterator[LoopbackApp]:
     finally:
         app.server.shutdown()
         app.server.server_close()
+
+
+def create_account(page: Page, server: LiveServer, email: str, name: str, password: str) -> None:
+    """On the create page (where an unknown email leads): name and password, then the code
+    mailed to `email`."""
+    page.get_by_label("Nom").fill(name)
+    page.get_by_label("Mot de passe", exact=True).fill(password)
+    page.get_by_label("Confirmation du mot de passe").fill(password)
+    page.get_by_role("button", name="Créer mon Sage ID").click()
+    page.get_by_label("Code de vérification").fill(last_code(server.settings, to=email))
+    page.get_by_role("button", name="Valider").click()
 
 
 def authorize_url(server: LiveServer, app: LoopbackApp, challenge: str, **extra: str) -> str:

@@ -12,8 +12,7 @@ from joserfc.jwk import KeySet
 from playwright.sync_api import Page, expect
 
 from shared.scopes import DEVICE_CODE_GRANT
-from tests.accounts.helpers import last_code
-from tests.browser.conftest import Screenshots
+from tests.browser.conftest import Screenshots, create_account
 from tests.conftest import LiveServer
 from tests.support import NATIVE_ID
 
@@ -75,12 +74,7 @@ def test_device_login_with_account_creation(
     # Not signed in: the usual journey, email first, then account creation.
     page.get_by_label("Adresse email").fill(NEW_EMAIL)
     page.get_by_role("button", name="Continuer").click()
-    page.get_by_label("Nom").fill("Lucie Moreau")
-    page.get_by_label("Mot de passe", exact=True).fill(NEW_PASSWORD)
-    page.get_by_label("Confirmation du mot de passe").fill(NEW_PASSWORD)
-    page.get_by_role("button", name="Créer mon Sage ID").click()
-    page.get_by_label("Code de vérification").fill(last_code(live_server.settings, to=NEW_EMAIL))
-    page.get_by_role("button", name="Valider").click()
+    create_account(page, live_server, NEW_EMAIL, "Lucie Moreau", NEW_PASSWORD)
 
     # Back to the device request: the user checks the code and approves.
     expect(page.get_by_text(grant["user_code"])).to_be_visible()

@@ -11,8 +11,13 @@ from playwright.sync_api import Page, expect
 
 from idp.settings import Settings
 from idp.store import Store
-from tests.accounts.helpers import last_code
-from tests.browser.conftest import LoopbackApp, Screenshots, authorize_url, id_token_claims
+from tests.browser.conftest import (
+    LoopbackApp,
+    Screenshots,
+    authorize_url,
+    create_account,
+    id_token_claims,
+)
 from tests.conftest import LiveServer, Seeder
 from tests.referencing.helpers import CUSTOMERS, import_customers
 from tests.support import pkce_pair, seed_store
@@ -38,23 +43,13 @@ def live_seed() -> Seeder:
     return seed_customers
 
 
-def create_account(page: Page, server: LiveServer, email: str, name: str) -> None:
-    """From the create page an unknown `login_hint` opens on (issue 18)."""
-    page.get_by_label("Nom").fill(name)
-    page.get_by_label("Mot de passe", exact=True).fill(PASSWORD)
-    page.get_by_label("Confirmation du mot de passe").fill(PASSWORD)
-    page.get_by_role("button", name="Créer mon Sage ID").click()
-    page.get_by_label("Code de vérification").fill(last_code(server.settings, to=email))
-    page.get_by_role("button", name="Valider").click()
-
-
 def test_first_time_email_is_referenced_by_proof(
     live_server: LiveServer, page: Page, loopback_app: LoopbackApp, screenshots: Screenshots
 ) -> None:
     verifier, challenge = pkce_pair()
     email = "hugo.martin@example.fr"
     page.goto(authorize_url(live_server, loopback_app, challenge, login_hint=email, scope=SCOPE))
-    create_account(page, live_server, email, "Hugo Martin")
+    create_account(page, live_server, email, "Hugo Martin", PASSWORD)
 
     expect(page.get_by_role("heading", name="Référencez votre Sage ID")).to_be_visible()
     page.get_by_label("Code client Sage").fill("C0001234")
@@ -91,7 +86,7 @@ def test_notification_email_is_referenced_automatically(
 ) -> None:
     verifier, challenge = pkce_pair()
     page.goto(authorize_url(live_server, loopback_app, challenge, login_hint=NOTIFIED, scope=SCOPE))
-    create_account(page, live_server, NOTIFIED, "Nadia Leroy")
+    create_account(page, live_server, NOTIFIED, "Nadia Leroy", PASSWORD)
 
     # No question asked: straight to the congratulations.
     expect(page.get_by_role("heading", name="Félicitations !")).to_be_visible()
