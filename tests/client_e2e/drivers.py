@@ -16,7 +16,14 @@ from urllib.parse import parse_qsl, urlencode, urlsplit
 import anyio
 import httpx
 
-from client import RelyingParty, SignInOutcome, TokenCache, login_with_browser
+from client import (
+    DeviceAuthorization,
+    RelyingParty,
+    SignInOutcome,
+    TokenCache,
+    login_with_browser,
+    login_with_device,
+)
 from tests.support import (
     EMAIL,
     PARTNER_ID,
@@ -220,6 +227,25 @@ class Phone:
                 self.approve(response.json()["user_code"])
 
         return httpx.Client(timeout=10, event_hooks={"response": [on_response]})
+
+
+def sign_in_with_device(
+    relying_party: RelyingParty, cache: TokenCache, decision: str = "approve"
+) -> tuple[SignInOutcome, list[DeviceAuthorization]]:
+    """The library's device flow (RFC 8628): each code it shows is entered on the phone,
+    which approves or denies it. The outcome, and the authorizations shown."""
+    phone = Phone(relying_party.issuer, decision)
+    shown: list[DeviceAuthorization] = []
+
+    def show(authorization: DeviceAuthorization) -> None:
+        shown.append(authorization)
+        phone.approve(authorization.user_code)
+
+    try:
+        outcome = login_with_device(relying_party, cache, show=show, sleep=phone.sleep)
+    finally:
+        phone.join()
+    return outcome, shown
 
 
 class PushedRequests:

@@ -16,14 +16,12 @@ from joserfc.jwk import KeySet
 
 from client import (
     BearerAuth,
-    DeviceAuthorization,
     OAuthError,
     RelyingParty,
     TokenCache,
     fetch_userinfo,
     installation_key,
     list_submissions,
-    login_with_device,
     refresh_token_grant,
     request_token,
 )
@@ -32,11 +30,11 @@ from tests.support import EMAIL, NATIVE_ID
 
 from .drivers import (
     CUSTOMER_CODE,
-    Phone,
     PushedRequests,
     ShiftedClock,
     browser_sign_in,
     only_pushed_reference,
+    sign_in_with_device,
 )
 from .test_live_provider import clock, http
 
@@ -56,18 +54,6 @@ def bound_key(provider: LiveServer, access_token: str) -> str:
     keys = KeySet(list(provider.ctx.keys.verifying.values()))
     jkt: str = jwt.decode(access_token, keys).claims["cnf"]["jkt"]
     return jkt
-
-
-def sign_in_with_device(relying_party: RelyingParty, cache: TokenCache) -> None:
-    phone = Phone(relying_party.issuer)
-
-    def show(authorization: DeviceAuthorization) -> None:
-        phone.approve(authorization.user_code)
-
-    try:
-        login_with_device(relying_party, cache, show=show, sleep=phone.sleep)
-    finally:
-        phone.join()
 
 
 def test_browser_sign_in_pushed_then_bound_tokens_refresh_and_resource_calls(

@@ -14,13 +14,11 @@ import pytest
 from client import (
     AccessTokenAuth,
     AuthorizationDenied,
-    DeviceAuthorization,
     OAuthError,
     RelyingParty,
     SignInRequired,
     TokenCache,
     login_with_browser,
-    login_with_device,
     refresh_token_grant,
     request_token,
 )
@@ -29,11 +27,11 @@ from tests.support import EMAIL, NATIVE_ID
 
 from .drivers import (
     FormBrowser,
-    Phone,
     ShiftedClock,
     browser_sign_in,
     introspect,
     only_pushed_reference,
+    sign_in_with_device,
 )
 
 
@@ -99,17 +97,8 @@ def test_signing_in_again_revokes_the_replaced_grant(
 def test_device_flow_then_refresh_then_sign_out(
     live_provider: LiveServer, relying_party: RelyingParty, cache: TokenCache, clock: ShiftedClock
 ) -> None:
-    phone = Phone(live_provider.url)
-    shown: list[DeviceAuthorization] = []
-
-    def show(authorization: DeviceAuthorization) -> None:
-        shown.append(authorization)
-        phone.approve(authorization.user_code)
-
-    try:
-        entry = login_with_device(relying_party, cache, show=show, sleep=phone.sleep).entry
-    finally:
-        phone.join()
+    outcome, shown = sign_in_with_device(relying_party, cache)
+    entry = outcome.entry
     assert shown[0].verification_uri_complete is not None
     assert entry.claims["email"] == EMAIL and entry.refresh_token
 
@@ -142,14 +131,6 @@ def test_device_flow_then_refresh_then_sign_out(
 def test_device_flow_denied(
     live_provider: LiveServer, relying_party: RelyingParty, cache: TokenCache
 ) -> None:
-    phone = Phone(live_provider.url, decision="deny")
-
-    def show(authorization: DeviceAuthorization) -> None:
-        phone.approve(authorization.user_code)
-
-    try:
-        with pytest.raises(AuthorizationDenied):
-            login_with_device(relying_party, cache, show=show, sleep=phone.sleep)
-    finally:
-        phone.join()
+    with pytest.raises(AuthorizationDenied):
+        sign_in_with_device(relying_party, cache, decision="deny")
     assert cache.entries() == []
