@@ -8,16 +8,14 @@ window never freezes while the browser, the phone or the network take their time
 from __future__ import annotations
 
 import argparse
-import functools
 import json
 import logging
 import os
 import queue
 import sys
-import threading
 import tkinter as tk
 import webbrowser
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 from tkinter import messagebox, ttk
 from types import TracebackType
@@ -35,6 +33,7 @@ from .dialogs import MESSAGE_STYLES, AssistantDialog, SendDialog
 from .i18n import LANGUAGES, Texts
 from .model import State, View
 from .presenter import Presenter
+from .seams import QueuedRunner
 from .services import LibraryServices, MigrationRecord, default_record_path
 
 logger = logging.getLogger("sageid.desktop")
@@ -48,35 +47,16 @@ TOOLBAR_GREY: Final = "#e8eaed"
 FOCUS_GREEN: Final = "#007e45"
 
 
-class TkRunner:
-    """`Runner` for Tk: work in daemon threads; outcomes through a queue drained by `after`
-    (Tk may only be touched from its own thread)."""
+class TkRunner(QueuedRunner):
+    """`Runner` for Tk: the queue drained by `after` (Tk may only be touched from its own
+    thread)."""
 
     POLL_MS: Final = 50
 
     def __init__(self, root: tk.Misc) -> None:
+        super().__init__()
         self._root = root
-        self._queue: queue.SimpleQueue[Callable[[], None]] = queue.SimpleQueue()
         root.after(self.POLL_MS, self._drain)
-
-    def run(
-        self,
-        work: Callable[[], T],
-        on_done: Callable[[T], None],
-        on_error: Callable[[Exception], None],
-    ) -> None:
-        def target() -> None:
-            try:
-                result = work()
-            except Exception as error:  # Shown as a message by the presenter, never lost.
-                self.post(functools.partial(on_error, error))
-                return
-            self.post(functools.partial(on_done, result))
-
-        threading.Thread(target=target, name="sageid-desktop-worker", daemon=True).start()
-
-    def post(self, callback: Callable[[], None]) -> None:
-        self._queue.put(callback)
 
     def _drain(self) -> None:
         self._root.after(self.POLL_MS, self._drain)  # First: a failing callback must not stop it.
