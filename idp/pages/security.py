@@ -45,13 +45,20 @@ NOTICES = {
 }
 
 
-def _is_recent(request: Request, session: SessionRecord) -> bool:
-    return context(request).clock.now() - session.auth_time <= rules.RECENT_SIGN_IN
-
-
 async def _posted(request: Request) -> tuple[SessionRecord | None, Form]:
     form = await posted_form(request)
     return await current_session(request), form
+
+
+async def _posted_recently(request: Request) -> tuple[SessionRecord, Form] | Response:
+    """The session and form of a change that asks for a recent sign-in, or the redirect to
+    sign in (again, for the same user when the sign-in is too old)."""
+    session, form = await _posted(request)
+    if session is None:
+        return sign_in_redirect(ACCOUNT)
+    if context(request).clock.now() - session.auth_time > rules.RECENT_SIGN_IN:
+        return sign_in_redirect(ACCOUNT, login_hint=session.user.email)
+    return session, form
 
 
 def _app_form(
@@ -155,11 +162,10 @@ def codes_page(request: Request, codes: list[str], following: str) -> Response:
 
 
 async def app_remove(request: Request) -> Response:
-    session, form = await _posted(request)
-    if session is None:
-        return sign_in_redirect(ACCOUNT)
-    if not _is_recent(request, session):
-        return sign_in_redirect(ACCOUNT, login_hint=session.user.email)
+    posted = await _posted_recently(request)
+    if isinstance(posted, Response):
+        return posted
+    session, form = posted
     ctx = context(request)
     factor_id = first(form, "factor_id")[:36]
     summary = await ctx.store.factors.of_user(session.user.id)
@@ -175,11 +181,10 @@ async def app_remove(request: Request) -> Response:
 
 
 async def recovery_regenerate(request: Request) -> Response:
-    session, _ = await _posted(request)
-    if session is None:
-        return sign_in_redirect(ACCOUNT)
-    if not _is_recent(request, session):
-        return sign_in_redirect(ACCOUNT, login_hint=session.user.email)
+    posted = await _posted_recently(request)
+    if isinstance(posted, Response):
+        return posted
+    session, _ = posted
     ctx = context(request)
     if not (await ctx.store.factors.of_user(session.user.id)).enrolled:
         return RedirectResponse(ACCOUNT, status_code=303)
