@@ -46,11 +46,11 @@ def _client_name(ctx: AppContext, client_id: str | None) -> str:
 async def record_action(
     request: Request,
     kind: Kind,
-    *,
     actor_id: str,
     subject: str | None,
-    client_id: str | None = None,
     detail: audit.Detail | None = None,
+    *,
+    client_id: str | None = None,
 ) -> None:
     """Audit a change a signed-in person made from a page: they are the actor, the request
     gives the time (the app's clock) and the address."""
@@ -76,6 +76,4 @@ async def record_own_action(
     client_id: str | None = None,
 ) -> None:
     """Audit a change the signed-in user made to their own Sage ID (actor = subject)."""
-    await record_action(
-        request, kind, actor_id=user_id, subject=user_id, client_id=client_id, detail=detail
-    )
+    await record_action(request, kind, user_id, user_id, detail, client_id=client_id)

@@ -160,13 +160,7 @@ async def change_member_profile(
     )
     if refusal is None:
         detail = {"customer_code": code, "profile_id": profile_id}
-        await record_action(
-            request,
-            Kind.PROFILE_CHANGED,
-            actor_id=portal.user.id,
-            subject=member_id[:36],
-            detail=detail,
-        )
+        await record_action(request, Kind.PROFILE_CHANGED, portal.user.id, member_id[:36], detail)
     return _after(code, refusal, "profile_changed")
 
 
@@ -178,13 +172,7 @@ async def remove_member(request: Request, form: Form, portal: Portal, code: str)
     # Access ends at once: the portal and the API read memberships on every request.
     if refusal is None:
         detail = {"customer_code": code}
-        await record_action(
-            request,
-            Kind.MEMBER_REMOVED,
-            actor_id=portal.user.id,
-            subject=member_id[:36],
-            detail=detail,
-        )
+        await record_action(request, Kind.MEMBER_REMOVED, portal.user.id, member_id[:36], detail)
         # Their tokens say they belong to this customer: every sign-in of theirs ends, and
         # the clients are told (Back-Channel Logout).
         await user_signed_out_everywhere(ctx, member_id, ctx.clock.now())
@@ -199,11 +187,7 @@ async def set_mfa_requirement(request: Request, form: Form, portal: Portal, code
     await context(request).store.factors.set_customer_requirement(code, required)
     detail: audit.Detail = {"customer_code": code, "required": required}
     await record_action(
-        request,
-        Kind.MFA_REQUIREMENT_CHANGED,
-        actor_id=portal.user.id,
-        subject=portal.user.id,
-        detail=detail,
+        request, Kind.MFA_REQUIREMENT_CHANGED, portal.user.id, portal.user.id, detail
     )
     return back(_customer_url(code), done="mfa_required" if required else "mfa_not_required")
 
@@ -250,9 +234,7 @@ async def _after_profile_change(
     if refusal is not None:
         return back(_customer_url(code), error=str(refusal))
     detail: audit.Detail = {"customer_code": code, "action": done}
-    await record_action(
-        request, Kind.PROFILES_EDITED, actor_id=actor_id, subject=None, detail=detail
-    )
+    await record_action(request, Kind.PROFILES_EDITED, actor_id, None, detail)
     return back(_customer_url(code), done=done)
 
 
