@@ -23,9 +23,11 @@ from typing import Final, TypeVar
 
 from client import (
     ConfigError,
+    ExitCode,
     RelyingParty,
     TokenCache,
     default_http_client,
+    exit_code_for,
     load_client_config,
 )
 
@@ -239,7 +241,7 @@ def main(argv: Sequence[str] | None = None) -> None:
         root = tk.Tk(className="SageCielDirect")
     except tk.TclError as error:
         print(f"sageid-desktop: cannot open a window: {error}", file=sys.stderr)
-        raise SystemExit(1) from None
+        raise SystemExit(ExitCode.FAILURE) from None
     try:
         config = load_client_config(
             issuer=args.issuer, client_id=args.client_id, insecure_storage=args.insecure_storage
@@ -248,7 +250,7 @@ def main(argv: Sequence[str] | None = None) -> None:
         root.withdraw()
         messagebox.showerror("Sage / Ciel direct", str(error), parent=root)
         root.destroy()
-        raise SystemExit(3) from None
+        raise SystemExit(exit_code_for(error)) from None
     language = args.lang or config.language
     texts = Texts(language)
     services = LibraryServices(
