@@ -62,6 +62,7 @@ if typing.TYPE_CHECKING:
         SignInRevoked,
         SubmissionRefused,
     )
+    from ._exit_codes import ExitCode, exit_code_for
     from ._http import Backoff, default_http_client
     from ._id_token import ID_TOKEN_ALGORITHMS, validate_id_token
     from ._identity import Identity, ReferencedAccount, Referencing, fetch_userinfo
@@ -147,6 +148,8 @@ _EXPORTS: dict[str, str] = {
     "SignInExpired": "._exceptions",
     "SignInRevoked": "._exceptions",
     "SubmissionRefused": "._exceptions",
+    "ExitCode": "._exit_codes",
+    "exit_code_for": "._exit_codes",
     "Backoff": "._http",
     "default_http_client": "._http",
     "ID_TOKEN_ALGORITHMS": "._id_token",
@@ -236,6 +239,7 @@ __all__ = [
     "DeviceCodeExpired",
     "DevicePollSchedule",
     "DiscoveryError",
+    "ExitCode",
     "IdTokenError",
     "Identity",
     "JWKSCache",
@@ -276,6 +280,7 @@ __all__ = [
     "device_code_grant",
     "discovery_url",
     "entry_from_sign_in",
+    "exit_code_for",
     "fetch_provider_metadata",
     "fetch_userinfo",
     "http_refresher",

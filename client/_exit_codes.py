@@ -1,6 +1,7 @@
 """The `sageid` exit codes: one per kind of failure, so scripts can tell them apart.
 
 Errors become codes (and a hint for the user) in this one table; the commands only raise.
+`sageid-desktop` exits with the same codes (public as `client.ExitCode`, `exit_code_for`).
 """
 
 from __future__ import annotations

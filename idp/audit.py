@@ -136,3 +136,28 @@ async def record(
     await store.audit.add(event)
     observe(event)
     return event
+
+
+async def record_own(
+    store: Store,
+    kind: Kind,
+    user_id: str,
+    *,
+    at: float,
+    ip: str | None,
+    client_id: str | None = None,
+    outcome: Outcome = Outcome.SUCCESS,
+    detail: Detail | None = None,
+) -> AuditEvent:
+    """Write what a user did to their own Sage ID: they are its subject and its actor."""
+    return await record(
+        store,
+        kind,
+        at=at,
+        subject=user_id,
+        actor=user_actor(user_id),
+        client_id=client_id,
+        ip=ip,
+        outcome=outcome,
+        detail=detail,
+    )

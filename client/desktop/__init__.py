@@ -11,6 +11,8 @@ from __future__ import annotations
 import sys
 from collections.abc import Sequence
 
+from client import ExitCode
+
 # What to install when Tk is missing, by the platforms that split it out of Python.
 TK_MISSING = (
     "sageid-desktop: Tk is not installed for this Python; install the python3-tk package "
@@ -24,7 +26,7 @@ def main(argv: Sequence[str] | None = None) -> None:
         import tkinter  # noqa: F401
     except ImportError:
         print(TK_MISSING, file=sys.stderr)
-        raise SystemExit(1) from None
+        raise SystemExit(ExitCode.FAILURE) from None
     from .app import main as run
 
     run(argv)

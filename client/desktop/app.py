@@ -8,16 +8,14 @@ window never freezes while the browser, the phone or the network take their time
 from __future__ import annotations
 
 import argparse
-import functools
 import json
 import logging
 import os
 import queue
 import sys
-import threading
 import tkinter as tk
 import webbrowser
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 from tkinter import messagebox, ttk
 from types import TracebackType
@@ -25,9 +23,11 @@ from typing import Final, TypeVar
 
 from client import (
     ConfigError,
+    ExitCode,
     RelyingParty,
     TokenCache,
     default_http_client,
+    exit_code_for,
     load_client_config,
 )
 
@@ -35,6 +35,7 @@ from .dialogs import MESSAGE_STYLES, AssistantDialog, SendDialog
 from .i18n import LANGUAGES, Texts
 from .model import State, View
 from .presenter import Presenter
+from .seams import QueuedRunner
 from .services import LibraryServices, MigrationRecord, default_record_path
 
 logger = logging.getLogger("sageid.desktop")
@@ -48,35 +49,16 @@ TOOLBAR_GREY: Final = "#e8eaed"
 FOCUS_GREEN: Final = "#007e45"
 
 
-class TkRunner:
-    """`Runner` for Tk: work in daemon threads; outcomes through a queue drained by `after`
-    (Tk may only be touched from its own thread)."""
+class TkRunner(QueuedRunner):
+    """`Runner` for Tk: the queue drained by `after` (Tk may only be touched from its own
+    thread)."""
 
     POLL_MS: Final = 50
 
     def __init__(self, root: tk.Misc) -> None:
+        super().__init__()
         self._root = root
-        self._queue: queue.SimpleQueue[Callable[[], None]] = queue.SimpleQueue()
         root.after(self.POLL_MS, self._drain)
-
-    def run(
-        self,
-        work: Callable[[], T],
-        on_done: Callable[[T], None],
-        on_error: Callable[[Exception], None],
-    ) -> None:
-        def target() -> None:
-            try:
-                result = work()
-            except Exception as error:  # Shown as a message by the presenter, never lost.
-                self.post(functools.partial(on_error, error))
-                return
-            self.post(functools.partial(on_done, result))
-
-        threading.Thread(target=target, name="sageid-desktop-worker", daemon=True).start()
-
-    def post(self, callback: Callable[[], None]) -> None:
-        self._queue.put(callback)
 
     def _drain(self) -> None:
         self._root.after(self.POLL_MS, self._drain)  # First: a failing callback must not stop it.
@@ -259,7 +241,7 @@ def main(argv: Sequence[str] | None = None) -> None:
         root = tk.Tk(className="SageCielDirect")
     except tk.TclError as error:
         print(f"sageid-desktop: cannot open a window: {error}", file=sys.stderr)
-        raise SystemExit(1) from None
+        raise SystemExit(ExitCode.FAILURE) from None
     try:
         config = load_client_config(
             issuer=args.issuer, client_id=args.client_id, insecure_storage=args.insecure_storage
@@ -268,7 +250,7 @@ def main(argv: Sequence[str] | None = None) -> None:
         root.withdraw()
         messagebox.showerror("Sage / Ciel direct", str(error), parent=root)
         root.destroy()
-        raise SystemExit(3) from None
+        raise SystemExit(exit_code_for(error)) from None
     language = args.lang or config.language
     texts = Texts(language)
     services = LibraryServices(

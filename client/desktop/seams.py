@@ -4,6 +4,8 @@ how a sign-in in progress is cancelled, and the two outcomes it adds to the clie
 
 from __future__ import annotations
 
+import functools
+import queue
 import threading
 from collections.abc import Callable
 from pathlib import Path
@@ -95,3 +97,34 @@ class Runner(Protocol):
     ) -> None: ...
 
     def post(self, callback: Callable[[], None]) -> None: ...
+
+
+class QueuedRunner:
+    """A `Runner` but for the UI loop: work in daemon threads, outcomes (and `post`ed
+    callbacks) queued for the UI thread, which drains `_queue` (Tk with `after`; the tests'
+    `ThreadRunner` by pumping)."""
+
+    def __init__(self) -> None:
+        self._queue: queue.SimpleQueue[Callable[[], None]] = queue.SimpleQueue()
+
+    def run(
+        self,
+        work: Callable[[], T],
+        on_done: Callable[[T], None],
+        on_error: Callable[[Exception], None],
+    ) -> None:
+        def target() -> None:
+            try:
+                result = work()
+            except Exception as error:  # Shown as a message by the presenter, never lost.
+                self.post(functools.partial(on_error, error))
+                return
+            self.post(functools.partial(on_done, result))
+
+        self._start(threading.Thread(target=target, name="sageid-desktop-worker", daemon=True))
+
+    def _start(self, thread: threading.Thread) -> None:
+        thread.start()
+
+    def post(self, callback: Callable[[], None]) -> None:
+        self._queue.put(callback)

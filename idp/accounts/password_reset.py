@@ -20,11 +20,4 @@ async def set_new_password(
     await user_signed_out_everywhere(ctx, user_id, now)
     # The lock protected the old password; the owner has just proved the mailbox.
     await ctx.store.throttle.clear(account_key(user_id))
-    await audit.record(
-        ctx.store,
-        Kind.PASSWORD_RESET,
-        at=now,
-        subject=user_id,
-        actor=audit.user_actor(user_id),
-        ip=ip,
-    )
+    await audit.record_own(ctx.store, Kind.PASSWORD_RESET, user_id, at=now, ip=ip)

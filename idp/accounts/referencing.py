@@ -60,15 +60,8 @@ async def _referenced(
     ip: str | None = None,
 ) -> None:
     for code in customer_codes:
-        await audit.record(
-            ctx.store,
-            Kind.REFERENCED,
-            at=now,
-            subject=user_id,
-            actor=audit.user_actor(user_id),
-            ip=ip,
-            detail={"customer_code": code, "method": method},
-        )
+        detail: audit.Detail = {"customer_code": code, "method": method}
+        await audit.record_own(ctx.store, Kind.REFERENCED, user_id, at=now, ip=ip, detail=detail)
 
 
 class ProofStatus(StrEnum):
@@ -129,12 +122,11 @@ async def _failed(
     typed_code: str,
 ) -> None:
     # The typed customer code is kept (it is not secret: the invoice or serial number is).
-    await audit.record(
+    await audit.record_own(
         ctx.store,
         Kind.REFERENCING_FAILED,
+        user.id,
         at=now,
-        subject=user.id,
-        actor=audit.user_actor(user.id),
         ip=ip,
         outcome=outcome,
         detail={"customer_code": typed_code.strip()[:20]},

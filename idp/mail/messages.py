@@ -106,6 +106,21 @@ def header_display_name(name: str | None) -> str | None:
     return cleaned or None
 
 
+def automatic_message(
+    *, to: str, name: str | None, subject: str, sender: str, issuer: str, sent_at: float | None
+) -> EmailMessage:
+    """The headers every mail of Sage ID carries (bodies to be set by the caller): the user's
+    name kept safe in `To:`, a Message-ID on the issuer's host, and `Auto-Submitted`."""
+    message = EmailMessage()
+    message["Subject"] = subject
+    message["From"] = sender
+    message["To"] = Address(display_name=header_display_name(name) or "", addr_spec=to)
+    message["Date"] = formatdate(sent_at, usegmt=True)
+    message["Message-ID"] = make_msgid(domain=urlsplit(issuer).hostname or "sageid.invalid")
+    message["Auto-Submitted"] = "auto-generated"  # RFC 3834: no auto-replies, please
+    return message
+
+
 def compose_code_mail(
     *,
     to: str,
@@ -123,13 +138,9 @@ def compose_code_mail(
     display_name = " ".join(name.split()) if name else None
     t = _texts(purpose, language, display_name, issuer)
     subject = t.subject.format(code=code)
-    message = EmailMessage()
-    message["Subject"] = subject
-    message["From"] = sender
-    message["To"] = Address(display_name=header_display_name(name) or "", addr_spec=to)
-    message["Date"] = formatdate(sent_at, usegmt=True)
-    message["Message-ID"] = make_msgid(domain=urlsplit(issuer).hostname or "sageid.invalid")
-    message["Auto-Submitted"] = "auto-generated"  # RFC 3834: no auto-replies, please
+    message = automatic_message(
+        to=to, name=name, subject=subject, sender=sender, issuer=issuer, sent_at=sent_at
+    )
     message.set_content(_text_body(t, code))
     message.add_alternative(_html_body(t, code, language, subject), subtype="html")
     # After the bodies: set_content() drops every Content-* header already set.

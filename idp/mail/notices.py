@@ -5,14 +5,11 @@ texts are message ids of the `mail` Babel domain."""
 from __future__ import annotations
 
 import html
-from email.headerregistry import Address
 from email.message import EmailMessage
-from email.utils import formatdate, make_msgid
 from enum import StrEnum
-from urllib.parse import urlsplit
 
 from idp.i18n import gettext, negotiate_locale
-from idp.mail.messages import header_display_name
+from idp.mail.messages import automatic_message
 
 
 class Notice(StrEnum):
@@ -56,13 +53,9 @@ def compose_notice(
     )
     footer = _("This message was sent automatically by Sage ID ({issuer}); please do not reply.")
     paragraphs = [greeting, subject + ".", warning, manage]
-    message = EmailMessage()
-    message["Subject"] = subject
-    message["From"] = sender
-    message["To"] = Address(display_name=header_display_name(name) or "", addr_spec=to)
-    message["Date"] = formatdate(sent_at, usegmt=True)
-    message["Message-ID"] = make_msgid(domain=urlsplit(issuer).hostname or "sageid.invalid")
-    message["Auto-Submitted"] = "auto-generated"
+    message = automatic_message(
+        to=to, name=name, subject=subject, sender=sender, issuer=issuer, sent_at=sent_at
+    )
     text = "\n\n".join(paragraphs) + "\n\n-- \n" + footer.format(issuer=issuer) + "\n"
     message.set_content(text)
     body = "".join(f"<p>{html.escape(p)}</p>\n" for p in paragraphs)

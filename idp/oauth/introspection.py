@@ -16,19 +16,15 @@ so a revoked sign-in would stay active.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import Any, ClassVar
 
 from authlib.oauth2 import rfc7662
-from authlib.oauth2.rfc6749 import InvalidRequestError
 
 from idp.domain.client_authentication import CONFIDENTIAL_CLIENTS
 from idp.oauth.bridge import Bridge
-from idp.oauth.token_reader import AccessTokenReader, looks_like_jwt
+from idp.oauth.token_reader import PresentedTokenEndpoint, looks_like_jwt
 from idp.oauth.tokens import GRANT_CLAIM
 from idp.store.records import ClientRecord, sha256_hex
-
-if TYPE_CHECKING:
-    from idp.oauth.server import SageAuthorizationServer
 
 # Access-token claims an introspection response repeats (RFC 7662 §2.2).
 ACCESS_TOKEN_MEMBERS = ("scope", "client_id", "sub", "aud", "iss", "exp", "iat", "jti")
@@ -50,19 +46,8 @@ class IntrospectedToken:
 INACTIVE = IntrospectedToken(active=False)
 
 
-class IntrospectionEndpoint(rfc7662.IntrospectionEndpoint):  # type: ignore[misc]
+class IntrospectionEndpoint(PresentedTokenEndpoint, rfc7662.IntrospectionEndpoint):  # type: ignore[misc]
     CLIENT_AUTH_METHODS: ClassVar[list[str]] = CONFIDENTIAL_CLIENTS
-    server: SageAuthorizationServer
-
-    def __init__(self, server: SageAuthorizationServer) -> None:
-        super().__init__(server)
-        self.access_tokens = AccessTokenReader(server.settings.issuer, server.keys)
-
-    def check_params(self, request: Any, client: ClientRecord) -> None:
-        """The hint is only a hint (§2.1: the server extends its search anyway); an unknown
-        one is ignored as RFC 7009 §2.1 says, not refused with 401 as Authlib does."""
-        if "token" not in request.form:
-            raise InvalidRequestError("Missing 'token'.")
 
     def query_token(self, token_string: str, token_type_hint: str | None) -> IntrospectedToken:
         if looks_like_jwt(token_string):

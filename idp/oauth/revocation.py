@@ -14,19 +14,15 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import Any, ClassVar
 
 from authlib.oauth2 import rfc7009
-from authlib.oauth2.rfc6749 import InvalidRequestError
 
 from idp.audit import AuditEvent, Kind, client_actor, observe
 from idp.domain.client_authentication import ANY_CLIENT
 from idp.oauth.bridge import Bridge
-from idp.oauth.token_reader import AccessTokenReader, looks_like_jwt
+from idp.oauth.token_reader import PresentedTokenEndpoint, looks_like_jwt
 from idp.store.records import ClientRecord, sha256_hex
-
-if TYPE_CHECKING:
-    from idp.oauth.server import SageAuthorizationServer
 
 
 @dataclass(frozen=True)
@@ -41,18 +37,8 @@ class RevocableToken:
         return self.client_id == client.client_id
 
 
-class RevocationEndpoint(rfc7009.RevocationEndpoint):  # type: ignore[misc]
+class RevocationEndpoint(PresentedTokenEndpoint, rfc7009.RevocationEndpoint):  # type: ignore[misc]
     CLIENT_AUTH_METHODS: ClassVar[list[str]] = ANY_CLIENT
-    server: SageAuthorizationServer
-
-    def __init__(self, server: SageAuthorizationServer) -> None:
-        super().__init__(server)
-        self.access_tokens = AccessTokenReader(server.settings.issuer, server.keys)
-
-    def check_params(self, request: Any, client: ClientRecord) -> None:
-        """§2.1: "An invalid token type hint value is ignored" (Authlib refuses it, with 401)."""
-        if "token" not in request.form:
-            raise InvalidRequestError("Missing 'token'.")
 
     def query_token(self, token_string: str, token_type_hint: str | None) -> Any:
         if looks_like_jwt(token_string):

@@ -43,17 +43,37 @@ def _client_name(ctx: AppContext, client_id: str | None) -> str:
     return client.name if client else ""
 
 
-async def record_own_action(
-    request: Request, kind: Kind, user_id: str, detail: audit.Detail | None = None
+async def record_action(
+    request: Request,
+    kind: Kind,
+    actor_id: str,
+    subject: str | None,
+    detail: audit.Detail | None = None,
+    *,
+    client_id: str | None = None,
 ) -> None:
-    """Audit a change the signed-in user made to their own Sage ID (actor = subject)."""
+    """Audit a change a signed-in person made from a page: they are the actor, the request
+    gives the time (the app's clock) and the address."""
     ctx = context(request)
     await audit.record(
         ctx.store,
         kind,
         at=ctx.clock.now(),
-        subject=user_id,
-        actor=audit.user_actor(user_id),
+        subject=subject,
+        actor=audit.user_actor(actor_id),
+        client_id=client_id,
         ip=client_ip(request),
         detail=detail,
     )
+
+
+async def record_own_action(
+    request: Request,
+    kind: Kind,
+    user_id: str,
+    detail: audit.Detail | None = None,
+    *,
+    client_id: str | None = None,
+) -> None:
+    """Audit a change the signed-in user made to their own Sage ID (actor = subject)."""
+    await record_action(request, kind, user_id, user_id, detail, client_id=client_id)

@@ -25,6 +25,7 @@ from idp.domain.referencing import (
     BUILTIN_PROFILES,
     normalise_identifier,
 )
+from idp.pages.activity import record_action
 from idp.pages.portal import (
     Portal,
     administrators_only,
@@ -37,7 +38,6 @@ from idp.pages.portal import (
 from idp.pages.second_factor import second_factor_step
 from idp.store.customers import ProfileExists
 from idp.store.members import ProfileRefusal
-from idp.web.client_ip import client_ip
 from idp.web.forms import Form, first, posted_form
 from idp.web.sessions import current_session
 
@@ -160,7 +160,7 @@ async def change_member_profile(
     )
     if refusal is None:
         detail = {"customer_code": code, "profile_id": profile_id}
-        await _audited(request, Kind.PROFILE_CHANGED, portal.user.id, member_id, detail)
+        await record_action(request, Kind.PROFILE_CHANGED, portal.user.id, member_id[:36], detail)
     return _after(code, refusal, "profile_changed")
 
 
@@ -172,7 +172,7 @@ async def remove_member(request: Request, form: Form, portal: Portal, code: str)
     # Access ends at once: the portal and the API read memberships on every request.
     if refusal is None:
         detail = {"customer_code": code}
-        await _audited(request, Kind.MEMBER_REMOVED, portal.user.id, member_id, detail)
+        await record_action(request, Kind.MEMBER_REMOVED, portal.user.id, member_id[:36], detail)
         # Their tokens say they belong to this customer: every sign-in of theirs ends, and
         # the clients are told (Back-Channel Logout).
         await user_signed_out_everywhere(ctx, member_id, ctx.clock.now())
@@ -186,23 +186,10 @@ async def set_mfa_requirement(request: Request, form: Form, portal: Portal, code
     required = first(form, "require_mfa") == "on"
     await context(request).store.factors.set_customer_requirement(code, required)
     detail: audit.Detail = {"customer_code": code, "required": required}
-    await _audited(request, Kind.MFA_REQUIREMENT_CHANGED, portal.user.id, portal.user.id, detail)
-    return back(_customer_url(code), done="mfa_required" if required else "mfa_not_required")
-
-
-async def _audited(
-    request: Request, kind: Kind, actor_id: str, member_id: str, detail: audit.Detail
-) -> None:
-    ctx = context(request)
-    await audit.record(
-        ctx.store,
-        kind,
-        at=ctx.clock.now(),
-        subject=member_id[:36],
-        actor=audit.user_actor(actor_id),
-        ip=client_ip(request),
-        detail=detail,
+    await record_action(
+        request, Kind.MFA_REQUIREMENT_CHANGED, portal.user.id, portal.user.id, detail
     )
+    return back(_customer_url(code), done="mfa_required" if required else "mfa_not_required")
 
 
 @administration_form
@@ -246,15 +233,8 @@ async def _after_profile_change(
         raise administrators_only()
     if refusal is not None:
         return back(_customer_url(code), error=str(refusal))
-    ctx = context(request)
-    await audit.record(
-        ctx.store,
-        Kind.PROFILES_EDITED,
-        at=ctx.clock.now(),
-        actor=audit.user_actor(actor_id),
-        ip=client_ip(request),
-        detail={"customer_code": code, "action": done},
-    )
+    detail: audit.Detail = {"customer_code": code, "action": done}
+    await record_action(request, Kind.PROFILES_EDITED, actor_id, None, detail)
     return back(_customer_url(code), done=done)
 
 

@@ -90,12 +90,11 @@ async def register(request: Request) -> Response:
     if session_id := session_id_of(request):
         methods = [*session.amr.split(), passkey.method, rules.MULTIPLE_FACTORS]
         await ctx.store.sessions.add_methods(session_id, rules.amr_text(methods))
-    await audit.record(
+    await audit.record_own(
         ctx.store,
         audit.Kind.SECOND_FACTOR_ADDED,
+        user.id,
         at=now,
-        subject=user.id,
-        actor=audit.user_actor(user.id),
         ip=client_ip(request),
         detail={"kind": "passkey"},
     )

@@ -13,7 +13,7 @@ from idp.audit import Kind
 from idp.context import context
 from idp.domain.administration import is_administrator
 from idp.domain.referencing import normalise_identifier
-from idp.pages.activity import recent_sign_ins
+from idp.pages.activity import recent_sign_ins, record_own_action
 from idp.pages.portal import (
     back,
     entered_portal,
@@ -23,7 +23,6 @@ from idp.pages.portal import (
 )
 from idp.pages.referencing import reference_url
 from idp.store.customers import AdminOutcome
-from idp.web.client_ip import client_ip
 from idp.web.forms import first, posted_form
 from idp.web.templating import request_locale
 
@@ -64,15 +63,8 @@ async def become_administrator(request: Request) -> Response:
     now = ctx.clock.now()
     outcome = await ctx.store.customers.become_administrator(code, portal.user.id, now)
     if outcome is AdminOutcome.APPOINTED:
-        await audit.record(
-            ctx.store,
-            Kind.ADMINISTRATOR_GAINED,
-            at=now,
-            subject=portal.user.id,
-            actor=audit.user_actor(portal.user.id),
-            ip=client_ip(request),
-            detail={"customer_code": code},
-        )
+        detail: audit.Detail = {"customer_code": code}
+        await record_own_action(request, Kind.ADMINISTRATOR_GAINED, portal.user.id, detail)
     if outcome in (AdminOutcome.APPOINTED, AdminOutcome.ALREADY):
         return back(PROFILE, done="administrator")
     if outcome is AdminOutcome.TAKEN:

@@ -5,6 +5,8 @@ every change is audited and mailed to the user."""
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Awaitable, Callable
 from typing import Any
 from urllib.parse import urlencode
 
@@ -45,13 +47,28 @@ NOTICES = {
 }
 
 
-def _is_recent(request: Request, session: SessionRecord) -> bool:
-    return context(request).clock.now() - session.auth_time <= rules.RECENT_SIGN_IN
-
-
 async def _posted(request: Request) -> tuple[SessionRecord | None, Form]:
     form = await posted_form(request)
     return await current_session(request), form
+
+
+RecentSignInHandler = Callable[[Request, SessionRecord, Form], Awaitable[Response]]
+
+
+def recent_sign_in_form(handler: RecentSignInHandler) -> Callable[[Request], Awaitable[Response]]:
+    """A change that asks for a recent sign-in (remove a factor, new recovery codes): CSRF
+    checked, then signed in, and again (as the same user) if the sign-in is too old."""
+
+    @functools.wraps(handler)
+    async def endpoint(request: Request) -> Response:
+        session, form = await _posted(request)
+        if session is None:
+            return sign_in_redirect(ACCOUNT)
+        if context(request).clock.now() - session.auth_time > rules.RECENT_SIGN_IN:
+            return sign_in_redirect(ACCOUNT, login_hint=session.user.email)
+        return await handler(request, session, form)
+
+    return endpoint
 
 
 def _app_form(
@@ -154,12 +171,8 @@ def codes_page(request: Request, codes: list[str], following: str) -> Response:
     return response
 
 
-async def app_remove(request: Request) -> Response:
-    session, form = await _posted(request)
-    if session is None:
-        return sign_in_redirect(ACCOUNT)
-    if not _is_recent(request, session):
-        return sign_in_redirect(ACCOUNT, login_hint=session.user.email)
+@recent_sign_in_form
+async def app_remove(request: Request, session: SessionRecord, form: Form) -> Response:
     ctx = context(request)
     factor_id = first(form, "factor_id")[:36]
     summary = await ctx.store.factors.of_user(session.user.id)
@@ -174,12 +187,8 @@ async def app_remove(request: Request) -> Response:
     return RedirectResponse(f"{ACCOUNT}?done={done}", status_code=303)
 
 
-async def recovery_regenerate(request: Request) -> Response:
-    session, _ = await _posted(request)
-    if session is None:
-        return sign_in_redirect(ACCOUNT)
-    if not _is_recent(request, session):
-        return sign_in_redirect(ACCOUNT, login_hint=session.user.email)
+@recent_sign_in_form
+async def recovery_regenerate(request: Request, session: SessionRecord, _: Form) -> Response:
     ctx = context(request)
     if not (await ctx.store.factors.of_user(session.user.id)).enrolled:
         return RedirectResponse(ACCOUNT, status_code=303)

@@ -7,17 +7,16 @@ from __future__ import annotations
 from starlette.requests import Request
 from starlette.responses import Response
 
-from idp import audit
 from idp.audit import Kind
 from idp.context import context
 from idp.domain.email_address import is_plausible_email, normalise_email
 from idp.domain.password_policy import PasswordProblem, check_password
 from idp.i18n import N_
+from idp.pages.activity import record_own_action
 from idp.pages.feedback import Message, policy_messages
 from idp.pages.journey import Journey
 from idp.pages.verify import start_verification
 from idp.store.users import EmailTaken
-from idp.web.client_ip import client_ip
 from idp.web.forms import first
 
 NAME_MAX_LENGTH = 200  # the users.name column
@@ -90,13 +89,5 @@ async def signup_submit(request: Request) -> Response:
         return signup_form(
             request, journey, email=email, name=name, errors={"email": [taken]}, status=409
         )
-    await audit.record(
-        ctx.store,
-        Kind.ACCOUNT_CREATED,
-        at=ctx.clock.now(),
-        subject=user.id,
-        actor=audit.user_actor(user.id),
-        client_id=journey.client_id,
-        ip=client_ip(request),
-    )
+    await record_own_action(request, Kind.ACCOUNT_CREATED, user.id, client_id=journey.client_id)
     return await start_verification(request, journey, user)

@@ -7,10 +7,10 @@ from __future__ import annotations
 from starlette.requests import Request
 from starlette.responses import Response
 
-from idp import audit
 from idp.accounts.codes import CodeStatus, SendResult, check_code, has_open_code, send_code
 from idp.audit import Kind
 from idp.context import context
+from idp.pages.activity import record_own_action
 from idp.pages.feedback import Message, after_send, code_feedback
 from idp.pages.journey import Journey
 from idp.pages.second_factor import password_confirmed
@@ -79,15 +79,7 @@ async def verify_submit(request: Request) -> Response:
         status = 429 if result.status is CodeStatus.LOCKED else 400
         return _render(request, journey, user, code_error=code_feedback(result), status=status)
     await ctx.store.users.mark_verified(user.id)
-    await audit.record(
-        ctx.store,
-        Kind.EMAIL_VERIFIED,
-        at=ctx.clock.now(),
-        subject=user.id,
-        actor=audit.user_actor(user.id),
-        client_id=journey.client_id,
-        ip=client_ip(request),
-    )
+    await record_own_action(request, Kind.EMAIL_VERIFIED, user.id, client_id=journey.client_id)
     return await password_confirmed(request, journey, user)
 
 

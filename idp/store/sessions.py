@@ -4,11 +4,19 @@ from __future__ import annotations
 
 import secrets
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import ColumnElement, and_, insert, select, update
 
 from idp.store.database import Database
 from idp.store.records import SessionRecord, sha256_hex, user_from_row
 from idp.store.tables import browser_sessions, users
+
+
+def _not_ended(session_id: str) -> ColumnElement[bool]:
+    """The session this cookie id names, unless it was ended (the table keeps only hashes)."""
+    return and_(
+        browser_sessions.c.id_hash == sha256_hex(session_id),
+        browser_sessions.c.ended_at.is_(None),
+    )
 
 
 class SessionRepository:
@@ -42,11 +50,7 @@ class SessionRepository:
                 browser_sessions.c.amr,
             )
             .join(browser_sessions, browser_sessions.c.user_id == users.c.id)
-            .where(
-                browser_sessions.c.id_hash == sha256_hex(session_id),
-                browser_sessions.c.ended_at.is_(None),
-                browser_sessions.c.expires_at > now,
-            )
+            .where(_not_ended(session_id), browser_sessions.c.expires_at > now)
         )
         async with self.db.read() as c:
             row = (await c.execute(query)).first()
@@ -64,14 +68,7 @@ class SessionRepository:
         """A second factor given in this session (a step-up, or enrolment): the sign-in's
         methods grow, its `auth_time` stays (OIDC Core §2: the time of the authentication)."""
         async with self.db.write() as c:
-            await c.execute(
-                update(browser_sessions)
-                .where(
-                    browser_sessions.c.id_hash == sha256_hex(session_id),
-                    browser_sessions.c.ended_at.is_(None),
-                )
-                .values(amr=amr)
-            )
+            await c.execute(update(browser_sessions).where(_not_ended(session_id)).values(amr=amr))
 
     async def end(self, session_id: str, now: float) -> str | None:
         """End a session; its `sid` if it was live (to end what hangs off it)."""
@@ -79,10 +76,7 @@ class SessionRepository:
             row = (
                 await c.execute(
                     update(browser_sessions)
-                    .where(
-                        browser_sessions.c.id_hash == sha256_hex(session_id),
-                        browser_sessions.c.ended_at.is_(None),
-                    )
+                    .where(_not_ended(session_id))
                     .values(ended_at=now)
                     .returning(browser_sessions.c.sid, browser_sessions.c.expires_at)
                 )

@@ -260,6 +260,19 @@ class NotificationEmail(SQLModel, table=True):
     __table_args__ = (UniqueConstraint("address", "customer_code", name="uq_notification_emails"),)
 
 
+def _one_profile_per_customer(flag: str) -> Index:
+    """At most one profile of a customer has `flag` set: a partial unique index, written for
+    both dialects (`uq_profiles_default`, `uq_profiles_new_members`)."""
+    condition = text(flag)
+    return Index(
+        f"uq_profiles_{flag.removeprefix('is_')}",
+        "customer_code",
+        unique=True,
+        sqlite_where=condition,
+        postgresql_where=condition,
+    )
+
+
 class Profile(SQLModel, table=True):
     """What the members of a customer may do: a name and permissions among
     `idp.domain.referencing.Permission`. Each customer has exactly one default profile."""
@@ -275,20 +288,8 @@ class Profile(SQLModel, table=True):
     is_new_members: bool = Field(default=False, sa_column_kwargs={"server_default": text("false")})
     __table_args__ = (
         UniqueConstraint("customer_code", "name", name="uq_profiles_name"),
-        Index(
-            "uq_profiles_default",
-            "customer_code",
-            unique=True,
-            sqlite_where=text("is_default"),
-            postgresql_where=text("is_default"),
-        ),
-        Index(
-            "uq_profiles_new_members",
-            "customer_code",
-            unique=True,
-            sqlite_where=text("is_new_members"),
-            postgresql_where=text("is_new_members"),
-        ),
+        _one_profile_per_customer("is_default"),
+        _one_profile_per_customer("is_new_members"),
     )
 
 

@@ -63,15 +63,13 @@ async def end_session(request: Request, response: Response, client_id: str | Non
         if sid := await ctx.store.sessions.end(session_id, now):
             await sessions_ended(ctx, [sid], now)
         if session is not None:
-            user_id = session.user.id
-            await audit.record(
+            await audit.record_own(
                 ctx.store,
                 Kind.LOGOUT,
+                session.user.id,
                 at=now,
-                subject=user_id,
-                actor=audit.user_actor(user_id),
-                client_id=client_id,
                 ip=request.client.host if request.client else None,
+                client_id=client_id,
             )
     response.delete_cookie(name, path="/", secure=ctx.settings.secure_cookies, httponly=True)
 

@@ -4,7 +4,6 @@ background work when the test says so (`ManualRunner`) or in real threads (`Thre
 from __future__ import annotations
 
 import contextlib
-import functools
 import queue
 import threading
 import time
@@ -14,7 +13,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from client import DeviceAuthorization, Identity, SignInRequired, Submission
-from client.desktop.seams import Cancellation
+from client.desktop.seams import Cancellation, QueuedRunner
 
 T = TypeVar("T")
 
@@ -157,34 +156,17 @@ class ManualRunner:
             self.finish()
 
 
-class ThreadRunner:
-    """The Tk runner's behaviour without Tk: work in threads, outcomes queued for the test's
-    thread, which plays the UI loop in `pump_until`."""
+class ThreadRunner(QueuedRunner):
+    """The Tk runner's behaviour without Tk: the app's queued runner, with the test's thread
+    playing the UI loop in `pump_until`."""
 
     def __init__(self) -> None:
-        self._queue: queue.SimpleQueue[Callable[[], None]] = queue.SimpleQueue()
+        super().__init__()
         self.threads: list[threading.Thread] = []
 
-    def run(
-        self,
-        work: Callable[[], T],
-        on_done: Callable[[T], None],
-        on_error: Callable[[Exception], None],
-    ) -> None:
-        def target() -> None:
-            try:
-                result = work()
-            except Exception as error:
-                self._queue.put(functools.partial(on_error, error))
-                return
-            self._queue.put(functools.partial(on_done, result))
-
-        thread = threading.Thread(target=target, daemon=True)
+    def _start(self, thread: threading.Thread) -> None:
         self.threads.append(thread)
         thread.start()
-
-    def post(self, callback: Callable[[], None]) -> None:
-        self._queue.put(callback)
 
     def pump_until(self, condition: Callable[[], bool], timeout: float = 30) -> None:
         deadline = time.monotonic() + timeout
