@@ -6,15 +6,21 @@ import base64
 import hashlib
 import re
 import secrets
+import subprocess
+import time
 from dataclasses import dataclass, replace
+from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
 import httpx
+import pytest
+from click.testing import CliRunner
 
+from idp.cli import main
 from idp.context import AppContext
 from idp.demo import DEMO_DESKTOP, DEMO_PARTNER, DEMO_SERVICE
 from idp.passwords import Passwords
-from idp.settings import Settings
+from idp.settings import PasswordHashing, Settings
 from idp.store import Store
 
 EMAIL = "marie.martin@example.com"
@@ -66,13 +72,73 @@ async def seed(ctx: AppContext) -> Seeded:
 
 
 async def seed_store(settings: Settings) -> Seeded:
-    import time
-
     store = Store(settings.database_url)
     try:
         return await seed_into(store, settings, time.time())
     finally:
         await store.close()
+
+
+def hashing_environment(hashing: PasswordHashing) -> dict[str, str]:
+    """The variables that give `sageid-idp` these hashing parameters (tests use cheap ones)."""
+    return {
+        "SAGEID_ARGON2_MEMORY_KIB": str(hashing.memory_cost_kib),
+        "SAGEID_ARGON2_TIME_COST": str(hashing.time_cost),
+        "SAGEID_ARGON2_PARALLELISM": str(hashing.parallelism),
+    }
+
+
+def cli_environment(tmp_path: Path, database_url: str) -> dict[str, str]:
+    """The environment of `sageid-idp` on a first run: the test's database, data and key
+    folders it has yet to make (keys included), and the tests' cheap hashing."""
+    from tests.conftest import TEST_HASHING  # read late: conftest imports this module
+
+    return {
+        "SAGEID_DATA_DIR": str(tmp_path / "var"),
+        "SAGEID_KEY_DIR": str(tmp_path / "certs"),
+        "DATABASE_URL": database_url,
+        **hashing_environment(TEST_HASHING),
+    }
+
+
+def settings_environment(settings: Settings) -> dict[str, str]:
+    """The environment that makes `sageid-idp` (the CLI, or a server process) run with these
+    settings: their issuer, database, folders and hashing."""
+    return {
+        "SAGEID_ISSUER": settings.issuer,
+        "DATABASE_URL": settings.database_url,
+        "SAGEID_DATA_DIR": str(settings.data_dir),
+        "SAGEID_KEY_DIR": str(settings.key_dir),
+        **hashing_environment(settings.password_hashing),
+    }
+
+
+def cli_with_settings(monkeypatch: pytest.MonkeyPatch, settings: Settings) -> Settings:
+    """Make the CLI, invoked in this process without an `env`, run with these settings (the
+    ones the test's app and store use)."""
+    for name, value in settings_environment(settings).items():
+        monkeypatch.setenv(name, value)
+    return settings
+
+
+def run_cli(env: dict[str, str], *args: str, stdin: str | None = None) -> tuple[int, str]:
+    """`sageid-idp ARGS` in this process under `env`: its exit code and output."""
+    result = CliRunner().invoke(main, list(args), env=env, input=stdin)
+    return result.exit_code, result.output
+
+
+def wait_until_serving(issuer: str, process: subprocess.Popen[bytes]) -> None:
+    """Wait (30 s at most) until the provider started as `process` publishes its keys at
+    `issuer`; fail at once if the process ends."""
+    deadline = time.monotonic() + 30
+    while True:
+        try:
+            if httpx.get(f"{issuer}/jwks.json", timeout=1).status_code == 200:
+                return
+        except httpx.TransportError:
+            pass
+        assert process.poll() is None and time.monotonic() < deadline, "no provider at " + issuer
+        time.sleep(0.1)
 
 
 def pkce_pair() -> tuple[str, str]:

@@ -16,6 +16,7 @@ from idp.context import AppContext
 from idp.settings import Settings
 from idp.store import Store
 from tests.client_auth.helpers import new_key, public_set
+from tests.support import cli_with_settings
 
 
 async def test_a_jti_is_used_once(ctx: AppContext) -> None:
@@ -37,11 +38,7 @@ async def test_a_jti_is_used_once(ctx: AppContext) -> None:
 
 @pytest.fixture
 def cli_env(settings: Settings, monkeypatch: pytest.MonkeyPatch) -> Settings:
-    monkeypatch.setenv("DATABASE_URL", settings.database_url)
-    monkeypatch.setenv("SAGEID_DATA_DIR", str(settings.data_dir))
-    monkeypatch.setenv("SAGEID_KEY_DIR", str(settings.key_dir))
-    monkeypatch.setenv("SAGEID_ISSUER", settings.issuer)
-    return settings
+    return cli_with_settings(monkeypatch, settings)
 
 
 def add(*options: str) -> tuple[int, str]:

@@ -31,6 +31,7 @@ from tests.support import (
     PARTNER_SECRET,
     assert_oauth_error,
     authorize_params,
+    cli_with_settings,
     pkce_pair,
     query_of,
     seed,
@@ -202,11 +203,7 @@ async def test_code_lifetime_is_capped_for_fapi2_only(
 
 @pytest.fixture
 def cli_env(settings: Settings, monkeypatch: pytest.MonkeyPatch) -> Settings:
-    monkeypatch.setenv("DATABASE_URL", settings.database_url)
-    monkeypatch.setenv("SAGEID_DATA_DIR", str(settings.data_dir))
-    monkeypatch.setenv("SAGEID_KEY_DIR", str(settings.key_dir))
-    monkeypatch.setenv("SAGEID_ISSUER", settings.issuer)
-    return settings
+    return cli_with_settings(monkeypatch, settings)
 
 
 def test_clients_add_profile_fapi2(cli_env: Settings, tmp_path: Path) -> None:

@@ -16,7 +16,6 @@ import asyncio
 import os
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -32,7 +31,7 @@ from idp.store.tables import grants, refresh_tokens
 from tests.conftest import LiveServer, free_port, make_settings
 from tests.dpop_keys import DPoPKey
 from tests.lifecycle.helpers import sign_in_tokens
-from tests.support import NATIVE_ID, seed_store
+from tests.support import NATIVE_ID, seed_store, settings_environment, wait_until_serving
 
 CONCURRENT = 12
 
@@ -108,27 +107,14 @@ def workers(
     anyio.run(seed_store, settings)
     env = {
         **os.environ,
-        "SAGEID_ISSUER": settings.issuer,
-        "DATABASE_URL": database_url,
-        "SAGEID_DATA_DIR": str(settings.data_dir),
-        "SAGEID_KEY_DIR": str(settings.key_dir),
-        "SAGEID_ARGON2_MEMORY_KIB": "1024",
-        "SAGEID_ARGON2_TIME_COST": "1",
+        **settings_environment(settings),
         "SAGEID_REFRESH_REUSE_GRACE": str(request.param),
     }
     command = [sys.executable, "-m", "uvicorn", "idp.asgi:app_factory", "--factory"]
     command += ["--workers", "2", "--port", str(port), "--log-level", "warning"]
     server = subprocess.Popen(command, env=env)
     try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                if httpx.get(f"{settings.issuer}/jwks.json", timeout=1).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            assert server.poll() is None and time.monotonic() < deadline, "no server"
-            time.sleep(0.1)
+        wait_until_serving(settings.issuer, server)
         yield settings.issuer
     finally:
         server.terminate()
