@@ -10,6 +10,7 @@ import subprocess
 import time
 from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 import httpx
@@ -214,6 +215,31 @@ async def authorization_code(
         assert signed.status_code == 303, signed.text
         response = await http.get(signed.headers["location"])
     return response
+
+
+def redeem_form(code: str, verifier: str, /, **change: str | None) -> dict[str, str]:
+    """The token request that redeems an authorization code with its PKCE verifier (RFC 6749
+    §4.1.3, RFC 7636 §4.5), from the desktop client unless `change` says otherwise: a field
+    set to None is left out (`client_id=None` for a client that authenticates)."""
+    form: dict[str, str | None] = {
+        "grant_type": "authorization_code",
+        "code": code,
+        "redirect_uri": NATIVE_REDIRECT,
+        "client_id": NATIVE_ID,
+        "code_verifier": verifier,
+        **change,
+    }
+    return {name: value for name, value in form.items() if value is not None}
+
+
+async def redeem_code(
+    http: httpx.AsyncClient, code: str, verifier: str, /, **change: str | None
+) -> dict[str, Any]:
+    """The tokens `code` is redeemed for (see `redeem_form`); the redemption must work."""
+    response = await http.post("/token", data=redeem_form(code, verifier, **change))
+    assert response.status_code == 200, response.text
+    body: dict[str, Any] = response.json()
+    return body
 
 
 def assert_oauth_error(

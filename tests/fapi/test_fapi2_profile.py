@@ -34,6 +34,7 @@ from tests.support import (
     cli_with_settings,
     pkce_pair,
     query_of,
+    redeem_form,
     seed,
     sign_in,
 )
@@ -88,14 +89,12 @@ async def fapi_code(http: httpx.AsyncClient, now: float) -> tuple[str, str]:
     return got["code"], verifier
 
 
-def redeem_form(code: str, verifier: str, now: float) -> dict[str, str]:
-    return {
-        "grant_type": "authorization_code",
-        "code": code,
-        "redirect_uri": FAPI_REDIRECT,
-        "code_verifier": verifier,
-        **assertion_form(assertion(KEY, now, client_id=FAPI_ID)),
-    }
+def fapi_redeem_form(code: str, verifier: str, now: float) -> dict[str, str]:
+    """The bank's token request: its client assertion instead of a client_id."""
+    signed = assertion(KEY, now, client_id=FAPI_ID)
+    return redeem_form(
+        code, verifier, client_id=None, redirect_uri=FAPI_REDIRECT, **assertion_form(signed)
+    )
 
 
 @pytest.fixture
@@ -112,7 +111,7 @@ async def test_a_fapi2_client_signs_in_with_par_and_private_key_jwt(
     key = DPoPKey()
     proof = {"DPoP": key.proof("POST", "http://127.0.0.1:8000/token")}
     token = await client.post(
-        "/token", data=redeem_form(code, verifier, clock.now()), headers=proof
+        "/token", data=fapi_redeem_form(code, verifier, clock.now()), headers=proof
     )
     assert token.status_code == 200, token.text
     assert token.json()["token_type"] == "DPoP"  # sender-constrained
@@ -123,7 +122,7 @@ async def test_no_dpop_proof_is_refused(
     client: httpx.AsyncClient, fapi: None, clock: FrozenClock
 ) -> None:
     code, verifier = await fapi_code(client, clock.now())
-    refused = await client.post("/token", data=redeem_form(code, verifier, clock.now()))
+    refused = await client.post("/token", data=fapi_redeem_form(code, verifier, clock.now()))
     assert_oauth_error(refused, 400, "invalid_dpop_proof")
 
 
@@ -185,17 +184,14 @@ async def test_code_lifetime_is_capped_for_fapi2_only(
     clock.advance(61)
     proof = DPoPKey().proof("POST", "http://127.0.0.1:8000/token", iat=clock.now())
     late = await http.post(
-        "/token", data=redeem_form(code, verifier, clock.now()), headers={"DPoP": proof}
+        "/token", data=fapi_redeem_form(code, verifier, clock.now()), headers={"DPoP": proof}
     )
     assert_oauth_error(late, 400, "invalid_grant")
     partner = await http.post(
         "/token",
-        data={
-            "grant_type": "authorization_code",
-            "code": partner_code,
-            "redirect_uri": PARTNER_REDIRECT,
-            "code_verifier": partner_verifier,
-        },
+        data=redeem_form(
+            partner_code, partner_verifier, client_id=None, redirect_uri=PARTNER_REDIRECT
+        ),
         auth=(PARTNER_ID, PARTNER_SECRET),
     )
     assert partner.status_code == 200, partner.text  # ordinary clients keep the 600 s

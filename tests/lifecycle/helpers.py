@@ -4,12 +4,12 @@ every test makes (refresh, revoke, introspect) with their client authentication.
 from __future__ import annotations
 
 import base64
-import re
 from typing import Any
 
 import httpx
 
 from tests.dpop_keys import DPoPKey
+from tests.oidc.helpers import consent
 from tests.support import (
     NATIVE_ID,
     NATIVE_REDIRECT,
@@ -20,9 +20,9 @@ from tests.support import (
     SERVICE_SECRET,
     authorization_code,
     authorize_params,
-    csrf_of,
     pkce_pair,
     query_of,
+    redeem_form,
 )
 
 NATIVE_SCOPE = "openid profile email offline_access"
@@ -35,13 +35,6 @@ def basic(client_id: str, secret: str) -> dict[str, str]:
 
 PARTNER_AUTH = basic(PARTNER_ID, PARTNER_SECRET)
 SERVICE_AUTH = basic(SERVICE_ID, SERVICE_SECRET)
-
-
-async def _consent(http: httpx.AsyncClient, page: httpx.Response) -> httpx.Response:
-    hidden = re.findall(r'<input type="hidden" name="([^"]+)" value="([^"]*)">', page.text)
-    form = {name: value.replace("&amp;", "&") for name, value in hidden}
-    form.update(csrf_token=csrf_of(page.text), decision="allow")
-    return await http.post("/authorize", data=form)
 
 
 async def sign_in_tokens(
@@ -61,18 +54,13 @@ async def sign_in_tokens(
     )
     response = await authorization_code(http, params)
     if response.status_code == 200 and 'name="decision"' in response.text:
-        response = await _consent(http, response)
+        response = await consent(http, response)
     assert response.status_code in (302, 303), response.text
     code = query_of(response.headers["location"])["code"]
-    form = {
-        "grant_type": "authorization_code",
-        "code": code,
-        "redirect_uri": redirect,
-        "code_verifier": verifier,
-    }
+    # The partner authenticates with HTTP Basic: its id is in its credentials.
+    own_id = None if confidential else client_id
+    form = redeem_form(code, verifier, client_id=own_id, redirect_uri=redirect)
     headers = dict(PARTNER_AUTH) if confidential else {}
-    if not confidential:
-        form["client_id"] = NATIVE_ID
     if dpop is not None:
         headers["DPoP"] = dpop.proof("POST", f"{http.base_url}".rstrip("/") + "/token")
     token = await http.post("/token", data=form, headers=headers)

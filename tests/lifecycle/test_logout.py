@@ -26,6 +26,7 @@ from tests.support import (
     csrf_of,
     pkce_pair,
     query_of,
+    redeem_code,
 )
 
 REGISTERED = "http://127.0.0.1/signed-out"  # desktop-test's post_logout_redirect_uri
@@ -137,17 +138,8 @@ async def test_hint_for_another_user_asks_first(
         other_browser, params, email="paul@example.com", password="Cabinet-Durand-Paie-42"
     )
     code = query_of(redirected.headers["location"])["code"]
-    pauls = await other_browser.post(
-        "/token",
-        data={
-            "grant_type": "authorization_code",
-            "code": code,
-            "redirect_uri": params["redirect_uri"],
-            "client_id": NATIVE_ID,
-            "code_verifier": verifier,
-        },
-    )
-    response = await client.get("/logout", params=logout_params(pauls.json()["id_token"]))
+    pauls = await redeem_code(other_browser, code, verifier)
+    response = await client.get("/logout", params=logout_params(pauls["id_token"]))
     assert response.status_code == 200 and 'name="confirm"' in response.text
     assert await signed_in(client)
 

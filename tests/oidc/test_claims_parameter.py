@@ -11,12 +11,12 @@ import pytest
 from tests.oidc.helpers import verified_claims
 from tests.support import (
     NATIVE_ID,
-    NATIVE_REDIRECT,
     Seeded,
     authorization_code,
     authorize_params,
     pkce_pair,
     query_of,
+    redeem_code,
     sign_in,
 )
 
@@ -28,19 +28,7 @@ async def tokens_with(
     extra = {"claims": json.dumps(claims)} if claims is not None else {}
     params = authorize_params(challenge=challenge, scope=scope, **extra)
     got = query_of((await authorization_code(client, params)).headers["location"])
-    response = await client.post(
-        "/token",
-        data={
-            "grant_type": "authorization_code",
-            "code": got["code"],
-            "redirect_uri": NATIVE_REDIRECT,
-            "client_id": NATIVE_ID,
-            "code_verifier": verifier,
-        },
-    )
-    assert response.status_code == 200, response.text
-    body: dict[str, Any] = response.json()
-    return body
+    return await redeem_code(client, got["code"], verifier)
 
 
 async def userinfo(client: httpx.AsyncClient, access_token: str) -> dict[str, Any]:

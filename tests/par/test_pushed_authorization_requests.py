@@ -33,6 +33,7 @@ from tests.support import (
     authorize_params,
     pkce_pair,
     query_of,
+    redeem_code,
     sign_in,
 )
 
@@ -76,18 +77,8 @@ async def test_a_public_client_pushes_and_signs_in_with_the_request_uri(
     got = query_of(answer.headers["location"])
     assert answer.headers["location"].startswith(NATIVE_REDIRECT)
     assert got["state"] == params["state"]
-    token = await client.post(
-        "/token",
-        data={
-            "grant_type": "authorization_code",
-            "code": got["code"],
-            "redirect_uri": NATIVE_REDIRECT,
-            "code_verifier": verifier,
-            "client_id": NATIVE_ID,
-        },
-    )
-    assert token.status_code == 200, token.text
-    assert token.json()["scope"] == params["scope"]
+    token = await redeem_code(client, got["code"], verifier)
+    assert token["scope"] == params["scope"]
 
 
 async def test_a_confidential_client_pushes_and_gets_consent_then_a_code(

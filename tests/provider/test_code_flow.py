@@ -13,7 +13,6 @@ from joserfc.jwk import KeySet
 from idp.clock import FrozenClock
 from tests.support import (
     NATIVE_ID,
-    NATIVE_REDIRECT,
     PARTNER_ID,
     PARTNER_REDIRECT,
     PARTNER_SECRET,
@@ -24,6 +23,7 @@ from tests.support import (
     csrf_of,
     pkce_pair,
     query_of,
+    redeem_form,
     sign_in,
 )
 
@@ -33,15 +33,7 @@ ISSUER = "http://127.0.0.1:8000"
 async def redeem(
     client: httpx.AsyncClient, code: str, verifier: str, **extra: str
 ) -> httpx.Response:
-    data = {
-        "grant_type": "authorization_code",
-        "code": code,
-        "redirect_uri": NATIVE_REDIRECT,
-        "client_id": NATIVE_ID,
-        "code_verifier": verifier,
-        **extra,
-    }
-    return await client.post("/token", data=data)
+    return await client.post("/token", data=redeem_form(code, verifier, **extra))
 
 
 async def jwks(client: httpx.AsyncClient) -> KeySet:
@@ -253,12 +245,7 @@ async def test_third_party_client_asks_for_consent_once(
     token = await client.post(
         "/token",
         auth=(PARTNER_ID, PARTNER_SECRET),
-        data={
-            "grant_type": "authorization_code",
-            "code": got["code"],
-            "redirect_uri": PARTNER_REDIRECT,
-            "code_verifier": "x" * 43,
-        },
+        data=redeem_form(got["code"], "x" * 43, client_id=None, redirect_uri=PARTNER_REDIRECT),
     )
     # A wrong verifier, even for a confidential client.
     assert_oauth_error(token, 400, "invalid_grant")

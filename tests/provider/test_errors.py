@@ -14,7 +14,6 @@ import pytest
 import idp.oauth
 from idp.clock import FrozenClock
 from tests.support import (
-    NATIVE_ID,
     NATIVE_REDIRECT,
     PARTNER_ID,
     PARTNER_REDIRECT,
@@ -25,6 +24,7 @@ from tests.support import (
     authorize_params,
     pkce_pair,
     query_of,
+    redeem_form,
 )
 
 
@@ -137,20 +137,6 @@ async def fresh_code(client: httpx.AsyncClient) -> tuple[str, str]:
     return query_of(response.headers["location"])["code"], verifier
 
 
-def redeem_form(
-    code: str, verifier: str, change: dict[str, str | None] | None = None
-) -> dict[str, str]:
-    form: dict[str, str | None] = {
-        "grant_type": "authorization_code",
-        "code": code,
-        "redirect_uri": NATIVE_REDIRECT,
-        "client_id": NATIVE_ID,
-        "code_verifier": verifier,
-        **(change or {}),
-    }
-    return {k: v for k, v in form.items() if v is not None}
-
-
 @pytest.mark.parametrize(
     ("change", "status", "error"),
     [
@@ -188,7 +174,7 @@ async def test_token_request_errors(
     error: str,
 ) -> None:
     code, verifier = await fresh_code(client)
-    response = await client.post("/token", data=redeem_form(code, verifier, change))
+    response = await client.post("/token", data=redeem_form(code, verifier, **change))
     assert_oauth_error(response, status, error)
 
 
@@ -220,7 +206,7 @@ async def test_expired_code_is_refused(
 
 async def test_code_is_bound_to_its_client(client: httpx.AsyncClient, seeded: Seeded) -> None:
     code, verifier = await fresh_code(client)
-    form = redeem_form(code, verifier, {"client_id": None, "redirect_uri": PARTNER_REDIRECT})
+    form = redeem_form(code, verifier, client_id=None, redirect_uri=PARTNER_REDIRECT)
     response = await client.post("/token", data=form, auth=(PARTNER_ID, PARTNER_SECRET))
     assert_oauth_error(response, 400, "invalid_grant")
 
