@@ -180,6 +180,14 @@ def authorize_params(
     return params
 
 
+def pkce_authorize_params(**extra: str) -> tuple[str, dict[str, str]]:
+    """A code flow's first step as every client here takes it: `authorize_params(**extra)`
+    with a fresh S256 challenge (PKCE is required, RFC 7636), and the verifier that will
+    redeem the code."""
+    verifier, challenge = pkce_pair()
+    return verifier, authorize_params(challenge=challenge, **extra)
+
+
 async def sign_in(
     http: httpx.AsyncClient,
     email: str = EMAIL,
@@ -240,6 +248,17 @@ async def redeem_code(
     assert response.status_code == 200, response.text
     body: dict[str, Any] = response.json()
     return body
+
+
+async def issued_code(
+    http: httpx.AsyncClient, *, email: str = EMAIL, password: str = PASSWORD, **extra: str
+) -> tuple[str, str]:
+    """The code issued for a fresh PKCE request (`pkce_authorize_params(**extra)`), signing
+    in through the pages when needed, and its verifier."""
+    verifier, params = pkce_authorize_params(**extra)
+    response = await authorization_code(http, params, email=email, password=password)
+    assert response.status_code in (302, 303), response.text
+    return query_of(response.headers["location"])["code"], verifier
 
 
 def assert_oauth_error(

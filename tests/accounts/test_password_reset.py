@@ -16,10 +16,7 @@ from tests.support import (
     EMAIL,
     PASSWORD,
     Seeded,
-    authorization_code,
-    authorize_params,
-    pkce_pair,
-    query_of,
+    issued_code,
     redeem_code,
     sign_in,
 )
@@ -62,9 +59,7 @@ async def test_a_reset_sets_the_password_revokes_grants_and_ends_other_sessions(
     # Elsewhere: a browser signed in, and an application holding tokens.
     transport = httpx.ASGITransport(app=app)  # type: ignore[arg-type]
     async with httpx.AsyncClient(transport=transport, base_url=ctx.settings.issuer) as other:
-        verifier, challenge = pkce_pair()
-        redirect = await authorization_code(other, authorize_params(challenge=challenge))
-        code = query_of(redirect.headers["location"])["code"]
+        code, verifier = await issued_code(other)
         tokens = await redeem_code(other, code, verifier)
         assert await _open_grants(ctx, seeded.user_id) == 1
 

@@ -30,9 +30,8 @@ from tests.support import (
     PARTNER_REDIRECT,
     PARTNER_SECRET,
     assert_oauth_error,
-    authorize_params,
     cli_with_settings,
-    pkce_pair,
+    pkce_authorize_params,
     query_of,
     redeem_form,
     seed,
@@ -65,14 +64,9 @@ async def add_fapi_client(ctx: AppContext, *, secret: str | None = None) -> None
 
 
 def fapi_params() -> tuple[str, dict[str, str]]:
-    verifier, challenge = pkce_pair()
-    params = authorize_params(
-        client_id=FAPI_ID,
-        redirect_uri=FAPI_REDIRECT,
-        scope="openid profile offline_access",
-        challenge=challenge,
+    return pkce_authorize_params(
+        client_id=FAPI_ID, redirect_uri=FAPI_REDIRECT, scope="openid profile offline_access"
     )
-    return verifier, params
 
 
 async def fapi_code(http: httpx.AsyncClient, now: float) -> tuple[str, str]:
@@ -174,9 +168,8 @@ async def test_code_lifetime_is_capped_for_fapi2_only(
     assert (await sign_in(http)).status_code == 303
     code, verifier = await fapi_code(http, clock.now())
 
-    partner_verifier, challenge = pkce_pair()
-    params = authorize_params(
-        client_id=PARTNER_ID, redirect_uri=PARTNER_REDIRECT, scope="openid", challenge=challenge
+    partner_verifier, params = pkce_authorize_params(
+        client_id=PARTNER_ID, redirect_uri=PARTNER_REDIRECT, scope="openid"
     )
     page = await http.get("/authorize", params=params)
     partner_code = query_of((await consent(http, page)).headers["location"])["code"]

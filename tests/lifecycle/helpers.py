@@ -19,8 +19,7 @@ from tests.support import (
     SERVICE_ID,
     SERVICE_SECRET,
     authorization_code,
-    authorize_params,
-    pkce_pair,
+    pkce_authorize_params,
     query_of,
     redeem_form,
 )
@@ -45,12 +44,11 @@ async def sign_in_tokens(
     dpop: DPoPKey | None = None,
 ) -> dict[str, Any]:
     """The code flow, as the desktop app (public) or the partner (confidential) runs it."""
-    verifier, challenge = pkce_pair()
     client_id, redirect = (
         (PARTNER_ID, PARTNER_REDIRECT) if confidential else (NATIVE_ID, NATIVE_REDIRECT)
     )
-    params = authorize_params(
-        client_id=client_id, redirect_uri=redirect, scope=scope, challenge=challenge
+    verifier, params = pkce_authorize_params(
+        client_id=client_id, redirect_uri=redirect, scope=scope
     )
     response = await authorization_code(http, params)
     if response.status_code == 200 and 'name="decision"' in response.text:

@@ -21,11 +21,8 @@ from tests.support import (
     PARTNER_ID,
     Seeded,
     assert_oauth_error,
-    authorization_code,
-    authorize_params,
     csrf_of,
-    pkce_pair,
-    query_of,
+    issued_code,
     redeem_code,
 )
 
@@ -132,12 +129,9 @@ async def test_hint_for_another_user_asks_first(
         email_verified=True,
         now=ctx.clock.now(),
     )
-    verifier, challenge = pkce_pair()
-    params = authorize_params(challenge=challenge)
-    redirected = await authorization_code(
-        other_browser, params, email="paul@example.com", password="Cabinet-Durand-Paie-42"
+    code, verifier = await issued_code(
+        other_browser, email="paul@example.com", password="Cabinet-Durand-Paie-42"
     )
-    code = query_of(redirected.headers["location"])["code"]
     pauls = await redeem_code(other_browser, code, verifier)
     response = await client.get("/logout", params=logout_params(pauls["id_token"]))
     assert response.status_code == 200 and 'name="confirm"' in response.text

@@ -12,8 +12,9 @@ from tests.oidc.helpers import verified_claims
 from tests.support import (
     NATIVE_ID,
     Seeded,
-    authorization_code,
     authorize_params,
+    issued_code,
+    pkce_authorize_params,
     pkce_pair,
     query_of,
     redeem_code,
@@ -24,11 +25,9 @@ from tests.support import (
 async def tokens_with(
     client: httpx.AsyncClient, scope: str, claims: dict[str, Any] | None
 ) -> dict[str, Any]:
-    verifier, challenge = pkce_pair()
     extra = {"claims": json.dumps(claims)} if claims is not None else {}
-    params = authorize_params(challenge=challenge, scope=scope, **extra)
-    got = query_of((await authorization_code(client, params)).headers["location"])
-    return await redeem_code(client, got["code"], verifier)
+    code, verifier = await issued_code(client, scope=scope, **extra)
+    return await redeem_code(client, code, verifier)
 
 
 async def userinfo(client: httpx.AsyncClient, access_token: str) -> dict[str, Any]:
@@ -99,10 +98,8 @@ async def test_malformed_claims_are_invalid_requests(
     client: httpx.AsyncClient, seeded: Seeded, claims: str
 ) -> None:
     assert (await sign_in(client)).status_code == 303
-    _, challenge = pkce_pair()
-    response = await client.get(
-        "/authorize", params=authorize_params(challenge=challenge, claims=claims)
-    )
+    _, params = pkce_authorize_params(claims=claims)
+    response = await client.get("/authorize", params=params)
     assert response.status_code == 302
     got = query_of(response.headers["location"])
     assert got["error"] == "invalid_request"

@@ -30,8 +30,7 @@ from tests.support import (
     Seeded,
     assert_oauth_error,
     authorization_code,
-    authorize_params,
-    pkce_pair,
+    pkce_authorize_params,
     query_of,
     redeem_code,
     sign_in,
@@ -39,19 +38,13 @@ from tests.support import (
 
 
 def native_params(**extra: str) -> dict[str, str]:
-    _, challenge = pkce_pair()
-    return authorize_params(challenge=challenge, **extra)
+    return pkce_authorize_params(**extra)[1]
 
 
 def partner_params(**extra: str) -> dict[str, str]:
-    _, challenge = pkce_pair()
-    return authorize_params(
-        client_id=PARTNER_ID,
-        redirect_uri=PARTNER_REDIRECT,
-        scope="openid profile",
-        challenge=challenge,
-        **extra,
-    )
+    return pkce_authorize_params(
+        client_id=PARTNER_ID, redirect_uri=PARTNER_REDIRECT, scope="openid profile", **extra
+    )[1]
 
 
 # -- the push ---------------------------------------------------------------------------------
@@ -60,8 +53,7 @@ def partner_params(**extra: str) -> dict[str, str]:
 async def test_a_public_client_pushes_and_signs_in_with_the_request_uri(
     client: httpx.AsyncClient, seeded: Seeded
 ) -> None:
-    verifier, challenge = pkce_pair()
-    params = authorize_params(challenge=challenge)
+    verifier, params = pkce_authorize_params()
     response = await push(client, params)
     assert response.status_code == 201, response.text
     assert response.headers["cache-control"] == "no-store"
@@ -289,12 +281,8 @@ async def test_a_client_that_must_push_is_refused_on_the_front_channel(
 ) -> None:
     await add_par_client(ctx)
     assert (await sign_in(client)).status_code == 303
-    _, challenge = pkce_pair()
-    params = authorize_params(
-        client_id=PAR_CLIENT_ID,
-        redirect_uri=PAR_CLIENT_REDIRECT,
-        scope="openid",
-        challenge=challenge,
+    _, params = pkce_authorize_params(
+        client_id=PAR_CLIENT_ID, redirect_uri=PAR_CLIENT_REDIRECT, scope="openid"
     )
     refused = await client.get("/authorize", params=params)
     assert refused.status_code == 302, refused.text

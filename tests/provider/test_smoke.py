@@ -5,16 +5,14 @@ import httpx
 from tests.support import (
     Seeded,
     authorization_code,
-    authorize_params,
-    pkce_pair,
+    pkce_authorize_params,
     query_of,
     redeem_code,
 )
 
 
 async def test_code_flow(client: httpx.AsyncClient, seeded: Seeded) -> None:
-    verifier, challenge = pkce_pair()
-    params = authorize_params(challenge=challenge)
+    verifier, params = pkce_authorize_params()
     response = await authorization_code(client, params)
     assert response.status_code == 302, response.text
     got = query_of(response.headers["location"])

@@ -22,8 +22,7 @@ from idp.store.records import UserRecord
 from tests.referencing.helpers import BOULANGERIE, browser_signed_in, import_customers
 from tests.support import (
     Seeded,
-    authorize_params,
-    pkce_pair,
+    pkce_authorize_params,
     query_of,
     redeem_code,
 )
@@ -31,8 +30,7 @@ from tests.support import (
 
 async def tokens(client: httpx.AsyncClient, scope: str) -> dict[str, Any]:
     """The code flow of the desktop client (first party: no consent) for a signed-in browser."""
-    verifier, challenge = pkce_pair()
-    params = authorize_params(challenge=challenge, scope=scope)
+    verifier, params = pkce_authorize_params(scope=scope)
     response = await client.get("/authorize", params=params)
     assert response.status_code == 302, response.text
     return await redeem_code(client, query_of(response.headers["location"])["code"], verifier)
