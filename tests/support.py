@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
+import anyio
 import httpx
 import pytest
 from click.testing import CliRunner
@@ -23,6 +24,7 @@ from idp.demo import DEMO_DESKTOP, DEMO_PARTNER, DEMO_SERVICE
 from idp.passwords import Passwords
 from idp.settings import PasswordHashing, Settings
 from idp.store import Store
+from idp.store.records import ClientRecord
 
 EMAIL = "marie.martin@example.com"
 PASSWORD = "Boulangerie-Martin-2026"
@@ -140,6 +142,22 @@ def wait_until_serving(issuer: str, process: subprocess.Popen[bytes]) -> None:
             pass
         assert process.poll() is None and time.monotonic() < deadline, "no provider at " + issuer
         time.sleep(0.1)
+
+
+def stored_client(settings: Settings, client_id: str) -> ClientRecord:
+    """The client as the CLI (another process, in effect) left it in the settings' database;
+    it must be there."""
+
+    async def read() -> ClientRecord | None:
+        store = Store(settings.database_url)
+        try:
+            return await store.clients.get(client_id)
+        finally:
+            await store.close()
+
+    client = anyio.run(read)
+    assert client is not None, f"no client {client_id}"
+    return client
 
 
 def pkce_pair() -> tuple[str, str]:

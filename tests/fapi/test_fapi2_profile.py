@@ -10,7 +10,6 @@ import json
 from collections.abc import AsyncIterator
 from pathlib import Path
 
-import anyio
 import httpx
 import pytest
 from click.testing import CliRunner
@@ -21,7 +20,6 @@ from idp.clock import FrozenClock
 from idp.context import AppContext
 from idp.oauth.profiles import requires_dpop
 from idp.settings import Settings
-from idp.store import Store
 from tests.client_auth.helpers import assertion, assertion_form, new_key, public_set
 from tests.dpop_keys import DPoPKey
 from tests.oidc.helpers import consent
@@ -36,6 +34,7 @@ from tests.support import (
     redeem_form,
     seed,
     sign_in,
+    stored_client,
 )
 
 FAPI_ID = "bank-fapi"
@@ -207,13 +206,5 @@ def test_clients_add_profile_fapi2(cli_env: Settings, tmp_path: Path) -> None:
     assert added.exit_code == 0, added.output
     assert "client_secret" not in added.output
 
-    async def read() -> tuple[object, ...]:
-        store = Store(cli_env.database_url)
-        try:
-            record = await store.clients.get("bank")
-        finally:
-            await store.close()
-        assert record is not None
-        return record.profile, record.require_pushed_authorization_requests
-
-    assert anyio.run(read) == ("fapi2", True)
+    record = stored_client(cli_env, "bank")
+    assert (record.profile, record.require_pushed_authorization_requests) == ("fapi2", True)
