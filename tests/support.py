@@ -130,9 +130,11 @@ def run_cli(env: dict[str, str], *args: str, stdin: str | None = None) -> tuple[
     return result.exit_code, result.output
 
 
-def wait_until_serving(issuer: str, process: subprocess.Popen[bytes]) -> None:
+def wait_until_serving(
+    issuer: str, process: subprocess.Popen[bytes], log: Path | None = None
+) -> None:
     """Wait (30 s at most) until the provider started as `process` publishes its keys at
-    `issuer`; fail at once if the process ends."""
+    `issuer`; fail at once if the process ends, showing its `log` when there is one."""
     deadline = time.monotonic() + 30
     while True:
         try:
@@ -140,7 +142,8 @@ def wait_until_serving(issuer: str, process: subprocess.Popen[bytes]) -> None:
                 return
         except httpx.TransportError:
             pass
-        assert process.poll() is None and time.monotonic() < deadline, "no provider at " + issuer
+        failed = process.poll() is not None or time.monotonic() >= deadline
+        assert not failed, f"no provider at {issuer}: " + (log.read_text() if log else "")
         time.sleep(0.1)
 
 
