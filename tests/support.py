@@ -261,6 +261,19 @@ def redeem_form(code: str, verifier: str, /, **change: str | None) -> dict[str, 
     return {name: value for name, value in form.items() if value is not None}
 
 
+def refresh_form(refresh_token: str, **change: str | None) -> dict[str, str]:
+    """The token request that refreshes (RFC 6749 §6), from the desktop client unless `change`
+    says otherwise: a field set to None is left out (`client_id=None` for a client that
+    authenticates)."""
+    form: dict[str, str | None] = {
+        "grant_type": "refresh_token",
+        "refresh_token": refresh_token,
+        "client_id": NATIVE_ID,
+        **change,
+    }
+    return {name: value for name, value in form.items() if value is not None}
+
+
 async def redeem_code(
     http: httpx.AsyncClient, code: str, verifier: str, /, **change: str | None
 ) -> dict[str, Any]:

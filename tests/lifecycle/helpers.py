@@ -22,6 +22,7 @@ from tests.support import (
     pkce_authorize_params,
     query_of,
     redeem_form,
+    refresh_form,
 )
 
 NATIVE_SCOPE = "openid profile email offline_access"
@@ -75,15 +76,11 @@ async def refresh(
     scope: str | None = None,
     dpop: DPoPKey | None = None,
 ) -> httpx.Response:
-    form = {"grant_type": "refresh_token", "refresh_token": refresh_token}
-    if scope is not None:
-        form["scope"] = scope
-    headers = {}
+    # The partner authenticates with HTTP Basic: its id is in its credentials.
+    form = refresh_form(refresh_token, scope=scope, client_id=None if confidential else NATIVE_ID)
+    headers = dict(PARTNER_AUTH) if confidential else {}
     if dpop is not None:
         headers["DPoP"] = dpop.proof("POST", f"{http.base_url}".rstrip("/") + "/token")
-    if confidential:
-        return await http.post("/token", data=form, headers={**PARTNER_AUTH, **headers})
-    form["client_id"] = NATIVE_ID
     return await http.post("/token", data=form, headers=headers)
 
 

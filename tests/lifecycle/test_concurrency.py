@@ -31,7 +31,12 @@ from idp.store.tables import grants, refresh_tokens
 from tests.conftest import LiveServer, free_port, make_settings
 from tests.dpop_keys import DPoPKey
 from tests.lifecycle.helpers import sign_in_tokens
-from tests.support import NATIVE_ID, seed_store, settings_environment, wait_until_serving
+from tests.support import (
+    refresh_form,
+    seed_store,
+    settings_environment,
+    wait_until_serving,
+)
 
 CONCURRENT = 12
 
@@ -55,7 +60,7 @@ async def refresh_at_once(
 ) -> list[httpx.Response]:
     """The same refresh sent CONCURRENT times, each with its own proof when `key` is given
     (the grace window applies only to DPoP-bound tokens of a public client, issue 16)."""
-    form = {"grant_type": "refresh_token", "refresh_token": refresh_token, "client_id": NATIVE_ID}
+    form = refresh_form(refresh_token)
     limits = httpx.Limits(max_connections=CONCURRENT)
 
     def headers() -> dict[str, str]:

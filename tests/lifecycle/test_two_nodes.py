@@ -38,6 +38,7 @@ from tests.lifecycle.test_concurrency import assert_one_rotation
 from tests.support import (
     NATIVE_ID,
     assert_oauth_error,
+    refresh_form,
     seed_store,
     settings_environment,
     wait_until_serving,
@@ -107,10 +108,6 @@ def nodes(tmp_path_factory: pytest.TempPathFactory, key_template: Path) -> Itera
             process.wait(15)
         for log in logs:
             log.close()
-
-
-def refresh_form(refresh_token: str) -> dict[str, str]:
-    return {"grant_type": "refresh_token", "refresh_token": refresh_token, "client_id": NATIVE_ID}
 
 
 async def test_sign_in_on_one_node_refresh_and_revoke_on_the_other(nodes: Nodes) -> None:

@@ -10,7 +10,6 @@ import pytest
 
 from tests.oidc.helpers import verified_claims
 from tests.support import (
-    NATIVE_ID,
     Seeded,
     authorize_params,
     issued_code,
@@ -18,6 +17,7 @@ from tests.support import (
     pkce_pair,
     query_of,
     redeem_code,
+    refresh_form,
     sign_in,
 )
 
@@ -59,14 +59,7 @@ async def test_claims_survive_a_refresh(client: httpx.AsyncClient, seeded: Seede
     tokens = await tokens_with(
         client, "openid offline_access", {"userinfo": {"email": None}, "id_token": {"name": None}}
     )
-    refreshed = await client.post(
-        "/token",
-        data={
-            "grant_type": "refresh_token",
-            "refresh_token": tokens["refresh_token"],
-            "client_id": NATIVE_ID,
-        },
-    )
+    refreshed = await client.post("/token", data=refresh_form(tokens["refresh_token"]))
     body = refreshed.json()
     assert (await verified_claims(client, body["id_token"]))["name"] == "Marie Martin"
     assert (await userinfo(client, body["access_token"]))["email"] == "marie.martin@example.com"

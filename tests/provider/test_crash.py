@@ -29,7 +29,12 @@ from idp.settings import Settings
 from idp.store import Store
 from idp.store.records import GrantRecord, sha256_hex
 from tests.conftest import TEST_HASHING, free_port
-from tests.support import NATIVE_ID, cli_environment, seed_store
+from tests.support import (
+    NATIVE_ID,
+    cli_environment,
+    refresh_form,
+    seed_store,
+)
 
 CLIENTS = 6
 CRASHES = 3
@@ -137,8 +142,7 @@ def provider(tmp_path: Path) -> Iterator[tuple[Provider, Path, list[str]]]:
 
 
 def _refresh(http: httpx.Client, token: str) -> httpx.Response:
-    form = {"grant_type": "refresh_token", "refresh_token": token, "client_id": NATIVE_ID}
-    return http.post("/token", data=form)
+    return http.post("/token", data=refresh_form(token))
 
 
 def _rotate(

@@ -26,11 +26,11 @@ from tests.second_factor.helpers import (
     signed_in_with_app,
 )
 from tests.support import (
-    NATIVE_ID,
     Seeded,
     authorization_code,
     csrf_of,
     pkce_authorize_params,
+    refresh_form,
     sign_in,
 )
 
@@ -119,14 +119,7 @@ async def test_tokens_carry_amr_and_acr_and_a_refresh_keeps_them(
     body = await redeem(client, final.headers["location"], verifier)
     claims = await id_claims(client, body["id_token"])
     assert claims["amr"] == ["pwd", "otp", "mfa"] and claims["acr"] == ACR_MFA
-    refreshed = await client.post(
-        "/token",
-        data={
-            "grant_type": "refresh_token",
-            "refresh_token": body["refresh_token"],
-            "client_id": NATIVE_ID,
-        },
-    )
+    refreshed = await client.post("/token", data=refresh_form(body["refresh_token"]))
     assert refreshed.status_code == 200, refreshed.text
     again = await id_claims(client, refreshed.json()["id_token"])
     assert again["amr"] == ["pwd", "otp", "mfa"] and again["acr"] == ACR_MFA
