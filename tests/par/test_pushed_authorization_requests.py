@@ -41,6 +41,11 @@ def native_params(**extra: str) -> dict[str, str]:
     return pkce_authorize_params(**extra)[1]
 
 
+async def pushed_front(client: httpx.AsyncClient) -> dict[str, str]:
+    """What the desktop client sends to /authorize after pushing its request (RFC 9126 §4)."""
+    return {"client_id": NATIVE_ID, "request_uri": await pushed_uri(client, native_params())}
+
+
 def partner_params(**extra: str) -> dict[str, str]:
     return pkce_authorize_params(
         client_id=PARTNER_ID, redirect_uri=PARTNER_REDIRECT, scope="openid profile", **extra
@@ -92,7 +97,7 @@ async def test_a_confidential_client_pushes_and_gets_consent_then_a_code(
 
 async def test_the_request_uri_is_single_use(client: httpx.AsyncClient, seeded: Seeded) -> None:
     assert (await sign_in(client)).status_code == 303
-    front = {"client_id": NATIVE_ID, "request_uri": await pushed_uri(client, native_params())}
+    front = await pushed_front(client)
     first = await client.get("/authorize", params=front)
     assert first.status_code == 302 and "code=" in first.headers["location"]
     again = await client.get("/authorize", params=front)
@@ -104,7 +109,7 @@ async def test_the_request_uri_expires_after_60_seconds(
     client: httpx.AsyncClient, seeded: Seeded, clock: FrozenClock
 ) -> None:
     assert (await sign_in(client)).status_code == 303
-    front = {"client_id": NATIVE_ID, "request_uri": await pushed_uri(client, native_params())}
+    front = await pushed_front(client)
     clock.advance(61)
     expired = await client.get("/authorize", params=front)
     assert_error_page(expired)
@@ -115,7 +120,7 @@ async def test_a_request_uri_used_just_before_its_expiry_works(
     client: httpx.AsyncClient, seeded: Seeded, clock: FrozenClock
 ) -> None:
     assert (await sign_in(client)).status_code == 303
-    front = {"client_id": NATIVE_ID, "request_uri": await pushed_uri(client, native_params())}
+    front = await pushed_front(client)
     clock.advance(59)
     answer = await client.get("/authorize", params=front)
     assert answer.status_code == 302 and "code=" in answer.headers["location"]
@@ -168,7 +173,7 @@ async def test_parameters_changed_between_the_pages_are_refused(
     client: httpx.AsyncClient, seeded: Seeded
 ) -> None:
     """The pushed parameters travel signed through sign-in: a browser cannot edit them."""
-    front = {"client_id": NATIVE_ID, "request_uri": await pushed_uri(client, native_params())}
+    front = await pushed_front(client)
     to_sign_in = await client.get("/authorize", params=front)
     assert to_sign_in.status_code == 303
     following = query_of(to_sign_in.headers["location"])["next"]
@@ -186,7 +191,7 @@ async def test_parameters_changed_between_the_pages_are_refused(
 async def test_carried_parameters_expire(
     client: httpx.AsyncClient, seeded: Seeded, clock: FrozenClock
 ) -> None:
-    front = {"client_id": NATIVE_ID, "request_uri": await pushed_uri(client, native_params())}
+    front = await pushed_front(client)
     following = query_of((await client.get("/authorize", params=front)).headers["location"])["next"]
     assert (await sign_in(client)).status_code == 303
     clock.advance(16 * 60)
