@@ -163,6 +163,20 @@ def stored_client(settings: Settings, client_id: str) -> ClientRecord:
     return client
 
 
+def seeded_for_serving(
+    tmp_path: Path, database_url: str, key_template: Path
+) -> tuple[Settings, int]:
+    """Settings for a provider about to be served on a free loopback port (their issuer),
+    with the seed data already in their database: the settings and the port."""
+    from tests.conftest import free_port, make_settings  # read late: conftest imports this
+
+    port = free_port()
+    issuer = f"http://127.0.0.1:{port}"
+    settings = make_settings(tmp_path, database_url, key_template, issuer=issuer)
+    anyio.run(seed_store, settings)
+    return settings, port
+
+
 def pkce_pair() -> tuple[str, str]:
     verifier = secrets.token_urlsafe(48)
     challenge = base64.urlsafe_b64encode(hashlib.sha256(verifier.encode()).digest())

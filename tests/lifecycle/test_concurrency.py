@@ -19,21 +19,19 @@ import sys
 from collections.abc import Iterator
 from pathlib import Path
 
-import anyio
 import httpx
 import pytest
 from sqlalchemy import select
 
-from idp.settings import Settings
 from idp.store import Store
 from idp.store.records import sha256_hex
 from idp.store.tables import grants, refresh_tokens
-from tests.conftest import LiveServer, free_port, make_settings
+from tests.conftest import LiveServer
 from tests.dpop_keys import DPoPKey
 from tests.lifecycle.helpers import sign_in_tokens
 from tests.support import (
     refresh_form,
-    seed_store,
+    seeded_for_serving,
     settings_environment,
     wait_until_serving,
 )
@@ -106,10 +104,7 @@ def workers(
     only: SQLite serves one process (`idp.execution`; `serve --workers 2` refuses it)."""
     if not database_url.startswith("postgresql"):
         pytest.skip("several worker processes need PostgreSQL")
-    port = free_port()
-    issuer = f"http://127.0.0.1:{port}"
-    settings: Settings = make_settings(tmp_path, database_url, key_template, issuer=issuer)
-    anyio.run(seed_store, settings)
+    settings, port = seeded_for_serving(tmp_path, database_url, key_template)
     env = {
         **os.environ,
         **settings_environment(settings),
