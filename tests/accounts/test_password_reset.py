@@ -16,10 +16,8 @@ from tests.support import (
     EMAIL,
     PASSWORD,
     Seeded,
-    authorization_code,
-    authorize_params,
-    pkce_pair,
-    query_of,
+    issued_code,
+    redeem_code,
     sign_in,
 )
 
@@ -61,20 +59,8 @@ async def test_a_reset_sets_the_password_revokes_grants_and_ends_other_sessions(
     # Elsewhere: a browser signed in, and an application holding tokens.
     transport = httpx.ASGITransport(app=app)  # type: ignore[arg-type]
     async with httpx.AsyncClient(transport=transport, base_url=ctx.settings.issuer) as other:
-        verifier, challenge = pkce_pair()
-        redirect = await authorization_code(other, authorize_params(challenge=challenge))
-        code = query_of(redirect.headers["location"])["code"]
-        tokens = await other.post(
-            "/token",
-            data={
-                "grant_type": "authorization_code",
-                "code": code,
-                "redirect_uri": "http://127.0.0.1/callback",
-                "client_id": "desktop-test",
-                "code_verifier": verifier,
-            },
-        )
-        assert tokens.status_code == 200
+        code, verifier = await issued_code(other)
+        tokens = await redeem_code(other, code, verifier)
         assert await _open_grants(ctx, seeded.user_id) == 1
 
         page = await _forgot(client)
@@ -89,7 +75,7 @@ async def test_a_reset_sets_the_password_revokes_grants_and_ends_other_sessions(
         assert EMAIL not in (await other.get("/account")).text  # that session ended
         assert EMAIL in (await client.get("/account")).text  # this browser is signed in
         userinfo = await other.get(
-            "/userinfo", headers={"Authorization": f"Bearer {tokens.json()['access_token']}"}
+            "/userinfo", headers={"Authorization": f"Bearer {tokens['access_token']}"}
         )
         assert userinfo.status_code == 401
 

@@ -6,42 +6,20 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from email.message import EmailMessage
-from email.parser import BytesParser
-from email.policy import default as default_policy
-from typing import Any
 
 import httpx
 import pytest
-from aiosmtpd.controller import Controller
 
 from idp.context import AppContext
 from idp.settings import Settings, SmtpSettings
 from tests.accounts.helpers import NEW_EMAIL, enter_code, signup, submit
 from tests.conftest import free_port
+from tests.mail.helpers import Collector, smtpd
 from tests.support import EMAIL, Seeded
 
 
-class Relay:
-    """Collects what it is sent; refuses the recipients in `refuse`."""
-
-    def __init__(self) -> None:
-        self.messages: list[EmailMessage] = []
-        self.recipients: list[list[str]] = []
-        self.refuse: set[str] = set()
-
-    async def handle_RCPT(
-        self, server: Any, session: Any, envelope: Any, address: str, options: list[str]
-    ) -> str:
-        if address in self.refuse:
-            return "550 5.1.1 mailbox unavailable"
-        envelope.rcpt_tos.append(address)
-        return "250 OK"
-
-    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
-        parsed = BytesParser(policy=default_policy).parsebytes(envelope.content)
-        self.messages.append(parsed)
-        self.recipients.append(list(envelope.rcpt_tos))
-        return "250 Message accepted"
+class Relay(Collector):
+    """The relay the app sends through; reads the code in the last mail's subject."""
 
     def code(self) -> str:
         found = re.search(r"\b(\d{6})\b", str(self.messages[-1]["Subject"]))
@@ -52,13 +30,8 @@ class Relay:
 @pytest.fixture
 def relay() -> Iterator[tuple[Relay, int]]:
     handler = Relay()
-    port = free_port()
-    controller = Controller(handler, hostname="127.0.0.1", port=port)
-    controller.start()
-    try:
+    with smtpd(handler) as port:
         yield handler, port
-    finally:
-        controller.stop()
 
 
 @pytest.fixture

@@ -14,8 +14,11 @@ from click.testing import CliRunner
 from idp.cli import main
 from idp.context import AppContext
 from idp.settings import Settings
-from idp.store import Store
 from tests.client_auth.helpers import new_key, public_set
+from tests.support import (
+    cli_with_settings,
+    stored_client,
+)
 
 
 async def test_a_jti_is_used_once(ctx: AppContext) -> None:
@@ -37,11 +40,7 @@ async def test_a_jti_is_used_once(ctx: AppContext) -> None:
 
 @pytest.fixture
 def cli_env(settings: Settings, monkeypatch: pytest.MonkeyPatch) -> Settings:
-    monkeypatch.setenv("DATABASE_URL", settings.database_url)
-    monkeypatch.setenv("SAGEID_DATA_DIR", str(settings.data_dir))
-    monkeypatch.setenv("SAGEID_KEY_DIR", str(settings.key_dir))
-    monkeypatch.setenv("SAGEID_ISSUER", settings.issuer)
-    return settings
+    return cli_with_settings(monkeypatch, settings)
 
 
 def add(*options: str) -> tuple[int, str]:
@@ -60,16 +59,8 @@ def test_clients_add_jwks_registers_private_key_jwt(cli_env: Settings, tmp_path:
     assert code == 0, output
     assert "client_secret" not in output
 
-    async def read() -> tuple[str, object]:
-        store = Store(cli_env.database_url)
-        try:
-            client = await store.clients.get("keyed")
-        finally:
-            await store.close()
-        assert client is not None
-        return client.token_endpoint_auth_method, client.secret_hash
-
-    assert anyio.run(read) == ("private_key_jwt", None)
+    client = stored_client(cli_env, "keyed")
+    assert (client.token_endpoint_auth_method, client.secret_hash) == ("private_key_jwt", None)
 
 
 @pytest.mark.parametrize(

@@ -10,7 +10,6 @@ import json
 from collections.abc import AsyncIterator
 from pathlib import Path
 
-import anyio
 import httpx
 import pytest
 from click.testing import CliRunner
@@ -21,7 +20,6 @@ from idp.clock import FrozenClock
 from idp.context import AppContext
 from idp.oauth.profiles import requires_dpop
 from idp.settings import Settings
-from idp.store import Store
 from tests.client_auth.helpers import assertion, assertion_form, new_key, public_set
 from tests.dpop_keys import DPoPKey
 from tests.oidc.helpers import consent
@@ -30,11 +28,13 @@ from tests.support import (
     PARTNER_REDIRECT,
     PARTNER_SECRET,
     assert_oauth_error,
-    authorize_params,
-    pkce_pair,
+    cli_with_settings,
+    pkce_authorize_params,
     query_of,
+    redeem_form,
     seed,
     sign_in,
+    stored_client,
 )
 
 FAPI_ID = "bank-fapi"
@@ -63,14 +63,9 @@ async def add_fapi_client(ctx: AppContext, *, secret: str | None = None) -> None
 
 
 def fapi_params() -> tuple[str, dict[str, str]]:
-    verifier, challenge = pkce_pair()
-    params = authorize_params(
-        client_id=FAPI_ID,
-        redirect_uri=FAPI_REDIRECT,
-        scope="openid profile offline_access",
-        challenge=challenge,
+    return pkce_authorize_params(
+        client_id=FAPI_ID, redirect_uri=FAPI_REDIRECT, scope="openid profile offline_access"
     )
-    return verifier, params
 
 
 async def fapi_code(http: httpx.AsyncClient, now: float) -> tuple[str, str]:
@@ -87,14 +82,12 @@ async def fapi_code(http: httpx.AsyncClient, now: float) -> tuple[str, str]:
     return got["code"], verifier
 
 
-def redeem_form(code: str, verifier: str, now: float) -> dict[str, str]:
-    return {
-        "grant_type": "authorization_code",
-        "code": code,
-        "redirect_uri": FAPI_REDIRECT,
-        "code_verifier": verifier,
-        **assertion_form(assertion(KEY, now, client_id=FAPI_ID)),
-    }
+def fapi_redeem_form(code: str, verifier: str, now: float) -> dict[str, str]:
+    """The bank's token request: its client assertion instead of a client_id."""
+    signed = assertion(KEY, now, client_id=FAPI_ID)
+    return redeem_form(
+        code, verifier, client_id=None, redirect_uri=FAPI_REDIRECT, **assertion_form(signed)
+    )
 
 
 @pytest.fixture
@@ -111,7 +104,7 @@ async def test_a_fapi2_client_signs_in_with_par_and_private_key_jwt(
     key = DPoPKey()
     proof = {"DPoP": key.proof("POST", "http://127.0.0.1:8000/token")}
     token = await client.post(
-        "/token", data=redeem_form(code, verifier, clock.now()), headers=proof
+        "/token", data=fapi_redeem_form(code, verifier, clock.now()), headers=proof
     )
     assert token.status_code == 200, token.text
     assert token.json()["token_type"] == "DPoP"  # sender-constrained
@@ -122,7 +115,7 @@ async def test_no_dpop_proof_is_refused(
     client: httpx.AsyncClient, fapi: None, clock: FrozenClock
 ) -> None:
     code, verifier = await fapi_code(client, clock.now())
-    refused = await client.post("/token", data=redeem_form(code, verifier, clock.now()))
+    refused = await client.post("/token", data=fapi_redeem_form(code, verifier, clock.now()))
     assert_oauth_error(refused, 400, "invalid_dpop_proof")
 
 
@@ -174,9 +167,8 @@ async def test_code_lifetime_is_capped_for_fapi2_only(
     assert (await sign_in(http)).status_code == 303
     code, verifier = await fapi_code(http, clock.now())
 
-    partner_verifier, challenge = pkce_pair()
-    params = authorize_params(
-        client_id=PARTNER_ID, redirect_uri=PARTNER_REDIRECT, scope="openid", challenge=challenge
+    partner_verifier, params = pkce_authorize_params(
+        client_id=PARTNER_ID, redirect_uri=PARTNER_REDIRECT, scope="openid"
     )
     page = await http.get("/authorize", params=params)
     partner_code = query_of((await consent(http, page)).headers["location"])["code"]
@@ -184,17 +176,14 @@ async def test_code_lifetime_is_capped_for_fapi2_only(
     clock.advance(61)
     proof = DPoPKey().proof("POST", "http://127.0.0.1:8000/token", iat=clock.now())
     late = await http.post(
-        "/token", data=redeem_form(code, verifier, clock.now()), headers={"DPoP": proof}
+        "/token", data=fapi_redeem_form(code, verifier, clock.now()), headers={"DPoP": proof}
     )
     assert_oauth_error(late, 400, "invalid_grant")
     partner = await http.post(
         "/token",
-        data={
-            "grant_type": "authorization_code",
-            "code": partner_code,
-            "redirect_uri": PARTNER_REDIRECT,
-            "code_verifier": partner_verifier,
-        },
+        data=redeem_form(
+            partner_code, partner_verifier, client_id=None, redirect_uri=PARTNER_REDIRECT
+        ),
         auth=(PARTNER_ID, PARTNER_SECRET),
     )
     assert partner.status_code == 200, partner.text  # ordinary clients keep the 600 s
@@ -202,11 +191,7 @@ async def test_code_lifetime_is_capped_for_fapi2_only(
 
 @pytest.fixture
 def cli_env(settings: Settings, monkeypatch: pytest.MonkeyPatch) -> Settings:
-    monkeypatch.setenv("DATABASE_URL", settings.database_url)
-    monkeypatch.setenv("SAGEID_DATA_DIR", str(settings.data_dir))
-    monkeypatch.setenv("SAGEID_KEY_DIR", str(settings.key_dir))
-    monkeypatch.setenv("SAGEID_ISSUER", settings.issuer)
-    return settings
+    return cli_with_settings(monkeypatch, settings)
 
 
 def test_clients_add_profile_fapi2(cli_env: Settings, tmp_path: Path) -> None:
@@ -221,13 +206,5 @@ def test_clients_add_profile_fapi2(cli_env: Settings, tmp_path: Path) -> None:
     assert added.exit_code == 0, added.output
     assert "client_secret" not in added.output
 
-    async def read() -> tuple[object, ...]:
-        store = Store(cli_env.database_url)
-        try:
-            record = await store.clients.get("bank")
-        finally:
-            await store.close()
-        assert record is not None
-        return record.profile, record.require_pushed_authorization_requests
-
-    assert anyio.run(read) == ("fapi2", True)
+    record = stored_client(cli_env, "bank")
+    assert (record.profile, record.require_pushed_authorization_requests) == ("fapi2", True)

@@ -5,12 +5,10 @@ from __future__ import annotations
 
 import json
 import shutil
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import anyio
 import httpx
 import pytest
 import schemathesis
@@ -22,11 +20,9 @@ from schemathesis.checks import (
 )
 
 from idp.api.openapi import openapi_document
-from idp.store import Store
 from tests.conftest import LiveServer, free_port, make_settings
-from tests.edi.helpers import mint, new_grant, reference
-from tests.referencing.helpers import BOULANGERIE, import_customers
-from tests.support import seed_into
+from tests.edi.helpers import mint
+from tests.hardening.helpers import seeded_submitter
 
 
 @pytest.fixture(scope="module")
@@ -39,18 +35,7 @@ def api_server(
         folder, f"sqlite+aiosqlite:///{folder / 'sageid.db'}", key_template, issuer=ISSUER
     ).replace(submission_max_bytes=MAX_BYTES)
 
-    async def prepare() -> tuple[str, str]:
-        store = Store(settings.database_url)
-        try:
-            now = time.time()
-            seeded = await seed_into(store, settings, now)
-            await import_customers(store, now)
-            await reference(store, seeded.user_id, BOULANGERIE, "default", now)
-            return seeded.user_id, await new_grant(store, seeded.user_id, now)
-        finally:
-            await store.close()
-
-    user_id, grant_id = anyio.run(prepare)
+    user_id, grant_id = seeded_submitter(settings)
     with LiveServer(settings, PORT) as server:
         served = httpx.get(ISSUER + "/api/v1/openapi.json")
         assert served.json() == DOCUMENT

@@ -13,14 +13,13 @@ import time
 from pathlib import Path
 from typing import Any
 
-import anyio
 import httpx
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
 from idp.migrate import upgrade
-from tests.conftest import POSTGRES_URL, _reset_postgres, free_port, make_settings
-from tests.support import SERVICE_ID, SERVICE_SECRET, seed_store
+from tests.conftest import POSTGRES_URL, _reset_postgres
+from tests.support import SERVICE_ID, SERVICE_SECRET, seeded_for_serving, settings_environment
 
 
 def _lines(log: Path) -> list[dict[str, Any]]:
@@ -32,18 +31,9 @@ def _lines(log: Path) -> list[dict[str, Any]]:
 def test_json_logs_of_every_worker(tmp_path: Path, key_template: Path) -> None:
     _reset_postgres(POSTGRES_URL)
     upgrade(POSTGRES_URL)
-    port = free_port()
-    issuer = f"http://127.0.0.1:{port}"
-    settings = make_settings(tmp_path, POSTGRES_URL, key_template, issuer)
-    anyio.run(seed_store, settings)
-    env = {
-        **os.environ,
-        "SAGEID_ISSUER": issuer,
-        "DATABASE_URL": settings.database_url,
-        "SAGEID_KEY_DIR": str(settings.key_dir),
-        "SAGEID_DATA_DIR": str(settings.data_dir),
-        "SAGEID_METRICS_TOKEN": "scrape-me",
-    }
+    settings, port = seeded_for_serving(tmp_path, POSTGRES_URL, key_template)
+    issuer = settings.issuer
+    env = {**os.environ, **settings_environment(settings), "SAGEID_METRICS_TOKEN": "scrape-me"}
     env.pop("PROMETHEUS_MULTIPROC_DIR", None)
     log = tmp_path / "serve.log"
     command = [

@@ -13,18 +13,17 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-import anyio
 import httpx
 import pytest
 
 from idp.api.upload_slots import UploadSlots
 from idp.context import AppContext
 from idp.keys import KeyRing
-from idp.store import Store
 from tests.conftest import free_port, make_settings
-from tests.edi.helpers import bearer, mint, new_grant, reference, upload
-from tests.referencing.helpers import BOULANGERIE, import_customers
-from tests.support import Seeded, seed_into
+from tests.edi.helpers import bearer, mint, upload
+from tests.hardening.helpers import ready_to_submit, seeded_submitter
+from tests.referencing.helpers import BOULANGERIE
+from tests.support import Seeded, settings_environment, wait_until_serving
 
 MB = 1024 * 1024
 
@@ -32,10 +31,7 @@ MB = 1024 * 1024
 async def test_uploads_beyond_the_slots_are_refused(
     client: httpx.AsyncClient, ctx: AppContext, seeded: Seeded
 ) -> None:
-    now = ctx.clock.now()
-    await import_customers(ctx.store, now)
-    await reference(ctx.store, seeded.user_id, BOULANGERIE, "default", now)
-    grant_id = await new_grant(ctx.store, seeded.user_id, now)
+    grant_id = await ready_to_submit(ctx.store, seeded.user_id, ctx.clock.now())
     token = mint(ctx.settings, ctx.keys, seeded.user_id, grant_id)
     ctx.upload_slots = UploadSlots(1, wait=0.2)
     async with ctx.upload_slots.hold():  # another upload in progress
@@ -65,28 +61,10 @@ def test_memory_returns_to_baseline_after_parallel_large_uploads(
         tmp_path, f"sqlite+aiosqlite:///{tmp_path / 'sageid.db'}", key_template, issuer
     )
 
-    async def prepare() -> str:
-        store = Store(settings.database_url)
-        try:
-            now = time.time()
-            seeded = await seed_into(store, settings, now)
-            await import_customers(store, now)
-            await reference(store, seeded.user_id, BOULANGERIE, "default", now)
-            grant_id = await new_grant(store, seeded.user_id, now)
-        finally:
-            await store.close()
-        keys = KeyRing.from_dir(settings.key_dir)
-        return mint(settings, keys, seeded.user_id, grant_id, expires_in=3600)
-
-    token = anyio.run(prepare)
-    env = {
-        **os.environ,
-        "SAGEID_ISSUER": issuer,
-        "DATABASE_URL": settings.database_url,
-        "SAGEID_KEY_DIR": str(settings.key_dir),
-        "SAGEID_DATA_DIR": str(settings.data_dir),
-        "SAGEID_UPLOAD_SLOTS": "4",
-    }
+    user_id, grant_id = seeded_submitter(settings)
+    keys = KeyRing.from_dir(settings.key_dir)
+    token = mint(settings, keys, user_id, grant_id, expires_in=3600)
+    env = {**os.environ, **settings_environment(settings), "SAGEID_UPLOAD_SLOTS": "4"}
     serve = [str(Path(sys.executable).with_name("sageid-idp")), "serve", "--port", str(port)]
     with (tmp_path / "serve.log").open("w") as log:
         server = subprocess.Popen(
@@ -106,16 +84,7 @@ def test_memory_returns_to_baseline_after_parallel_large_uploads(
         return 503
 
     try:
-        deadline = time.monotonic() + 30
-        while True:
-            assert server.poll() is None, (tmp_path / "serve.log").read_text()
-            try:
-                if httpx.get(issuer + "/healthz").status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            assert time.monotonic() < deadline
-            time.sleep(0.2)
+        wait_until_serving(issuer, server, tmp_path / "serve.log")
         with httpx.Client(timeout=120) as http:
             assert send(http) == 201  # warm: every code path loaded once
         time.sleep(1)

@@ -15,15 +15,13 @@ from tests.support import (
     NATIVE_REDIRECT,
     PASSWORD,
     Seeded,
-    authorize_params,
-    pkce_pair,
+    pkce_authorize_params,
     query_of,
 )
 
 
 async def _opened_by(client: httpx.AsyncClient, hint: str, **extra: str) -> httpx.Response:
-    _, challenge = pkce_pair()
-    params = authorize_params(challenge=challenge, login_hint=hint, **extra)
+    _, params = pkce_authorize_params(login_hint=hint, **extra)
     response = await client.get("/authorize", params=params)
     assert response.status_code == 303
     return await client.get(response.headers["location"])

@@ -16,8 +16,7 @@ from tests.support import (
     NATIVE_REDIRECT,
     Seeded,
     authorization_code,
-    authorize_params,
-    pkce_pair,
+    pkce_authorize_params,
     query_of,
     sign_in,
 )
@@ -100,8 +99,7 @@ async def test_a_client_without_the_referencing_scope_references_silently(
     client: httpx.AsyncClient, ctx: AppContext, seeded: Seeded
 ) -> None:
     paul = await _paul(ctx)
-    _, challenge = pkce_pair()
-    params = authorize_params(challenge=challenge, scope="openid profile")
+    _, params = pkce_authorize_params(scope="openid profile")
     answer = await authorization_code(client, params, email=PAUL, password=PAUL_PASSWORD)
     # Straight back to the client with a code: no congratulations page, no proof form.
     assert answer.status_code in (302, 303)
@@ -113,8 +111,7 @@ async def test_a_client_without_the_referencing_scope_references_silently(
 async def test_a_client_without_the_referencing_scope_never_asks_for_a_proof(
     client: httpx.AsyncClient, ctx: AppContext, seeded: Seeded
 ) -> None:
-    _, challenge = pkce_pair()
-    params = authorize_params(challenge=challenge, scope="openid profile")
+    _, params = pkce_authorize_params(scope="openid profile")
     answer = await authorization_code(client, params)  # Marie: no notification email
     assert answer.status_code in (302, 303)
     assert answer.headers["location"].startswith(NATIVE_REDIRECT)
@@ -125,8 +122,7 @@ async def test_a_referencing_client_shows_the_congratulations_with_the_profiles(
     client: httpx.AsyncClient, ctx: AppContext, seeded: Seeded
 ) -> None:
     await _paul(ctx)
-    _, challenge = pkce_pair()
-    params = authorize_params(challenge=challenge, scope="openid referencing")
+    _, params = pkce_authorize_params(scope="openid referencing")
     answer = await authorization_code(client, params, email=PAUL, password=PAUL_PASSWORD)
     assert answer.status_code == 303 and answer.headers["location"].startswith("/referenced?")
     page = text_of(await client.get(answer.headers["location"]))

@@ -4,12 +4,12 @@ every test makes (refresh, revoke, introspect) with their client authentication.
 from __future__ import annotations
 
 import base64
-import re
 from typing import Any
 
 import httpx
 
 from tests.dpop_keys import DPoPKey
+from tests.oidc.helpers import consent
 from tests.support import (
     NATIVE_ID,
     NATIVE_REDIRECT,
@@ -19,10 +19,10 @@ from tests.support import (
     SERVICE_ID,
     SERVICE_SECRET,
     authorization_code,
-    authorize_params,
-    csrf_of,
-    pkce_pair,
+    pkce_authorize_params,
     query_of,
+    redeem_form,
+    refresh_form,
 )
 
 NATIVE_SCOPE = "openid profile email offline_access"
@@ -37,13 +37,6 @@ PARTNER_AUTH = basic(PARTNER_ID, PARTNER_SECRET)
 SERVICE_AUTH = basic(SERVICE_ID, SERVICE_SECRET)
 
 
-async def _consent(http: httpx.AsyncClient, page: httpx.Response) -> httpx.Response:
-    hidden = re.findall(r'<input type="hidden" name="([^"]+)" value="([^"]*)">', page.text)
-    form = {name: value.replace("&amp;", "&") for name, value in hidden}
-    form.update(csrf_token=csrf_of(page.text), decision="allow")
-    return await http.post("/authorize", data=form)
-
-
 async def sign_in_tokens(
     http: httpx.AsyncClient,
     *,
@@ -52,27 +45,21 @@ async def sign_in_tokens(
     dpop: DPoPKey | None = None,
 ) -> dict[str, Any]:
     """The code flow, as the desktop app (public) or the partner (confidential) runs it."""
-    verifier, challenge = pkce_pair()
     client_id, redirect = (
         (PARTNER_ID, PARTNER_REDIRECT) if confidential else (NATIVE_ID, NATIVE_REDIRECT)
     )
-    params = authorize_params(
-        client_id=client_id, redirect_uri=redirect, scope=scope, challenge=challenge
+    verifier, params = pkce_authorize_params(
+        client_id=client_id, redirect_uri=redirect, scope=scope
     )
     response = await authorization_code(http, params)
     if response.status_code == 200 and 'name="decision"' in response.text:
-        response = await _consent(http, response)
+        response = await consent(http, response)
     assert response.status_code in (302, 303), response.text
     code = query_of(response.headers["location"])["code"]
-    form = {
-        "grant_type": "authorization_code",
-        "code": code,
-        "redirect_uri": redirect,
-        "code_verifier": verifier,
-    }
+    # The partner authenticates with HTTP Basic: its id is in its credentials.
+    own_id = None if confidential else client_id
+    form = redeem_form(code, verifier, client_id=own_id, redirect_uri=redirect)
     headers = dict(PARTNER_AUTH) if confidential else {}
-    if not confidential:
-        form["client_id"] = NATIVE_ID
     if dpop is not None:
         headers["DPoP"] = dpop.proof("POST", f"{http.base_url}".rstrip("/") + "/token")
     token = await http.post("/token", data=form, headers=headers)
@@ -89,15 +76,11 @@ async def refresh(
     scope: str | None = None,
     dpop: DPoPKey | None = None,
 ) -> httpx.Response:
-    form = {"grant_type": "refresh_token", "refresh_token": refresh_token}
-    if scope is not None:
-        form["scope"] = scope
-    headers = {}
+    # The partner authenticates with HTTP Basic: its id is in its credentials.
+    form = refresh_form(refresh_token, scope=scope, client_id=None if confidential else NATIVE_ID)
+    headers = dict(PARTNER_AUTH) if confidential else {}
     if dpop is not None:
         headers["DPoP"] = dpop.proof("POST", f"{http.base_url}".rstrip("/") + "/token")
-    if confidential:
-        return await http.post("/token", data=form, headers={**PARTNER_AUTH, **headers})
-    form["client_id"] = NATIVE_ID
     return await http.post("/token", data=form, headers=headers)
 
 

@@ -13,7 +13,7 @@ from idp.settings import DAY, Settings
 from idp.store import Store
 from idp.store.records import GrantRecord
 from idp.store.tables import grants
-from tests.support import EMAIL, NATIVE_ID, PARTNER_ID, seed_into
+from tests.support import EMAIL, NATIVE_ID, PARTNER_ID, cli_with_settings, seed_into
 
 NOW = 1_764_000_000.0
 
@@ -60,11 +60,8 @@ async def revoked_by_email(settings: Settings) -> dict[str, list[bool]]:
 
 @pytest.fixture
 def cli_env(settings: Settings, monkeypatch: pytest.MonkeyPatch) -> Settings:
-    monkeypatch.setenv("DATABASE_URL", settings.database_url)
-    monkeypatch.setenv("SAGEID_DATA_DIR", str(settings.data_dir))
-    monkeypatch.setenv("SAGEID_KEY_DIR", str(settings.key_dir))
     anyio.run(prepare, settings)
-    return settings
+    return cli_with_settings(monkeypatch, settings)
 
 
 def test_users_revoke(cli_env: Settings) -> None:

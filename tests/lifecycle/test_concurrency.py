@@ -16,23 +16,25 @@ import asyncio
 import os
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
-import anyio
 import httpx
 import pytest
 from sqlalchemy import select
 
-from idp.settings import Settings
 from idp.store import Store
 from idp.store.records import sha256_hex
 from idp.store.tables import grants, refresh_tokens
-from tests.conftest import LiveServer, free_port, make_settings
+from tests.conftest import LiveServer
 from tests.dpop_keys import DPoPKey
 from tests.lifecycle.helpers import sign_in_tokens
-from tests.support import NATIVE_ID, seed_store
+from tests.support import (
+    refresh_form,
+    seeded_for_serving,
+    settings_environment,
+    wait_until_serving,
+)
 
 CONCURRENT = 12
 
@@ -56,7 +58,7 @@ async def refresh_at_once(
 ) -> list[httpx.Response]:
     """The same refresh sent CONCURRENT times, each with its own proof when `key` is given
     (the grace window applies only to DPoP-bound tokens of a public client, issue 16)."""
-    form = {"grant_type": "refresh_token", "refresh_token": refresh_token, "client_id": NATIVE_ID}
+    form = refresh_form(refresh_token)
     limits = httpx.Limits(max_connections=CONCURRENT)
 
     def headers() -> dict[str, str]:
@@ -102,33 +104,17 @@ def workers(
     only: SQLite serves one process (`idp.execution`; `serve --workers 2` refuses it)."""
     if not database_url.startswith("postgresql"):
         pytest.skip("several worker processes need PostgreSQL")
-    port = free_port()
-    issuer = f"http://127.0.0.1:{port}"
-    settings: Settings = make_settings(tmp_path, database_url, key_template, issuer=issuer)
-    anyio.run(seed_store, settings)
+    settings, port = seeded_for_serving(tmp_path, database_url, key_template)
     env = {
         **os.environ,
-        "SAGEID_ISSUER": settings.issuer,
-        "DATABASE_URL": database_url,
-        "SAGEID_DATA_DIR": str(settings.data_dir),
-        "SAGEID_KEY_DIR": str(settings.key_dir),
-        "SAGEID_ARGON2_MEMORY_KIB": "1024",
-        "SAGEID_ARGON2_TIME_COST": "1",
+        **settings_environment(settings),
         "SAGEID_REFRESH_REUSE_GRACE": str(request.param),
     }
     command = [sys.executable, "-m", "uvicorn", "idp.asgi:app_factory", "--factory"]
     command += ["--workers", "2", "--port", str(port), "--log-level", "warning"]
     server = subprocess.Popen(command, env=env)
     try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                if httpx.get(f"{settings.issuer}/jwks.json", timeout=1).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            assert server.poll() is None and time.monotonic() < deadline, "no server"
-            time.sleep(0.1)
+        wait_until_serving(settings.issuer, server)
         yield settings.issuer
     finally:
         server.terminate()

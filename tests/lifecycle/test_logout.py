@@ -21,11 +21,9 @@ from tests.support import (
     PARTNER_ID,
     Seeded,
     assert_oauth_error,
-    authorization_code,
-    authorize_params,
     csrf_of,
-    pkce_pair,
-    query_of,
+    issued_code,
+    redeem_code,
 )
 
 REGISTERED = "http://127.0.0.1/signed-out"  # desktop-test's post_logout_redirect_uri
@@ -131,23 +129,11 @@ async def test_hint_for_another_user_asks_first(
         email_verified=True,
         now=ctx.clock.now(),
     )
-    verifier, challenge = pkce_pair()
-    params = authorize_params(challenge=challenge)
-    redirected = await authorization_code(
-        other_browser, params, email="paul@example.com", password="Cabinet-Durand-Paie-42"
+    code, verifier = await issued_code(
+        other_browser, email="paul@example.com", password="Cabinet-Durand-Paie-42"
     )
-    code = query_of(redirected.headers["location"])["code"]
-    pauls = await other_browser.post(
-        "/token",
-        data={
-            "grant_type": "authorization_code",
-            "code": code,
-            "redirect_uri": params["redirect_uri"],
-            "client_id": NATIVE_ID,
-            "code_verifier": verifier,
-        },
-    )
-    response = await client.get("/logout", params=logout_params(pauls.json()["id_token"]))
+    pauls = await redeem_code(other_browser, code, verifier)
+    response = await client.get("/logout", params=logout_params(pauls["id_token"]))
     assert response.status_code == 200 and 'name="confirm"' in response.text
     assert await signed_in(client)
 

@@ -35,7 +35,14 @@ from tests.conftest import POSTGRES_URL, _reset_postgres, free_port, make_settin
 from tests.dpop_keys import DPoPKey
 from tests.lifecycle.helpers import SERVICE_AUTH, basic, sign_in_tokens
 from tests.lifecycle.test_concurrency import assert_one_rotation
-from tests.support import NATIVE_ID, assert_oauth_error, seed_store
+from tests.support import (
+    NATIVE_ID,
+    assert_oauth_error,
+    refresh_form,
+    seed_store,
+    settings_environment,
+    wait_until_serving,
+)
 
 pytestmark = pytest.mark.skipif(
     not POSTGRES_URL, reason="several nodes need PostgreSQL (SAGEID_TEST_DATABASE_URL)"
@@ -62,18 +69,6 @@ class Nodes:
         return done.stdout
 
 
-def _wait_until_serving(url: str, process: subprocess.Popen[bytes]) -> None:
-    deadline = time.monotonic() + 30
-    while True:
-        try:
-            if httpx.get(f"{url}/jwks.json", timeout=1).status_code == 200:
-                return
-        except httpx.TransportError:
-            pass
-        assert process.poll() is None and time.monotonic() < deadline, "a node did not start"
-        time.sleep(0.1)
-
-
 @pytest.fixture(scope="module")
 def nodes(tmp_path_factory: pytest.TempPathFactory, key_template: Path) -> Iterator[Nodes]:
     _reset_postgres(POSTGRES_URL)
@@ -85,14 +80,9 @@ def nodes(tmp_path_factory: pytest.TempPathFactory, key_template: Path) -> Itera
     anyio.run(seed_store, settings)
     env = {
         **os.environ,
-        "SAGEID_ISSUER": settings.issuer,
-        "DATABASE_URL": POSTGRES_URL,
-        "SAGEID_DATA_DIR": str(settings.data_dir),
-        "SAGEID_KEY_DIR": str(settings.key_dir),
+        **settings_environment(settings),
         "SAGEID_KEY_POLL": str(KEY_POLL),
         "SAGEID_DATABASE_POOL_SIZE": "4",
-        "SAGEID_ARGON2_MEMORY_KIB": "1024",
-        "SAGEID_ARGON2_TIME_COST": "1",
     }
     processes = []
     logs = []
@@ -110,7 +100,7 @@ def nodes(tmp_path_factory: pytest.TempPathFactory, key_template: Path) -> Itera
             )
         urls = (f"http://127.0.0.1:{port_a}", f"http://127.0.0.1:{port_b}")
         for url, process in zip(urls, processes, strict=True):
-            _wait_until_serving(url, process)
+            wait_until_serving(url, process)
         yield Nodes(*urls, env)
     finally:
         for process in processes:
@@ -118,10 +108,6 @@ def nodes(tmp_path_factory: pytest.TempPathFactory, key_template: Path) -> Itera
             process.wait(15)
         for log in logs:
             log.close()
-
-
-def refresh_form(refresh_token: str) -> dict[str, str]:
-    return {"grant_type": "refresh_token", "refresh_token": refresh_token, "client_id": NATIVE_ID}
 
 
 async def test_sign_in_on_one_node_refresh_and_revoke_on_the_other(nodes: Nodes) -> None:

@@ -5,17 +5,15 @@ import datetime
 import ipaddress
 import logging
 import re
-import socket
 import ssl
 import stat
 import time
-from collections.abc import AsyncIterator, Iterator
-from contextlib import asynccontextmanager, contextmanager
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any, Literal
 
 import pytest
-from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
@@ -24,7 +22,8 @@ from cryptography.x509.oid import NameOID
 
 from idp.clock import FrozenClock
 from idp.mail import MailDeliveryError, OutboxMailer, SmtpConfig, SmtpMailer
-from tests.mail.helpers import CODE, code_mail, parse, parts
+from tests.conftest import free_port
+from tests.mail.helpers import CODE, Collector, code_mail, parse, parts, smtpd
 
 USER, PASSWORD = "relay-user", "relay-secret"
 
@@ -32,47 +31,9 @@ USER, PASSWORD = "relay-user", "relay-secret"
 # --- a real SMTP server -----------------------------------------------------------------
 
 
-class Collector:
-    def __init__(self, refuse: frozenset[str] = frozenset()) -> None:
-        self.envelopes: list[Any] = []
-        self.authenticated: list[bool] = []
-        self.refuse = refuse
-
-    async def handle_RCPT(
-        self, server: Any, session: Any, envelope: Any, address: str, options: list[str]
-    ) -> str:
-        if address in self.refuse:
-            return "550 5.1.1 no such user"
-        envelope.rcpt_tos.append(address)
-        return "250 OK"
-
-    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
-        self.envelopes.append(envelope)
-        self.authenticated.append(bool(session.authenticated))
-        return "250 Message accepted"
-
-
 def authenticate(server: Any, session: Any, envelope: Any, mechanism: str, data: Any) -> Any:
     ok = data.login == USER.encode() and data.password == PASSWORD.encode()
     return AuthResult(success=ok, handled=False)
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port: int = s.getsockname()[1]
-        return port
-
-
-@contextmanager
-def smtpd(handler: Collector, **kwargs: Any) -> Iterator[int]:
-    port = free_port()
-    controller = Controller(handler, hostname="127.0.0.1", port=port, **kwargs)
-    controller.start()
-    try:
-        yield port
-    finally:
-        controller.stop()
 
 
 @pytest.fixture(scope="module")

@@ -9,7 +9,7 @@ import httpx
 from joserfc import jwt
 from joserfc.jwk import KeySet
 
-from tests.support import PARTNER_ID, PARTNER_REDIRECT, csrf_of
+from tests.support import csrf_of
 
 ISSUER = "http://127.0.0.1:8000"
 
@@ -38,13 +38,3 @@ async def published_keys(http: httpx.AsyncClient) -> KeySet:
 async def verified_claims(http: httpx.AsyncClient, token: str) -> dict[str, Any]:
     decoded = jwt.decode(token, await published_keys(http))
     return dict(decoded.claims)
-
-
-def partner_redeem_form(code: str, verifier: str) -> dict[str, str]:
-    return {
-        "grant_type": "authorization_code",
-        "code": code,
-        "redirect_uri": PARTNER_REDIRECT,
-        "code_verifier": verifier,
-        "client_id": PARTNER_ID,
-    }

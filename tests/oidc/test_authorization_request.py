@@ -17,8 +17,7 @@ from tests.support import (
     NATIVE_REDIRECT,
     Seeded,
     authorization_code,
-    authorize_params,
-    pkce_pair,
+    pkce_authorize_params,
     query_of,
     sign_in,
 )
@@ -27,8 +26,7 @@ ISSUER = "http://127.0.0.1:8000"
 
 
 def params(**extra: str) -> dict[str, str]:
-    _, challenge = pkce_pair()
-    return authorize_params(challenge=challenge, **extra)
+    return pkce_authorize_params(**extra)[1]
 
 
 async def signed_in(client: httpx.AsyncClient) -> None:

@@ -50,6 +50,16 @@ async def register_backchannel(ctx: AppContext, uri: str, *, session_required: b
     await ctx.store.client_cache.refresh()
 
 
+async def backchannel_session(
+    client: httpx.AsyncClient, ctx: AppContext, uri: str, *, session_required: bool
+) -> tuple[dict[str, Any], str]:
+    """A session of the desktop client, registered with a back-channel logout URI first: its
+    tokens and the session id (`sid`) its ID token carries."""
+    await register_backchannel(ctx, uri, session_required=session_required)
+    tokens = await sign_in_tokens(client)
+    return tokens, (await verified_claims(client, tokens["id_token"]))["sid"]
+
+
 async def received(rp: BackchannelReceiver, count: int = 1, within: float = 5.0) -> None:
     deadline = time.monotonic() + within
     while len(rp.received) < count and time.monotonic() < deadline:
@@ -85,9 +95,7 @@ async def check_logout_token(
 async def test_sign_out_posts_a_verifiable_logout_token(
     client: httpx.AsyncClient, seeded: Seeded, ctx: AppContext, receiver: BackchannelReceiver
 ) -> None:
-    await register_backchannel(ctx, receiver.url, session_required=True)
-    tokens = await sign_in_tokens(client)
-    sid = (await verified_claims(client, tokens["id_token"]))["sid"]
+    _, sid = await backchannel_session(client, ctx, receiver.url, session_required=True)
     assert receiver.received == []
     assert (await portal_sign_out(client)).status_code == 303
     await received(receiver)
@@ -100,9 +108,7 @@ async def test_sign_out_posts_a_verifiable_logout_token(
 async def test_rp_initiated_logout_tells_the_client(
     client: httpx.AsyncClient, seeded: Seeded, ctx: AppContext, receiver: BackchannelReceiver
 ) -> None:
-    await register_backchannel(ctx, receiver.url, session_required=False)
-    tokens = await sign_in_tokens(client)
-    sid = (await verified_claims(client, tokens["id_token"]))["sid"]
+    tokens, sid = await backchannel_session(client, ctx, receiver.url, session_required=False)
     response = await client.get(
         "/logout", params={"id_token_hint": tokens["id_token"], "client_id": NATIVE_ID}
     )
@@ -116,9 +122,7 @@ async def test_password_reset_tells_the_client(
 ) -> None:
     from idp.accounts.password_reset import set_new_password
 
-    await register_backchannel(ctx, receiver.url, session_required=False)
-    tokens = await sign_in_tokens(client)
-    sid = (await verified_claims(client, tokens["id_token"]))["sid"]
+    _, sid = await backchannel_session(client, ctx, receiver.url, session_required=False)
     await set_new_password(ctx, seeded.user_id, "Un-Nouveau-Mot-De-Passe-2026")
     await received(receiver)
     await check_logout_token(client, receiver.received[0]["logout_token"], seeded.user_id, sid)

@@ -10,13 +10,14 @@ import pytest
 
 from tests.oidc.helpers import verified_claims
 from tests.support import (
-    NATIVE_ID,
-    NATIVE_REDIRECT,
     Seeded,
-    authorization_code,
     authorize_params,
+    issued_code,
+    pkce_authorize_params,
     pkce_pair,
     query_of,
+    redeem_code,
+    refresh_form,
     sign_in,
 )
 
@@ -24,23 +25,9 @@ from tests.support import (
 async def tokens_with(
     client: httpx.AsyncClient, scope: str, claims: dict[str, Any] | None
 ) -> dict[str, Any]:
-    verifier, challenge = pkce_pair()
     extra = {"claims": json.dumps(claims)} if claims is not None else {}
-    params = authorize_params(challenge=challenge, scope=scope, **extra)
-    got = query_of((await authorization_code(client, params)).headers["location"])
-    response = await client.post(
-        "/token",
-        data={
-            "grant_type": "authorization_code",
-            "code": got["code"],
-            "redirect_uri": NATIVE_REDIRECT,
-            "client_id": NATIVE_ID,
-            "code_verifier": verifier,
-        },
-    )
-    assert response.status_code == 200, response.text
-    body: dict[str, Any] = response.json()
-    return body
+    code, verifier = await issued_code(client, scope=scope, **extra)
+    return await redeem_code(client, code, verifier)
 
 
 async def userinfo(client: httpx.AsyncClient, access_token: str) -> dict[str, Any]:
@@ -72,14 +59,7 @@ async def test_claims_survive_a_refresh(client: httpx.AsyncClient, seeded: Seede
     tokens = await tokens_with(
         client, "openid offline_access", {"userinfo": {"email": None}, "id_token": {"name": None}}
     )
-    refreshed = await client.post(
-        "/token",
-        data={
-            "grant_type": "refresh_token",
-            "refresh_token": tokens["refresh_token"],
-            "client_id": NATIVE_ID,
-        },
-    )
+    refreshed = await client.post("/token", data=refresh_form(tokens["refresh_token"]))
     body = refreshed.json()
     assert (await verified_claims(client, body["id_token"]))["name"] == "Marie Martin"
     assert (await userinfo(client, body["access_token"]))["email"] == "marie.martin@example.com"
@@ -111,10 +91,8 @@ async def test_malformed_claims_are_invalid_requests(
     client: httpx.AsyncClient, seeded: Seeded, claims: str
 ) -> None:
     assert (await sign_in(client)).status_code == 303
-    _, challenge = pkce_pair()
-    response = await client.get(
-        "/authorize", params=authorize_params(challenge=challenge, claims=claims)
-    )
+    _, params = pkce_authorize_params(claims=claims)
+    response = await client.get("/authorize", params=params)
     assert response.status_code == 302
     got = query_of(response.headers["location"])
     assert got["error"] == "invalid_request"

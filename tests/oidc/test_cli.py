@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import time
 import uuid
-from collections.abc import Iterator
 
 import anyio
 import pytest
@@ -19,16 +18,12 @@ from idp.settings import DAY, Settings
 from idp.store import Store
 from idp.store.records import GrantRecord
 from tests.oidc.relying_party import BackchannelReceiver
-from tests.support import EMAIL, seed_into
+from tests.support import EMAIL, cli_with_settings, seed_into
 
 
 @pytest.fixture
-def cli_env(settings: Settings, monkeypatch: pytest.MonkeyPatch) -> Iterator[Settings]:
-    monkeypatch.setenv("DATABASE_URL", settings.database_url)
-    monkeypatch.setenv("SAGEID_DATA_DIR", str(settings.data_dir))
-    monkeypatch.setenv("SAGEID_KEY_DIR", str(settings.key_dir))
-    monkeypatch.setenv("SAGEID_ISSUER", settings.issuer)
-    yield settings
+def cli_env(settings: Settings, monkeypatch: pytest.MonkeyPatch) -> Settings:
+    return cli_with_settings(monkeypatch, settings)
 
 
 def add(*options: str) -> tuple[int, str]:

@@ -30,27 +30,32 @@ from tests.support import (
     Seeded,
     assert_oauth_error,
     authorization_code,
-    authorize_params,
-    pkce_pair,
+    pkce_authorize_params,
     query_of,
+    redeem_code,
     sign_in,
 )
 
 
 def native_params(**extra: str) -> dict[str, str]:
-    _, challenge = pkce_pair()
-    return authorize_params(challenge=challenge, **extra)
+    return pkce_authorize_params(**extra)[1]
+
+
+async def pushed_front(client: httpx.AsyncClient) -> dict[str, str]:
+    """What the desktop client sends to /authorize after pushing its request (RFC 9126 §4)."""
+    return {"client_id": NATIVE_ID, "request_uri": await pushed_uri(client, native_params())}
+
+
+def assert_request_uri_refused(response: httpx.Response) -> None:
+    """The error page /authorize shows for a request_uri it does not honour (RFC 9126 §4)."""
+    assert_error_page(response)
+    assert "invalid_request_uri" in response.text
 
 
 def partner_params(**extra: str) -> dict[str, str]:
-    _, challenge = pkce_pair()
-    return authorize_params(
-        client_id=PARTNER_ID,
-        redirect_uri=PARTNER_REDIRECT,
-        scope="openid profile",
-        challenge=challenge,
-        **extra,
-    )
+    return pkce_authorize_params(
+        client_id=PARTNER_ID, redirect_uri=PARTNER_REDIRECT, scope="openid profile", **extra
+    )[1]
 
 
 # -- the push ---------------------------------------------------------------------------------
@@ -59,8 +64,7 @@ def partner_params(**extra: str) -> dict[str, str]:
 async def test_a_public_client_pushes_and_signs_in_with_the_request_uri(
     client: httpx.AsyncClient, seeded: Seeded
 ) -> None:
-    verifier, challenge = pkce_pair()
-    params = authorize_params(challenge=challenge)
+    verifier, params = pkce_authorize_params()
     response = await push(client, params)
     assert response.status_code == 201, response.text
     assert response.headers["cache-control"] == "no-store"
@@ -76,18 +80,8 @@ async def test_a_public_client_pushes_and_signs_in_with_the_request_uri(
     got = query_of(answer.headers["location"])
     assert answer.headers["location"].startswith(NATIVE_REDIRECT)
     assert got["state"] == params["state"]
-    token = await client.post(
-        "/token",
-        data={
-            "grant_type": "authorization_code",
-            "code": got["code"],
-            "redirect_uri": NATIVE_REDIRECT,
-            "code_verifier": verifier,
-            "client_id": NATIVE_ID,
-        },
-    )
-    assert token.status_code == 200, token.text
-    assert token.json()["scope"] == params["scope"]
+    token = await redeem_code(client, got["code"], verifier)
+    assert token["scope"] == params["scope"]
 
 
 async def test_a_confidential_client_pushes_and_gets_consent_then_a_code(
@@ -109,33 +103,27 @@ async def test_a_confidential_client_pushes_and_gets_consent_then_a_code(
 
 async def test_the_request_uri_is_single_use(client: httpx.AsyncClient, seeded: Seeded) -> None:
     assert (await sign_in(client)).status_code == 303
-    front = {"client_id": NATIVE_ID, "request_uri": await pushed_uri(client, native_params())}
+    front = await pushed_front(client)
     first = await client.get("/authorize", params=front)
     assert first.status_code == 302 and "code=" in first.headers["location"]
     again = await client.get("/authorize", params=front)
-    assert_error_page(again)
-    assert "invalid_request_uri" in again.text
+    assert_request_uri_refused(again)
 
 
+@pytest.mark.parametrize(
+    ("later", "honoured"), [(59, True), (61, False)], ids=["just-before-expiry", "expired"]
+)
 async def test_the_request_uri_expires_after_60_seconds(
-    client: httpx.AsyncClient, seeded: Seeded, clock: FrozenClock
+    client: httpx.AsyncClient, seeded: Seeded, clock: FrozenClock, later: int, honoured: bool
 ) -> None:
     assert (await sign_in(client)).status_code == 303
-    front = {"client_id": NATIVE_ID, "request_uri": await pushed_uri(client, native_params())}
-    clock.advance(61)
-    expired = await client.get("/authorize", params=front)
-    assert_error_page(expired)
-    assert "invalid_request_uri" in expired.text
-
-
-async def test_a_request_uri_used_just_before_its_expiry_works(
-    client: httpx.AsyncClient, seeded: Seeded, clock: FrozenClock
-) -> None:
-    assert (await sign_in(client)).status_code == 303
-    front = {"client_id": NATIVE_ID, "request_uri": await pushed_uri(client, native_params())}
-    clock.advance(59)
+    front = await pushed_front(client)
+    clock.advance(later)
     answer = await client.get("/authorize", params=front)
-    assert answer.status_code == 302 and "code=" in answer.headers["location"]
+    if honoured:
+        assert answer.status_code == 302 and "code=" in answer.headers["location"]
+    else:
+        assert_request_uri_refused(answer)
 
 
 async def test_another_client_cannot_use_the_request_uri(
@@ -146,8 +134,7 @@ async def test_another_client_cannot_use_the_request_uri(
     stolen = await client.get(
         "/authorize", params={"client_id": NATIVE_ID, "request_uri": request_uri}
     )
-    assert_error_page(stolen)
-    assert "invalid_request_uri" in stolen.text
+    assert_request_uri_refused(stolen)
     missing = await client.get("/authorize", params={"request_uri": request_uri})
     assert_error_page(missing)
     # The attempt did not spend it: the client that pushed it still can.
@@ -161,8 +148,7 @@ async def test_an_unknown_request_uri_is_invalid(client: httpx.AsyncClient, seed
     assert (await sign_in(client)).status_code == 303
     forged = {"client_id": NATIVE_ID, "request_uri": REQUEST_URI_PREFIX + "made-up"}
     answer = await client.get("/authorize", params=forged)
-    assert_error_page(answer)
-    assert "invalid_request_uri" in answer.text
+    assert_request_uri_refused(answer)
 
 
 async def test_the_pushed_parameters_win_over_the_front_channel(
@@ -185,7 +171,7 @@ async def test_parameters_changed_between_the_pages_are_refused(
     client: httpx.AsyncClient, seeded: Seeded
 ) -> None:
     """The pushed parameters travel signed through sign-in: a browser cannot edit them."""
-    front = {"client_id": NATIVE_ID, "request_uri": await pushed_uri(client, native_params())}
+    front = await pushed_front(client)
     to_sign_in = await client.get("/authorize", params=front)
     assert to_sign_in.status_code == 303
     following = query_of(to_sign_in.headers["location"])["next"]
@@ -194,8 +180,7 @@ async def test_parameters_changed_between_the_pages_are_refused(
     carried = query_of(following)
     tampered = {**carried, "redirect_uri": "http://127.0.0.1:9999/callback"}
     refused = await client.get("/authorize?" + urlencode(tampered))
-    assert_error_page(refused)
-    assert "invalid_request_uri" in refused.text
+    assert_request_uri_refused(refused)
     untouched = await client.get(following)
     assert untouched.status_code == 302 and "code=" in untouched.headers["location"]
 
@@ -203,7 +188,7 @@ async def test_parameters_changed_between_the_pages_are_refused(
 async def test_carried_parameters_expire(
     client: httpx.AsyncClient, seeded: Seeded, clock: FrozenClock
 ) -> None:
-    front = {"client_id": NATIVE_ID, "request_uri": await pushed_uri(client, native_params())}
+    front = await pushed_front(client)
     following = query_of((await client.get("/authorize", params=front)).headers["location"])["next"]
     assert (await sign_in(client)).status_code == 303
     clock.advance(16 * 60)
@@ -298,12 +283,8 @@ async def test_a_client_that_must_push_is_refused_on_the_front_channel(
 ) -> None:
     await add_par_client(ctx)
     assert (await sign_in(client)).status_code == 303
-    _, challenge = pkce_pair()
-    params = authorize_params(
-        client_id=PAR_CLIENT_ID,
-        redirect_uri=PAR_CLIENT_REDIRECT,
-        scope="openid",
-        challenge=challenge,
+    _, params = pkce_authorize_params(
+        client_id=PAR_CLIENT_ID, redirect_uri=PAR_CLIENT_REDIRECT, scope="openid"
     )
     refused = await client.get("/authorize", params=params)
     assert refused.status_code == 302, refused.text

@@ -11,7 +11,13 @@ from idp.cli import main
 from idp.context import AppContext
 from idp.settings import Retention, Settings
 from idp.store.retention import purge
-from tests.support import NATIVE_ID, PARTNER_ID, Seeded
+from tests.support import (
+    NATIVE_ID,
+    PARTNER_ID,
+    Seeded,
+    cli_with_settings,
+    stored_client,
+)
 
 URI = "urn:ietf:params:oauth:request_uri:abc"
 PARAMS = [("client_id", NATIVE_ID), ("scope", "openid"), ("state", "é&=")]
@@ -52,11 +58,7 @@ async def test_expired_requests_are_purged(ctx: AppContext, seeded: Seeded) -> N
 
 @pytest.fixture
 def cli_env(settings: Settings, monkeypatch: pytest.MonkeyPatch) -> Settings:
-    monkeypatch.setenv("DATABASE_URL", settings.database_url)
-    monkeypatch.setenv("SAGEID_DATA_DIR", str(settings.data_dir))
-    monkeypatch.setenv("SAGEID_KEY_DIR", str(settings.key_dir))
-    monkeypatch.setenv("SAGEID_ISSUER", settings.issuer)
-    return settings
+    return cli_with_settings(monkeypatch, settings)
 
 
 @pytest.mark.parametrize("flag", [True, False])
@@ -69,15 +71,4 @@ def test_clients_add_require_par(cli_env: Settings, flag: bool) -> None:
     )  # fmt: skip
     assert result.exit_code == 0, result.output
 
-    async def read() -> bool:
-        from idp.store import Store
-
-        store = Store(cli_env.database_url)
-        try:
-            client = await store.clients.get("bank")
-        finally:
-            await store.close()
-        assert client is not None
-        return client.require_pushed_authorization_requests
-
-    assert anyio.run(read) is flag
+    assert stored_client(cli_env, "bank").require_pushed_authorization_requests is flag

@@ -10,30 +10,18 @@ import sys
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner
 
-from idp.cli import main
 from idp.store.clients import new_client_id
+from tests.support import cli_environment, run_cli
 
 
 @pytest.fixture
 def env(tmp_path: Path, database_url: str) -> dict[str, str]:
-    return {
-        "SAGEID_DATA_DIR": str(tmp_path / "var"),
-        "SAGEID_KEY_DIR": str(tmp_path / "certs"),
-        "DATABASE_URL": database_url,
-        "SAGEID_ARGON2_MEMORY_KIB": "1024",
-        "SAGEID_ARGON2_TIME_COST": "1",
-    }
-
-
-def run(env: dict[str, str], *args: str, stdin: str | None = None) -> tuple[int, str]:
-    result = CliRunner().invoke(main, list(args), env=env, input=stdin)
-    return result.exit_code, result.output
+    return cli_environment(tmp_path, database_url)
 
 
 def test_keys_are_created_private_and_rotate(env: dict[str, str]) -> None:
-    code, out = run(env, "keys", "list")
+    code, out = run_cli(env, "keys", "list")
     assert code == 0
     key_file = Path(env["SAGEID_KEY_DIR"]) / "keys.json"
     assert stat.S_IMODE(key_file.stat().st_mode) == 0o600
@@ -41,7 +29,7 @@ def test_keys_are_created_private_and_rotate(env: dict[str, str]) -> None:
 
     first_signing = {line.split()[0] for line in out.splitlines() if "  signing" in line}
 
-    code, out = run(env, "keys", "rotate")  # new keys published, not signing yet
+    code, out = run_cli(env, "keys", "rotate")  # new keys published, not signing yet
     assert code == 0
     lines = out.strip().splitlines()
     assert len(lines) == 4
@@ -49,7 +37,7 @@ def test_keys_are_created_private_and_rotate(env: dict[str, str]) -> None:
     published = {line.split()[0] for line in lines if "published" in line}
     assert signing == first_signing and len(published) == 2
 
-    code, out = run(env, "keys", "activate", "--", *published)
+    code, out = run_cli(env, "keys", "activate", "--", *published)
     assert code == 0
     lines = out.strip().splitlines()
     assert {line.split()[0] for line in lines if "signing" in line} == published
@@ -57,18 +45,18 @@ def test_keys_are_created_private_and_rotate(env: dict[str, str]) -> None:
 
     old_kid = next(iter(first_signing))
     signing_kid = next(iter(published))
-    code, out = run(env, "keys", "retire", "--", signing_kid)
+    code, out = run_cli(env, "keys", "retire", "--", signing_kid)
     assert code != 0 and "current signing key" in out
-    code, out = run(env, "keys", "retire", "--", old_kid)
+    code, out = run_cli(env, "keys", "retire", "--", old_kid)
     assert code == 0 and old_kid not in out
-    code, out = run(env, "keys", "retire", "--", "no-such-kid")
+    code, out = run_cli(env, "keys", "retire", "--", "no-such-kid")
     assert code != 0 and "no key" in out
-    code, out = run(env, "keys", "activate", "--", "no-such-kid")
+    code, out = run_cli(env, "keys", "activate", "--", "no-such-kid")
     assert code != 0 and "no key" in out and "Traceback" not in out
 
 
 def test_clients_add_list_remove(env: dict[str, str]) -> None:
-    code, out = run(
+    code, out = run_cli(
         env,
         "clients",
         "add",
@@ -89,12 +77,12 @@ def test_clients_add_list_remove(env: dict[str, str]) -> None:
     created = json.loads(out)
     assert created["client_secret"] and len(created["client_secret"]) >= 40
 
-    code, out = run(env, "clients", "list")
+    code, out = run_cli(env, "clients", "list")
     assert code == 0
     assert created["client_id"] in out and "Payroll" in out
     assert created["client_secret"] not in out  # shown once, stored hashed
 
-    code, out = run(
+    code, out = run_cli(
         env,
         "clients",
         "add",
@@ -109,12 +97,12 @@ def test_clients_add_list_remove(env: dict[str, str]) -> None:
     )
     assert code == 0 and "client_secret" not in out
     desk = out.split("client_id: ")[1].split()[0]
-    listing = run(env, "clients", "list")[1]
+    listing = run_cli(env, "clients", "list")[1]
     assert listing.split(desk)[1].split("ID tokens: ")[1].startswith("ES256")
     assert listing.split(created["client_id"])[1].split("ID tokens: ")[1].startswith("RS256")
 
-    assert run(env, "clients", "remove", created["client_id"])[0] == 0
-    code, out = run(env, "clients", "remove", created["client_id"])
+    assert run_cli(env, "clients", "remove", created["client_id"])[0] == 0
+    code, out = run_cli(env, "clients", "remove", created["client_id"])
     assert code != 0 and "no client" in out
 
 
@@ -153,13 +141,13 @@ def test_client_ids_are_safe_as_command_arguments() -> None:
 def test_clients_add_refuses_bad_arguments(
     env: dict[str, str], args: list[str], message: str
 ) -> None:
-    code, out = run(env, "clients", "add", *args)
+    code, out = run_cli(env, "clients", "add", *args)
     assert code != 0
     assert message in out
 
 
 def test_users_add_and_list(env: dict[str, str]) -> None:
-    code, out = run(
+    code, out = run_cli(
         env,
         "users",
         "add",
@@ -173,10 +161,10 @@ def test_users_add_and_list(env: dict[str, str]) -> None:
     )
     assert code == 0, out
     assert "jean@example.fr" in out
-    code, out = run(env, "users", "list")
+    code, out = run_cli(env, "users", "list")
     assert "jean@example.fr" in out and "verified" in out
     assert "a-long-enough" not in out
-    code, out = run(
+    code, out = run_cli(
         env,
         "users",
         "add",
@@ -191,22 +179,22 @@ def test_users_add_and_list(env: dict[str, str]) -> None:
 
 
 def test_users_add_needs_a_password(env: dict[str, str]) -> None:
-    code, out = run(
+    code, out = run_cli(
         env, "users", "add", "--email", "a@b.fr", "--name", "A", "--password-stdin", stdin=""
     )
     assert code != 0 and "password" in out
 
 
 def test_demo_is_idempotent(env: dict[str, str]) -> None:
-    first = run(env, "demo")
-    second = run(env, "demo")
+    first = run_cli(env, "demo")
+    second = run_cli(env, "demo")
     assert first[0] == second[0] == 0
     assert first[1] == second[1]
     assert "sage-desktop" in first[1] and "marie.martin@example.com" in first[1]
 
 
 def test_bad_settings_are_reported(env: dict[str, str]) -> None:
-    code, out = run({**env, "SAGEID_ISSUER": "http://sage.example.com"}, "users", "list")
+    code, out = run_cli({**env, "SAGEID_ISSUER": "http://sage.example.com"}, "users", "list")
     assert code != 0 and "https" in out
 
 
@@ -216,7 +204,7 @@ def test_serve_refuses_an_unmigrated_database(tmp_path: Path) -> None:
         "SAGEID_KEY_DIR": str(tmp_path / "certs"),
         "DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'empty.db'}",
     }
-    code, out = run(empty, "serve", "--port", "1")
+    code, out = run_cli(empty, "serve", "--port", "1")
     assert code != 0
     assert "sageid-idp db upgrade" in out and "Traceback" not in out
 

@@ -14,32 +14,21 @@ from pathlib import Path
 
 import anyio
 import pytest
-from click.testing import CliRunner
 
 from idp.backup import integrity_check
-from idp.cli import _port_note, main
+from idp.cli import _port_note
 from idp.domain.referencing import Method, NewMembership
 from idp.migrate import head_revision, revisions_between
 from idp.store import Store
 from tests.conftest import POSTGRES_URL
+from tests.support import cli_environment, run_cli
 
 README = Path(__file__).parents[2] / "README.md"
 
 
 @pytest.fixture
 def env(tmp_path: Path, database_url: str) -> dict[str, str]:
-    return {
-        "SAGEID_DATA_DIR": str(tmp_path / "var"),
-        "SAGEID_KEY_DIR": str(tmp_path / "certs"),
-        "DATABASE_URL": database_url,
-        "SAGEID_ARGON2_MEMORY_KIB": "1024",
-        "SAGEID_ARGON2_TIME_COST": "1",
-    }
-
-
-def run(env: dict[str, str], *args: str, stdin: str | None = None) -> tuple[int, str]:
-    result = CliRunner().invoke(main, list(args), env=env, input=stdin)
-    return result.exit_code, result.output
+    return cli_environment(tmp_path, database_url)
 
 
 BAD = {
@@ -69,7 +58,7 @@ COMMANDS = [("db", "upgrade"), ("users", "list"), ("keys", "list"), ("serve", "-
 def test_a_bad_configuration_is_one_line_and_a_failure(
     env: dict[str, str], bad: str, command: tuple[str, ...]
 ) -> None:
-    code, out = run({**env, **BAD[bad]}, *command)
+    code, out = run_cli({**env, **BAD[bad]}, *command)
     uses_keys = command[0] in ("keys", "serve")
     uses_database = command[0] != "keys"
     if ("SAGEID_KEY_DIR" in BAD[bad] and not uses_keys) or (
@@ -89,20 +78,20 @@ def test_db_upgrade_names_the_database_and_the_revisions(tmp_path: Path) -> None
     url = f"sqlite+aiosqlite:///{path}"
     chain = revisions_between(url, None, head_revision(url))
     assert chain[:3] == ["0001", "0002", "0003"]
-    code, out = run(env, "db", "upgrade")
+    code, out = run_cli(env, "db", "upgrade")
     assert code == 0
     assert out.strip() == f"database {url}: applied {', '.join(chain)}; now at {chain[-1]}"
-    code, out = run(env, "db", "upgrade")
+    code, out = run_cli(env, "db", "upgrade")
     assert out.strip() == f"database {url} is up to date (revision {chain[-1]})"
     # Readable by its owner only, with SQLite's journal files.
-    run(env, "users", "list")
+    run_cli(env, "users", "list")
     for file in path.parent.iterdir():
         assert stat.S_IMODE(file.stat().st_mode) == 0o600, file
 
 
 def test_backup_is_a_checked_private_copy(env: dict[str, str], tmp_path: Path) -> None:
     assert (
-        run(
+        run_cli(
             env,
             "users",
             "add",
@@ -116,25 +105,25 @@ def test_backup_is_a_checked_private_copy(env: dict[str, str], tmp_path: Path) -
         == 0
     )
     target = tmp_path / "backups" / "sageid-backup.db"
-    code, out = run(env, "db", "backup", str(target))
+    code, out = run_cli(env, "db", "backup", str(target))
     assert code == 0 and "integrity check ok" in out, out
     assert stat.S_IMODE(target.stat().st_mode) == 0o600
     assert integrity_check(target) == "ok"
     with sqlite3.connect(target) as copy:
         assert copy.execute("SELECT email FROM users").fetchall() == [("a@example.com",)]
-    code, out = run(env, "db", "backup", str(target))
+    code, out = run_cli(env, "db", "backup", str(target))
     assert code == 1 and out.strip() == f"Error: {target} exists: choose a new file name"
 
 
 def test_backup_of_postgresql_says_pg_dump(env: dict[str, str], tmp_path: Path) -> None:
     pg = {**env, "DATABASE_URL": "postgresql+asyncpg://sage:s3cret@db.example/sageid"}
-    code, out = run(pg, "db", "backup", str(tmp_path / "x.db"))
+    code, out = run_cli(pg, "db", "backup", str(tmp_path / "x.db"))
     assert code == 1 and "pg_dump" in out and "s3cret" not in out
     assert len(out.strip().splitlines()) == 1
 
 
 def test_purge_on_demand(env: dict[str, str]) -> None:
-    code, out = run(env, "db", "purge")
+    code, out = run_cli(env, "db", "purge")
     assert code == 0 and out.startswith("purged: authorization_codes 0")
 
 
@@ -160,19 +149,19 @@ def test_every_administrator_change_is_in_the_audit_trail(
         ("users", "revoke", "ana@example.com"),
     ]
     for step in steps:
-        code, out = run(env, *step, stdin=password)
+        code, out = run_cli(env, *step, stdin=password)
         assert code == 0, out
     csv = tmp_path / "customers.csv"
     csv.write_text("customer_code,kind,value\nC0000001,customer,Ana SARL\n")
-    assert run(env, "customers", "import", str(csv))[0] == 0
+    assert run_cli(env, "customers", "import", str(csv))[0] == 0
     anyio.run(_reference, env["DATABASE_URL"], "ana@example.com", "C0000001")
-    assert run(env, "customers", "set-admin", "C0000001", "ana@example.com")[0] == 0
-    listed = run(env, "keys", "list")[1].splitlines()
+    assert run_cli(env, "customers", "set-admin", "C0000001", "ana@example.com")[0] == 0
+    listed = run_cli(env, "keys", "list")[1].splitlines()
     published = [line.split()[0] for line in listed if " published " in line]
-    code, out = run(env, "keys", "retire", "--", published[-1])  # rotated in, never signing
+    code, out = run_cli(env, "keys", "retire", "--", published[-1])  # rotated in, never signing
     assert code == 0, out
 
-    code, out = run(env, "audit", "list", "--json")
+    code, out = run_cli(env, "audit", "list", "--json")
     assert code == 0, out
     events = [json.loads(line) for line in out.splitlines()]
     assert [e["kind"] for e in reversed(events)] == [
@@ -190,14 +179,14 @@ def test_every_administrator_change_is_in_the_audit_trail(
     assert events[0]["detail"] == {"kid": published[-1]}
     assert "solide" not in out
 
-    code, out = run(env, "audit", "list", "--user", "ana@example.com")
+    code, out = run_cli(env, "audit", "list", "--user", "ana@example.com")
     assert code == 0 and len(out.splitlines()) == 3
     assert "admin.user_revoked  success  subject=ana@example.com  actor=cli" in out
     tomorrow = time.strftime("%Y-%m-%d", time.gmtime(time.time() + 86_400))
-    assert run(env, "audit", "list", "--since", tomorrow) == (0, "")
-    code, out = run(env, "audit", "list", "--since", "yesterday")
+    assert run_cli(env, "audit", "list", "--since", tomorrow) == (0, "")
+    code, out = run_cli(env, "audit", "list", "--since", "yesterday")
     assert code == 2 and "2026-12-01" in out
-    code, out = run(env, "audit", "list", "--user", "nobody@example.com")
+    code, out = run_cli(env, "audit", "list", "--user", "nobody@example.com")
     assert code == 1 and out.strip() == "Error: no Sage ID uses nobody@example.com"
 
 

@@ -13,7 +13,6 @@ from joserfc.jwk import KeySet
 from idp.clock import FrozenClock
 from tests.support import (
     NATIVE_ID,
-    NATIVE_REDIRECT,
     PARTNER_ID,
     PARTNER_REDIRECT,
     PARTNER_SECRET,
@@ -22,8 +21,11 @@ from tests.support import (
     authorization_code,
     authorize_params,
     csrf_of,
+    issued_code,
+    pkce_authorize_params,
     pkce_pair,
     query_of,
+    redeem_form,
     sign_in,
 )
 
@@ -33,15 +35,7 @@ ISSUER = "http://127.0.0.1:8000"
 async def redeem(
     client: httpx.AsyncClient, code: str, verifier: str, **extra: str
 ) -> httpx.Response:
-    data = {
-        "grant_type": "authorization_code",
-        "code": code,
-        "redirect_uri": NATIVE_REDIRECT,
-        "client_id": NATIVE_ID,
-        "code_verifier": verifier,
-        **extra,
-    }
-    return await client.post("/token", data=data)
+    return await client.post("/token", data=redeem_form(code, verifier, **extra))
 
 
 async def jwks(client: httpx.AsyncClient) -> KeySet:
@@ -56,8 +50,7 @@ def half_hash(value: str) -> str:
 async def test_native_app_signs_in_and_gets_verified_tokens(
     client: httpx.AsyncClient, seeded: Seeded
 ) -> None:
-    verifier, challenge = pkce_pair()
-    params = authorize_params(challenge=challenge, redirect_uri="http://127.0.0.1:53117/callback")
+    verifier, params = pkce_authorize_params(redirect_uri="http://127.0.0.1:53117/callback")
     response = await authorization_code(client, params)
     assert response.status_code == 302
     location = response.headers["location"]
@@ -108,10 +101,8 @@ async def test_native_app_signs_in_and_gets_verified_tokens(
 
 
 async def test_userinfo_releases_claims_by_scope(client: httpx.AsyncClient, seeded: Seeded) -> None:
-    verifier, challenge = pkce_pair()
-    params = authorize_params(challenge=challenge, scope="openid")
-    got = query_of((await authorization_code(client, params)).headers["location"])
-    body = (await redeem(client, got["code"], verifier)).json()
+    code, verifier = await issued_code(client, scope="openid")
+    body = (await redeem(client, code, verifier)).json()
     info = await client.get(
         "/userinfo", headers={"Authorization": f"Bearer {body['access_token']}"}
     )
@@ -140,8 +131,7 @@ async def test_userinfo_without_a_token_gets_a_bare_challenge(
 async def test_login_hint_of_an_unknown_email_opens_the_create_page(
     client: httpx.AsyncClient, seeded: Seeded
 ) -> None:
-    _, challenge = pkce_pair()
-    params = authorize_params(challenge=challenge, login_hint="jean@example.fr")
+    _, params = pkce_authorize_params(login_hint="jean@example.fr")
     response = await client.get("/authorize", params=params)
     assert response.status_code == 303
     page = await client.get(response.headers["location"])
@@ -153,8 +143,7 @@ async def test_login_hint_of_an_unknown_email_opens_the_create_page(
 async def test_prompt_none_without_session_answers_login_required(
     client: httpx.AsyncClient, seeded: Seeded
 ) -> None:
-    _, challenge = pkce_pair()
-    params = authorize_params(challenge=challenge, prompt="none")
+    _, params = pkce_authorize_params(prompt="none")
     response = await client.get("/authorize", params=params)
     assert response.status_code == 302
     got = query_of(response.headers["location"])
@@ -167,10 +156,8 @@ async def test_prompt_none_with_session_issues_a_code(
     client: httpx.AsyncClient, seeded: Seeded
 ) -> None:
     await sign_in(client)
-    _, challenge = pkce_pair()
-    response = await client.get(
-        "/authorize", params=authorize_params(challenge=challenge, prompt="none")
-    )
+    _, params = pkce_authorize_params(prompt="none")
+    response = await client.get("/authorize", params=params)
     assert response.status_code == 302
     assert "code" in query_of(response.headers["location"])
 
@@ -224,10 +211,7 @@ async def test_session_id_rotates_at_sign_in(client: httpx.AsyncClient, seeded: 
 async def consent_page(
     client: httpx.AsyncClient, **extra: str
 ) -> tuple[httpx.Response, dict[str, str]]:
-    _, challenge = pkce_pair()
-    params = authorize_params(
-        client_id=PARTNER_ID, redirect_uri=PARTNER_REDIRECT, challenge=challenge, **extra
-    )
+    _, params = pkce_authorize_params(client_id=PARTNER_ID, redirect_uri=PARTNER_REDIRECT, **extra)
     return await authorization_code(client, params), params
 
 
@@ -253,12 +237,7 @@ async def test_third_party_client_asks_for_consent_once(
     token = await client.post(
         "/token",
         auth=(PARTNER_ID, PARTNER_SECRET),
-        data={
-            "grant_type": "authorization_code",
-            "code": got["code"],
-            "redirect_uri": PARTNER_REDIRECT,
-            "code_verifier": "x" * 43,
-        },
+        data=redeem_form(got["code"], "x" * 43, client_id=None, redirect_uri=PARTNER_REDIRECT),
     )
     # A wrong verifier, even for a confidential client.
     assert_oauth_error(token, 400, "invalid_grant")

@@ -29,7 +29,12 @@ from idp.settings import Settings
 from idp.store import Store
 from idp.store.records import GrantRecord, sha256_hex
 from tests.conftest import TEST_HASHING, free_port
-from tests.support import NATIVE_ID, seed_store
+from tests.support import (
+    NATIVE_ID,
+    cli_environment,
+    refresh_form,
+    seed_store,
+)
 
 CLIENTS = 6
 CRASHES = 3
@@ -39,11 +44,7 @@ SCOPE = "openid offline_access"
 def _environment(tmp_path: Path, db: Path) -> dict[str, str]:
     return {
         **os.environ,
-        "SAGEID_DATA_DIR": str(tmp_path / "var"),
-        "SAGEID_KEY_DIR": str(tmp_path / "certs"),
-        "DATABASE_URL": f"sqlite+aiosqlite:///{db}",
-        "SAGEID_ARGON2_MEMORY_KIB": str(TEST_HASHING.memory_cost_kib),
-        "SAGEID_ARGON2_TIME_COST": str(TEST_HASHING.time_cost),
+        **cli_environment(tmp_path, f"sqlite+aiosqlite:///{db}"),
         # A response lost in the crash is recovered by presenting the token again within the
         # grace window; a restart on this shared machine can take longer than the default 10 s.
         "SAGEID_REFRESH_REUSE_GRACE": "120",
@@ -141,8 +142,7 @@ def provider(tmp_path: Path) -> Iterator[tuple[Provider, Path, list[str]]]:
 
 
 def _refresh(http: httpx.Client, token: str) -> httpx.Response:
-    form = {"grant_type": "refresh_token", "refresh_token": token, "client_id": NATIVE_ID}
-    return http.post("/token", data=form)
+    return http.post("/token", data=refresh_form(token))
 
 
 def _rotate(

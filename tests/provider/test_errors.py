@@ -14,7 +14,6 @@ import pytest
 import idp.oauth
 from idp.clock import FrozenClock
 from tests.support import (
-    NATIVE_ID,
     NATIVE_REDIRECT,
     PARTNER_ID,
     PARTNER_REDIRECT,
@@ -22,9 +21,10 @@ from tests.support import (
     Seeded,
     assert_oauth_error,
     authorization_code,
-    authorize_params,
-    pkce_pair,
+    issued_code,
+    pkce_authorize_params,
     query_of,
+    redeem_form,
 )
 
 
@@ -55,26 +55,22 @@ def assert_error_page(response: httpx.Response, status: int = 400) -> None:
 async def test_untrusted_client_or_redirect_shows_a_page(
     client: httpx.AsyncClient, seeded: Seeded, change: dict[str, str]
 ) -> None:
-    _, challenge = pkce_pair()
-    response = await client.get(
-        "/authorize", params=authorize_params(challenge=challenge, **change)
-    )
+    _, params = pkce_authorize_params(**change)
+    response = await client.get("/authorize", params=params)
     assert_error_page(response)
 
 
 async def test_missing_redirect_uri_with_several_registered_is_refused(
     client: httpx.AsyncClient, seeded: Seeded, ctx: object
 ) -> None:
-    _, challenge = pkce_pair()
-    params = authorize_params(challenge=challenge)
+    _, params = pkce_authorize_params()
     del params["redirect_uri"]
     # The native test client has one redirect URI: it is implied (RFC 6749 §3.1.2.3).
     assert (await authorization_code(client, params)).status_code == 302
 
 
 async def test_repeated_parameter_shows_a_page(client: httpx.AsyncClient, seeded: Seeded) -> None:
-    _, challenge = pkce_pair()
-    query = httpx.QueryParams(authorize_params(challenge=challenge)).add("state", "again")
+    query = httpx.QueryParams(pkce_authorize_params()[1]).add("state", "again")
     assert_error_page(await client.get("/authorize", params=query))
 
 
@@ -111,8 +107,7 @@ async def test_repeated_parameter_shows_a_page(client: httpx.AsyncClient, seeded
 async def test_bad_request_redirects_an_error_to_the_client(
     client: httpx.AsyncClient, seeded: Seeded, change: dict[str, str | None], error: str
 ) -> None:
-    _, challenge = pkce_pair()
-    params = authorize_params(challenge=challenge)
+    _, params = pkce_authorize_params()
     for key, value in change.items():
         if value is None:
             params.pop(key)
@@ -129,26 +124,6 @@ async def test_bad_request_redirects_an_error_to_the_client(
 
 
 # -- /token ----------------------------------------------------------------------------------
-
-
-async def fresh_code(client: httpx.AsyncClient) -> tuple[str, str]:
-    verifier, challenge = pkce_pair()
-    response = await authorization_code(client, authorize_params(challenge=challenge))
-    return query_of(response.headers["location"])["code"], verifier
-
-
-def redeem_form(
-    code: str, verifier: str, change: dict[str, str | None] | None = None
-) -> dict[str, str]:
-    form: dict[str, str | None] = {
-        "grant_type": "authorization_code",
-        "code": code,
-        "redirect_uri": NATIVE_REDIRECT,
-        "client_id": NATIVE_ID,
-        "code_verifier": verifier,
-        **(change or {}),
-    }
-    return {k: v for k, v in form.items() if v is not None}
 
 
 @pytest.mark.parametrize(
@@ -187,15 +162,15 @@ async def test_token_request_errors(
     status: int,
     error: str,
 ) -> None:
-    code, verifier = await fresh_code(client)
-    response = await client.post("/token", data=redeem_form(code, verifier, change))
+    code, verifier = await issued_code(client)
+    response = await client.post("/token", data=redeem_form(code, verifier, **change))
     assert_oauth_error(response, status, error)
 
 
 async def test_code_reuse_is_refused_and_revokes_its_tokens(
     client: httpx.AsyncClient, seeded: Seeded
 ) -> None:
-    code, verifier = await fresh_code(client)
+    code, verifier = await issued_code(client)
     first = await client.post("/token", data=redeem_form(code, verifier))
     assert first.status_code == 200
     access_token = first.json()["access_token"]
@@ -211,7 +186,7 @@ async def test_code_reuse_is_refused_and_revokes_its_tokens(
 async def test_expired_code_is_refused(
     client: httpx.AsyncClient, seeded: Seeded, clock: FrozenClock
 ) -> None:
-    code, verifier = await fresh_code(client)
+    code, verifier = await issued_code(client)
     clock.advance(61)
     assert_oauth_error(
         await client.post("/token", data=redeem_form(code, verifier)), 400, "invalid_grant"
@@ -219,8 +194,8 @@ async def test_expired_code_is_refused(
 
 
 async def test_code_is_bound_to_its_client(client: httpx.AsyncClient, seeded: Seeded) -> None:
-    code, verifier = await fresh_code(client)
-    form = redeem_form(code, verifier, {"client_id": None, "redirect_uri": PARTNER_REDIRECT})
+    code, verifier = await issued_code(client)
+    form = redeem_form(code, verifier, client_id=None, redirect_uri=PARTNER_REDIRECT)
     response = await client.post("/token", data=form, auth=(PARTNER_ID, PARTNER_SECRET))
     assert_oauth_error(response, 400, "invalid_grant")
 

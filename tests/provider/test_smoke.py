@@ -3,35 +3,21 @@ from __future__ import annotations
 import httpx
 
 from tests.support import (
-    NATIVE_ID,
-    NATIVE_REDIRECT,
     Seeded,
     authorization_code,
-    authorize_params,
-    pkce_pair,
+    pkce_authorize_params,
     query_of,
+    redeem_code,
 )
 
 
 async def test_code_flow(client: httpx.AsyncClient, seeded: Seeded) -> None:
-    verifier, challenge = pkce_pair()
-    params = authorize_params(challenge=challenge)
+    verifier, params = pkce_authorize_params()
     response = await authorization_code(client, params)
     assert response.status_code == 302, response.text
     got = query_of(response.headers["location"])
     assert got["state"] == params["state"]
-    token = await client.post(
-        "/token",
-        data={
-            "grant_type": "authorization_code",
-            "code": got["code"],
-            "redirect_uri": NATIVE_REDIRECT,
-            "client_id": NATIVE_ID,
-            "code_verifier": verifier,
-        },
-    )
-    assert token.status_code == 200, token.text
-    body = token.json()
+    body = await redeem_code(client, got["code"], verifier)
     print(body)
     info = await client.get(
         "/userinfo", headers={"Authorization": f"Bearer {body['access_token']}"}

@@ -21,35 +21,19 @@ from idp.store.customers import AdminOutcome
 from idp.store.records import UserRecord
 from tests.referencing.helpers import BOULANGERIE, browser_signed_in, import_customers
 from tests.support import (
-    NATIVE_ID,
-    NATIVE_REDIRECT,
     Seeded,
-    authorize_params,
-    pkce_pair,
+    pkce_authorize_params,
     query_of,
+    redeem_code,
 )
 
 
 async def tokens(client: httpx.AsyncClient, scope: str) -> dict[str, Any]:
     """The code flow of the desktop client (first party: no consent) for a signed-in browser."""
-    verifier, challenge = pkce_pair()
-    params = authorize_params(challenge=challenge, scope=scope)
+    verifier, params = pkce_authorize_params(scope=scope)
     response = await client.get("/authorize", params=params)
     assert response.status_code == 302, response.text
-    code = query_of(response.headers["location"])["code"]
-    token = await client.post(
-        "/token",
-        data={
-            "grant_type": "authorization_code",
-            "code": code,
-            "redirect_uri": NATIVE_REDIRECT,
-            "client_id": NATIVE_ID,
-            "code_verifier": verifier,
-        },
-    )
-    assert token.status_code == 200, token.text
-    body: dict[str, Any] = token.json()
-    return body
+    return await redeem_code(client, query_of(response.headers["location"])["code"], verifier)
 
 
 async def id_token_claims(client: httpx.AsyncClient, id_token: str) -> dict[str, Any]:

@@ -13,7 +13,12 @@ from idp.clock import FrozenClock
 from idp.context import AppContext
 from tests.client_auth.helpers import assertion, assertion_form, new_key, public_set
 from tests.oidc.helpers import consent
-from tests.support import Seeded, assert_oauth_error, authorize_params, pkce_pair, sign_in
+from tests.support import (
+    Seeded,
+    assert_oauth_error,
+    pkce_authorize_params,
+    sign_in,
+)
 
 ISSUER = "http://127.0.0.1:8000"
 APP = {
@@ -61,12 +66,8 @@ async def test_a_registered_client_signs_users_in_after_consent(
     assert stored is not None and not stored.first_party
     assert stored.registration_token_hash != body["registration_access_token"]  # hashed
 
-    _, challenge = pkce_pair()
-    params = authorize_params(
-        client_id=body["client_id"],
-        redirect_uri=APP["redirect_uris"][0],
-        scope="openid profile",
-        challenge=challenge,
+    _, params = pkce_authorize_params(
+        client_id=body["client_id"], redirect_uri=APP["redirect_uris"][0], scope="openid profile"
     )
     assert (await sign_in(client)).status_code == 303
     page = await client.get("/authorize", params=params)

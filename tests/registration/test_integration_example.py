@@ -14,36 +14,34 @@ from click.testing import CliRunner
 
 from idp.cli import main
 from tests.conftest import LiveServer
-from tests.support import EMAIL, PASSWORD
+from tests.support import EMAIL, PASSWORD, cli_with_settings
 
 SCRIPT = Path(__file__).resolve().parents[2] / "examples" / "third_party_integration.py"
+
+
+def run_guide(issuer: str, token: str) -> subprocess.CompletedProcess[str]:
+    """The guide's script as a partner runs it, for the demo user, with this initial access
+    token."""
+    return subprocess.run(
+        [sys.executable, str(SCRIPT), "--issuer", issuer, "--demo-user", EMAIL],
+        env={**os.environ, "SAGEID_INITIAL_ACCESS_TOKEN": token, "SAGEID_DEMO_PASSWORD": PASSWORD},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
 
 
 def test_the_integration_guide_runs(
     live_server: LiveServer, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    settings = live_server.settings
-    env = {
-        "DATABASE_URL": settings.database_url,
-        "SAGEID_DATA_DIR": str(settings.data_dir),
-        "SAGEID_KEY_DIR": str(settings.key_dir),
-        "SAGEID_ISSUER": settings.issuer,
-    }
-    for name, value in env.items():
-        monkeypatch.setenv(name, value)
+    settings = cli_with_settings(monkeypatch, live_server.settings)
     created = CliRunner().invoke(
         main, ["registration-tokens", "create", "--max-uses", "1", "--allow-scope", "edi"]
     )
     assert created.exit_code == 0, created.output
     token = created.output.split("initial_access_token: ")[1].split()[0]
 
-    run = subprocess.run(
-        [sys.executable, str(SCRIPT), "--issuer", settings.issuer, "--demo-user", EMAIL],
-        env={**os.environ, "SAGEID_INITIAL_ACCESS_TOKEN": token, "SAGEID_DEMO_PASSWORD": PASSWORD},
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+    run = run_guide(settings.issuer, token)
     assert run.returncode == 0, run.stdout + run.stderr
     lines = run.stdout.splitlines()
     assert lines[0].startswith("1. registered client_id ")
@@ -54,12 +52,6 @@ def test_the_integration_guide_runs(
     assert lines[-1] == "   DELETE registration: HTTP 204"
 
     # The token had one use: a second run is refused at registration.
-    again = subprocess.run(
-        [sys.executable, str(SCRIPT), "--issuer", settings.issuer, "--demo-user", EMAIL],
-        env={**os.environ, "SAGEID_INITIAL_ACCESS_TOKEN": token, "SAGEID_DEMO_PASSWORD": PASSWORD},
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+    again = run_guide(settings.issuer, token)
     assert again.returncode != 0
     assert "invalid_token" in again.stderr

@@ -14,6 +14,7 @@ from idp.settings import Settings
 from idp.store import Store
 from idp.store.initial_access_tokens import InitialAccessGrant
 from idp.store.tables import initial_access_tokens
+from tests.support import cli_with_settings
 
 
 async def test_spent_at_most_max_uses_times(ctx: AppContext) -> None:
@@ -46,11 +47,7 @@ async def test_expires(ctx: AppContext) -> None:
 
 @pytest.fixture
 def cli_env(settings: Settings, monkeypatch: pytest.MonkeyPatch) -> Settings:
-    monkeypatch.setenv("DATABASE_URL", settings.database_url)
-    monkeypatch.setenv("SAGEID_DATA_DIR", str(settings.data_dir))
-    monkeypatch.setenv("SAGEID_KEY_DIR", str(settings.key_dir))
-    monkeypatch.setenv("SAGEID_ISSUER", settings.issuer)
-    return settings
+    return cli_with_settings(monkeypatch, settings)
 
 
 def test_registration_tokens_create(cli_env: Settings) -> None:

@@ -13,7 +13,7 @@ from joserfc.jwk import KeySet
 from idp.accounts.second_factor import seal_secret
 from idp.context import AppContext
 from idp.domain.second_factor import new_totp_secret
-from tests.support import NATIVE_ID, NATIVE_REDIRECT, csrf_of, query_of, sign_in
+from tests.support import NATIVE_ID, csrf_of, query_of, redeem_code, sign_in
 
 
 async def enrol_app(ctx: AppContext, user_id: str) -> str:
@@ -64,20 +64,7 @@ async def signed_in_with_app(
 async def redeem(
     http: httpx.AsyncClient, location: str, verifier: str, client_id: str = NATIVE_ID
 ) -> dict[str, Any]:
-    code = query_of(location)["code"]
-    token = await http.post(
-        "/token",
-        data={
-            "grant_type": "authorization_code",
-            "code": code,
-            "redirect_uri": NATIVE_REDIRECT,
-            "client_id": client_id,
-            "code_verifier": verifier,
-        },
-    )
-    assert token.status_code == 200, token.text
-    body: dict[str, Any] = token.json()
-    return body
+    return await redeem_code(http, query_of(location)["code"], verifier, client_id=client_id)
 
 
 async def id_claims(http: httpx.AsyncClient, id_token: str) -> dict[str, Any]:

@@ -36,6 +36,7 @@ from tests.support import (
     Seeded,
     authorize_params,
     csrf_of,
+    pkce_authorize_params,
     pkce_pair,
     query_of,
     sign_in,
@@ -95,10 +96,8 @@ async def test_a_client_requiring_mfa_asks_an_enrolled_user_for_the_code(
     client: httpx.AsyncClient, ctx: AppContext, seeded: Seeded, mfa_client: str
 ) -> None:
     secret = await enrol_app(ctx, seeded.user_id)
-    verifier, challenge = pkce_pair()
-    start = await client.get(
-        "/authorize", params=authorize_params(client_id=mfa_client, challenge=challenge)
-    )
+    verifier, params = pkce_authorize_params(client_id=mfa_client)
+    start = await client.get("/authorize", params=params)
     following = _next_of(start.headers["location"])
     password = await sign_in(client, following=following)
     assert password.headers["location"].startswith("/signin/second-factor")
@@ -117,8 +116,7 @@ async def test_a_client_requiring_mfa_sends_a_user_without_a_factor_to_enrol(
     mfa_client: str,
     clock: FrozenClock,
 ) -> None:
-    verifier, challenge = pkce_pair()
-    params = authorize_params(client_id=mfa_client, challenge=challenge)
+    verifier, params = pkce_authorize_params(client_id=mfa_client)
     start = await client.get("/authorize", params=params)
     password = await sign_in(client, following=_next_of(start.headers["location"]))
     resumed = await client.get(password.headers["location"])

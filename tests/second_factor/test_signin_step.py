@@ -26,12 +26,11 @@ from tests.second_factor.helpers import (
     signed_in_with_app,
 )
 from tests.support import (
-    NATIVE_ID,
     Seeded,
     authorization_code,
-    authorize_params,
     csrf_of,
-    pkce_pair,
+    pkce_authorize_params,
+    refresh_form,
     sign_in,
 )
 
@@ -109,8 +108,7 @@ async def test_tokens_carry_amr_and_acr_and_a_refresh_keeps_them(
     client: httpx.AsyncClient, ctx: AppContext, seeded: Seeded
 ) -> None:
     secret = await enrol_app(ctx, seeded.user_id)
-    verifier, challenge = pkce_pair()
-    params = authorize_params(challenge=challenge)
+    verifier, params = pkce_authorize_params()
     start = await client.get("/authorize", params=params)
     following = start.headers["location"].split("next=", 1)[1]
     following = unquote(following.split("&", 1)[0])
@@ -121,14 +119,7 @@ async def test_tokens_carry_amr_and_acr_and_a_refresh_keeps_them(
     body = await redeem(client, final.headers["location"], verifier)
     claims = await id_claims(client, body["id_token"])
     assert claims["amr"] == ["pwd", "otp", "mfa"] and claims["acr"] == ACR_MFA
-    refreshed = await client.post(
-        "/token",
-        data={
-            "grant_type": "refresh_token",
-            "refresh_token": body["refresh_token"],
-            "client_id": NATIVE_ID,
-        },
-    )
+    refreshed = await client.post("/token", data=refresh_form(body["refresh_token"]))
     assert refreshed.status_code == 200, refreshed.text
     again = await id_claims(client, refreshed.json()["id_token"])
     assert again["amr"] == ["pwd", "otp", "mfa"] and again["acr"] == ACR_MFA
@@ -138,8 +129,8 @@ async def test_tokens_carry_amr_and_acr_and_a_refresh_keeps_them(
 async def test_a_password_only_sign_in_says_so(
     client: httpx.AsyncClient, ctx: AppContext, seeded: Seeded
 ) -> None:
-    verifier, challenge = pkce_pair()
-    final = await authorization_code(client, authorize_params(challenge=challenge))
+    verifier, params = pkce_authorize_params()
+    final = await authorization_code(client, params)
     body = await redeem(client, final.headers["location"], verifier)
     claims = await id_claims(client, body["id_token"])
     assert claims["amr"] == ["pwd"] and claims["acr"] == ACR_PASSWORD

@@ -4,14 +4,17 @@ are refused, and wrong codes lock like passwords, parallel tries included."""
 from __future__ import annotations
 
 import asyncio
+from dataclasses import dataclass
 
 import pyotp
+import pytest
 
 from idp.accounts.second_factor import FactorStatus, check_second_factor
 from idp.audit import Kind, Outcome
 from idp.clock import FrozenClock
 from idp.context import AppContext
 from idp.domain.second_factor import matching_step, time_step
+from idp.store.records import UserRecord
 from tests.second_factor.helpers import code_at, enrol_app
 from tests.support import Seeded
 
@@ -32,12 +35,24 @@ def test_a_code_belongs_to_its_step_and_one_either_side() -> None:
         assert matching_step(secret, junk, now, 0) is None
 
 
-async def test_the_right_code_works_once(
-    ctx: AppContext, seeded: Seeded, clock: FrozenClock
-) -> None:
+@dataclass(frozen=True)
+class Enrolled:
+    user: UserRecord
+    secret: str
+
+
+@pytest.fixture
+async def enrolled(ctx: AppContext, seeded: Seeded) -> Enrolled:
+    """The seeded user, with an authenticator app enrolled: its secret."""
     user = await ctx.store.users.by_id(seeded.user_id)
     assert user is not None
-    secret = await enrol_app(ctx, user.id)
+    return Enrolled(user, await enrol_app(ctx, user.id))
+
+
+async def test_the_right_code_works_once(
+    ctx: AppContext, enrolled: Enrolled, clock: FrozenClock
+) -> None:
+    user, secret = enrolled.user, enrolled.secret
     code = code_at(secret, clock.now())
     first = await check_second_factor(ctx, user, code, IP)
     assert first.status is FactorStatus.ACCEPTED
@@ -52,11 +67,9 @@ async def test_the_right_code_works_once(
 
 
 async def test_a_code_two_steps_old_is_refused(
-    ctx: AppContext, seeded: Seeded, clock: FrozenClock
+    ctx: AppContext, enrolled: Enrolled, clock: FrozenClock
 ) -> None:
-    user = await ctx.store.users.by_id(seeded.user_id)
-    assert user is not None
-    secret = await enrol_app(ctx, user.id)
+    user, secret = enrolled.user, enrolled.secret
     old = code_at(secret, clock.now() - 60)
     if old == code_at(secret, clock.now()) or old == code_at(secret, clock.now() - 30):
         clock.advance(30)  # a 1-in-a-million collision would make the test meaningless
@@ -67,11 +80,9 @@ async def test_a_code_two_steps_old_is_refused(
 
 
 async def test_five_wrong_codes_lock_even_the_right_one(
-    ctx: AppContext, seeded: Seeded, clock: FrozenClock
+    ctx: AppContext, enrolled: Enrolled, clock: FrozenClock
 ) -> None:
-    user = await ctx.store.users.by_id(seeded.user_id)
-    assert user is not None
-    secret = await enrol_app(ctx, user.id)
+    user, secret = enrolled.user, enrolled.secret
     right = code_at(secret, clock.now())
     wrong = f"{(int(right) + 1) % 1_000_000:06d}"
     for _ in range(5):
@@ -86,11 +97,9 @@ async def test_five_wrong_codes_lock_even_the_right_one(
 
 
 async def test_parallel_wrong_codes_are_evaluated_five_times(
-    ctx: AppContext, seeded: Seeded
+    ctx: AppContext, enrolled: Enrolled
 ) -> None:
-    user = await ctx.store.users.by_id(seeded.user_id)
-    assert user is not None
-    await enrol_app(ctx, user.id)
+    user = enrolled.user
     results = await asyncio.gather(
         *(check_second_factor(ctx, user, "000000", f"198.51.100.{i}") for i in range(30))
     )
@@ -103,11 +112,9 @@ async def test_parallel_wrong_codes_are_evaluated_five_times(
 
 
 async def test_one_code_sent_twice_at_once_wins_once(
-    ctx: AppContext, seeded: Seeded, clock: FrozenClock
+    ctx: AppContext, enrolled: Enrolled, clock: FrozenClock
 ) -> None:
-    user = await ctx.store.users.by_id(seeded.user_id)
-    assert user is not None
-    secret = await enrol_app(ctx, user.id)
+    user, secret = enrolled.user, enrolled.secret
     code = code_at(secret, clock.now())
     results = await asyncio.gather(*(check_second_factor(ctx, user, code, IP) for _ in range(6)))
     assert [r.status for r in results].count(FactorStatus.ACCEPTED) == 1
