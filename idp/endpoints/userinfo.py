@@ -104,20 +104,19 @@ async def _active_user(
     if not grant_id:
         raise InvalidTokenError(description="The token is not bound to a user.")
     subject = str(claims.get("sub", ""))
+    read_user = ctx.store.grants.active_user(grant_id, claims["jti"], ctx.clock.now())
     accounts: Sequence[Account] | None = None
-    async with asyncio.TaskGroup() as reads:
-        active = reads.create_task(
-            ctx.store.grants.active_user(grant_id, claims["jti"], ctx.clock.now())
-        )
-        if REFERENCING in scopes:
+    if REFERENCING not in scopes:
+        user = await read_user  # one read: no task (a task costs a turn of the event loop)
+    else:
+        async with asyncio.TaskGroup() as reads:
+            active = reads.create_task(read_user)
             accounts_read = reads.create_task(ctx.store.customers.accounts_of(subject))
-    user = active.result()
+        user, accounts = active.result(), accounts_read.result()
     if user is None:
         raise InvalidTokenError(description="The token was revoked.")
-    if REFERENCING in scopes:
-        accounts = accounts_read.result()
-        if user.id != subject:  # never for our tokens; never trust it blindly either
-            accounts = await ctx.store.customers.accounts_of(user.id)
+    if accounts is not None and user.id != subject:  # never for our tokens; never trust blindly
+        accounts = await ctx.store.customers.accounts_of(user.id)
     return user, accounts
 
 

@@ -39,10 +39,9 @@ class AccessTokenReader(OwnAccessTokens):
             claims = self.authenticate_token(token)
             if str(claims.header.get("typ", "")).lower() not in ACCESS_TOKEN_TYPES:
                 return None
-            claims.validate()
+            return dict(self.valid_claims(token, []))
         except (OAuth2Error, JoseError):
             return None
-        return dict(claims)
 
 
 class PresentedTokenEndpoint:

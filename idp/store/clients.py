@@ -18,8 +18,7 @@ from idp.store.tables import clients
 def new_client_id() -> str:
     """32 letters and digits (190 bits): never starts with '-', so it is safe as a
     command-line argument, and needs no escaping in a URL."""
-    client_id: str = generate_token(32)  # Authlib is untyped
-    return client_id
+    return str(generate_token(32))
 
 
 class ClientRepository:

@@ -14,22 +14,20 @@ counted in the metrics like the rest.
 Trusted hosts still apply. The documents do not depend on the Host header, so serving them to
 any Host would leak nothing and forge nothing. But the rule "this server answers only on its
 own names" is one operators and the tests rely on (a misrouted proxy or a DNS-rebinding page
-gets 400 on every path, not on all but three), and checking it costs one set look-up. Only a
-Host that plainly names an allowed host (exact name, optional numeric port) is served here;
-anything else, wildcard patterns included, falls through to `idp.web.hosts.TrustedHosts`,
-which stays the one place that refuses a host.
+gets 400 on every path, not on all but three). The documents are served only to a Host that
+`idp.web.hosts.HostRule` allows (one set look-up for a Host seen before); anything else falls
+through to `idp.web.hosts.TrustedHosts`, which stays the one place that refuses a host.
 """
 
 from __future__ import annotations
 
-import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from idp.web.hosts import HostRule, first_header
+
 CACHE = b"public, max-age=300"
-# A host name or IPv4 address, as `TrustedHostMiddleware` would accept it in a Host header.
-PLAIN_HOST = re.compile(r"[a-z0-9.-]+")
 Headers = list[tuple[bytes, bytes]]
 
 
@@ -59,7 +57,7 @@ class CachedDocument:
         self.not_modified_headers: Headers = common
 
     async def __call__(self, scope: Scope, _receive: Receive, send: Send) -> None:
-        if _first(scope["headers"], b"if-none-match") == self.etag_bytes:
+        if first_header(scope["headers"], b"if-none-match") == self.etag_bytes:
             await send(
                 {"type": "http.response.start", "status": 304, "headers": self.not_modified_headers}
             )
@@ -79,10 +77,7 @@ class PrebuiltDocuments:
     ) -> None:
         self.app = app
         self.documents = dict(documents)
-        self.allow_any = "*" in allowed_hosts
-        self.hosts = frozenset(
-            host.encode() for host in map(str.lower, allowed_hosts) if PLAIN_HOST.fullmatch(host)
-        )
+        self.hosts = HostRule(allowed_hosts)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if (
@@ -90,26 +85,8 @@ class PrebuiltDocuments:
             and scope["method"] in ("GET", "HEAD")
             and not scope.get("root_path")
             and (document := self.documents.get(scope["path"])) is not None
-            and self.trusted(_first(scope["headers"], b"host"))
+            and self.hosts.allows(first_header(scope["headers"], b"host"))
         ):
             await document(scope, receive, send)
             return
         await self.app(scope, receive, send)
-
-    def trusted(self, host: bytes | None) -> bool:
-        if self.allow_any:
-            return True
-        if host is None:
-            return False
-        name, colon, port = host.rpartition(b":")
-        if colon and port.isdigit():
-            host = name
-        return host.lower() in self.hosts
-
-
-def _first(headers: Iterable[tuple[bytes, bytes]], name: bytes) -> bytes | None:
-    """The first value of a header, as Starlette's `Headers.get` reads it."""
-    for key, value in headers:
-        if key == name:
-            return value
-    return None

@@ -1,16 +1,20 @@
-"""Verified access tokens are remembered by their exact string; their claims are still
-validated on every use, and nothing that failed verification is remembered."""
+"""Verified access tokens are remembered by their exact string with their validated claims; a
+remembered token is still refused the second it expires and when it lacks the scopes asked
+for, and nothing that failed verification is remembered."""
 
 from __future__ import annotations
 
+import contextlib
+import time
 from typing import Any
 
 import pytest
-from authlib.oauth2.rfc6750 import InvalidTokenError
+from authlib.oauth2.rfc6750 import InsufficientScopeError, InvalidTokenError
 from authlib.oauth2.rfc9068 import JWTBearerTokenValidator
 
 from idp.keys import KeyRing
 from idp.oauth.access_tokens import AccessTokenValidator
+from idp.oauth.token_reader import AccessTokenReader
 from idp.settings import Settings
 from tests.edi.helpers import mint
 
@@ -52,7 +56,7 @@ def test_a_token_is_verified_once(
     assert verifications == [token]
 
 
-def test_claims_are_validated_on_every_use(
+def test_claims_that_fail_are_validated_again(
     settings: Settings, keys: KeyRing, verifications: list[str]
 ) -> None:
     validator = _validator(settings, keys)
@@ -61,10 +65,77 @@ def test_claims_are_validated_on_every_use(
         with pytest.raises(InvalidTokenError):
             validator.claims(f"Bearer {expired}", ["edi"])
     assert verifications == [expired]  # the signature was good; the expiry refused it twice
+
+
+@pytest.fixture
+def system_clock(monkeypatch: pytest.MonkeyPatch) -> list[float]:
+    """The system clock, which Authlib's validation reads through joserfc, held and moved."""
+    now = [time.time()]
+    monkeypatch.setattr(time, "time", lambda: now[0])
+    return now
+
+
+@pytest.mark.parametrize("offset", [-1, 0, 1])
+def test_a_remembered_token_expires_when_authlib_says(
+    settings: Settings,
+    keys: KeyRing,
+    verifications: list[str],
+    system_clock: list[float],
+    offset: int,
+) -> None:
+    validator = _validator(settings, keys)
+    token = mint(settings, keys, "user-1", "grant-1", expires_in=60)
+    validator.claims(f"Bearer {token}", ["edi"])  # validated in full, remembered
+    system_clock[0] = int(system_clock[0]) + 60 + offset + 0.5  # around `exp`
+    fresh = _validator(settings, keys)  # no memo: Authlib's validation alone decides
+    with pytest.raises(InvalidTokenError) if offset >= 0 else _accepted():
+        fresh.claims(f"Bearer {token}", ["edi"])
+    with pytest.raises(InvalidTokenError) if offset >= 0 else _accepted():
+        validator.claims(f"Bearer {token}", ["edi"])
+    assert verifications.count(token) == 2  # once for each validator: the second was a memo hit
+
+
+def test_a_remembered_token_is_refused_by_introspection_once_expired(
+    settings: Settings, keys: KeyRing, verifications: list[str], system_clock: list[float]
+) -> None:
+    reader = AccessTokenReader(settings.issuer, keys)
+    token = mint(settings, keys, "user-1", "grant-1", expires_in=60)
+    assert reader.read(token) is not None
+    system_clock[0] += 61
+    assert reader.read(token) is None
+    assert verifications == [token]
+
+
+def test_a_token_not_yet_valid_is_validated_again(
+    settings: Settings, keys: KeyRing, verifications: list[str], system_clock: list[float]
+) -> None:
+    validator = _validator(settings, keys)
+    token = mint(settings, keys, "user-1", "grant-1")  # `iat` is now
+    system_clock[0] -= 10  # before `iat`: refused, not remembered as valid
+    with pytest.raises(InvalidTokenError):
+        validator.claims(f"Bearer {token}", ["edi"])
+    system_clock[0] += 10
+    assert validator.claims(f"Bearer {token}", ["edi"])["sub"] == "user-1"
+    system_clock[0] -= 10  # the clock stepped back: refused on a memo hit too
+    with pytest.raises(InvalidTokenError):
+        validator.claims(f"Bearer {token}", ["edi"])
+    assert verifications == [token]
+
+
+def test_a_remembered_token_needs_the_scopes_of_each_call(
+    settings: Settings, keys: KeyRing, verifications: list[str]
+) -> None:
+    validator = _validator(settings, keys)
     token = mint(settings, keys, "user-1", "grant-1", scope="openid")
     validator.claims(f"Bearer {token}", ["openid"])
-    with pytest.raises(Exception, match="scope"):
+    with pytest.raises(InsufficientScopeError):
         validator.claims(f"Bearer {token}", ["edi"])  # remembered, yet the scope is checked
+    assert validator.claims(f"Bearer {token}", ["openid"])["scope"] == "openid"
+    assert verifications == [token]
+
+
+def _accepted() -> contextlib.nullcontext[None]:
+    return contextlib.nullcontext()
 
 
 def test_what_fails_verification_is_not_remembered(
