@@ -5,23 +5,23 @@ exactly once per request, and nothing else mixes sync and async:
 - embedded SQLite: `Bridge.run_authlib` calls Authlib right here, and `Bridge.await_store`
   finishes the store coroutine on the spot (every statement is synchronous: it never
   suspends; if one ever did, that is a bug and raises);
-- PostgreSQL: `Bridge.run_authlib` runs Authlib in a greenlet (SQLAlchemy's own
-  `greenlet_spawn`, as its async engine runs its synchronous core), and `Bridge.await_store`
-  suspends that greenlet while
-  the store coroutine awaits the database (`await_`): other requests run meanwhile. It
-  measured cheaper than a worker thread (bench/README.md, "Execution model").
+- PostgreSQL: `Bridge.run_authlib` runs Authlib in a greenlet (as SQLAlchemy's async engine
+  runs its synchronous core; greenlets kept for reuse, `idp.oauth.greenlets`), and
+  `Bridge.await_store` suspends that greenlet while the store coroutine awaits the database
+  (SQLAlchemy's `await_`): other requests run meanwhile. It measured cheaper than a worker
+  thread (bench/README.md, "Execution model").
 """
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Awaitable, Callable, Coroutine
 from contextvars import ContextVar
 from typing import Any, ParamSpec, TypeVar
 
-from sqlalchemy.util import await_, greenlet_spawn
+from sqlalchemy.util import await_
 
 from idp.execution import ExecutionMode
+from idp.oauth.greenlets import GreenletPool
 
 T = TypeVar("T")
 P = ParamSpec("P")
@@ -35,19 +35,17 @@ class Bridge:
     def __init__(self, mode: ExecutionMode, timeout: float) -> None:
         self.mode = mode
         self._timeout = timeout
+        self._greenlets = GreenletPool()
 
     async def run_authlib(self, function: Callable[..., T], *args: object) -> T:
         """Run synchronous Authlib code, once, the way this mode runs it: on SQLite right
         here, on PostgreSQL in a greenlet on the loop (a store call suspends it, not the loop),
-        with a timeout for a store call that hangs."""
+        within `timeout` seconds in all (a store call that hangs)."""
         token = _MODE.set(self.mode)
         try:
             if self.mode is ExecutionMode.EMBEDDED:
                 return function(*args)
-            # asyncio's own timeout: cheaper than anyio's cancel scope (bench/README.md).
-            async with asyncio.timeout(self._timeout):  # a store call that hangs
-                result: T = await greenlet_spawn(function, *args)
-                return result
+            return await self._greenlets.run(function, args, self._timeout)
         finally:
             _MODE.reset(token)
 
