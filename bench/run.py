@@ -53,10 +53,6 @@ RS256_TOKENS_PER_SECOND = 3_000
 # any rate one core reaches with a proof to verify per request.
 DPOP_REFRESH_PER_SECOND = 2_500
 DPOP_RESOURCE_PER_SECOND = 5_000
-# As `sageid-idp serve` runs it (no proxy headers, no Server header), one worker, no access log.
-UVICORN = ["-m", "uvicorn", "--host", "127.0.0.1"]
-UVICORN += ["--no-proxy-headers", "--no-server-header"]
-UVICORN += ["--no-access-log", "--log-level", "warning"]
 
 
 @dataclass(frozen=True)
@@ -159,7 +155,8 @@ def server(
     workers: int = 1,
     database: str | None = None,
 ) -> Iterator[Server]:
-    command = [sys.executable, *UVICORN, "--workers", str(workers), "--port", str(port), *args]
+    # As `sageid-idp serve` runs the provider (bench/serve.py), without the access log.
+    command = [sys.executable, "-m", "bench.serve", str(port), str(workers), *args]
     if pin:
         command = ["taskset", "-c", str(SERVER_CORE), *command]
     with log.open("w") as out:

@@ -1,5 +1,6 @@
-"""How `sageid-idp serve` runs uvicorn: logs every worker keeps, slow clients bounded,
-shutdown bounded, proxy headers only from trusted addresses, metrics across workers."""
+"""How `sageid-idp serve` runs uvicorn: logs every worker keeps, slow clients bounded and
+responses in one write (`idp.web.protocol`), shutdown bounded, proxy headers only from trusted
+addresses, metrics across workers. `make bench` serves through it too (bench/serve.py)."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from dataclasses import dataclass
 from idp.logs import log_config
 
 MULTIPROC_ENV = "PROMETHEUS_MULTIPROC_DIR"
+APP = "idp.asgi:app_factory"
 
 
 @dataclass(frozen=True)
@@ -29,10 +31,10 @@ class ServeOptions:
     graceful_timeout: int = 10
 
 
-def run(options: ServeOptions) -> None:
+def run(options: ServeOptions, app: str = APP, factory: bool = True) -> None:
     import uvicorn
 
-    from idp.web.read_timeout import ReadTimeoutProtocol
+    from idp.web.protocol import ServingProtocol
 
     metrics_dir = None
     if options.workers > 1 and not os.environ.get(MULTIPROC_ENV):
@@ -42,12 +44,12 @@ def run(options: ServeOptions) -> None:
         os.environ[MULTIPROC_ENV] = metrics_dir
     try:
         uvicorn.run(
-            "idp.asgi:app_factory",
-            factory=True,
+            app,
+            factory=factory,
             host=options.host,
             port=options.port,
             workers=options.workers,
-            http=ReadTimeoutProtocol,
+            http=ServingProtocol,
             proxy_headers=options.proxy_headers,
             forwarded_allow_ips=options.forwarded_allow_ips,
             server_header=False,

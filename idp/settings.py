@@ -129,7 +129,7 @@ class Settings:
     # `/readyz` answers 503 when the database takes longer than this (a load balancer's probe).
     readiness_timeout: float = 1.0
     # A request must arrive whole, headers and body, within this many seconds (slow clients;
-    # `idp.web.read_timeout`). 20 MB at 2 Mbit/s takes 80 s: uploads over slow links need more.
+    # `idp.web.protocol`). 20 MB at 2 Mbit/s takes 80 s: uploads over slow links need more.
     read_timeout: float = 30.0
     # RFC 9449 §8: DPoP proofs must carry a server nonce (`use_dpop_nonce` until they do).
     dpop_nonce: bool = False

@@ -4,7 +4,7 @@ A submission is spooled to a temporary file while it streams in (Starlette's par
 first megabyte in memory), but it is stored as one database value, so each upload in progress
 holds its file in memory for a moment; the slots bound that to `slots × max size`. A request
 that finds no slot free within `WAIT` seconds is refused with a 503 and `Retry-After` rather
-than queued: its body would sit unread past the read timeout (`idp.web.read_timeout`).
+than queued: its body would sit unread past the read timeout (`idp.web.protocol`).
 
 When the last upload in progress ends, the C allocator is asked to give its free memory back
 to the system (glibc's `malloc_trim`): freed 20 MB buffers otherwise stay in the process's

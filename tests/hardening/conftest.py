@@ -5,6 +5,8 @@ on the portal's event loop."""
 from __future__ import annotations
 
 import shutil
+import threading
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -13,13 +15,16 @@ from typing import Any
 import anyio.from_thread
 import httpx
 import pytest
+import uvicorn
 from prometheus_client.parser import text_string_to_metric_families
 from starlette.applications import Starlette
 
 from idp.app import create_app
 from idp.settings import Settings
-from tests.conftest import make_settings
+from idp.web.protocol import ServingProtocol
+from tests.conftest import free_port, make_settings
 from tests.edi.helpers import mint, new_grant
+from tests.hardening.helpers import READ_TIMEOUT
 from tests.support import Seeded, csrf_of, seed, sign_in
 
 
@@ -80,3 +85,31 @@ def portal_app(
                 server_errors += int(sample.value) if sample.labels["status"] >= "500" else 0
     print(f"\n{answered} requests answered, {server_errors} with a 5xx status")
     assert server_errors == 0
+
+
+@pytest.fixture
+def served(
+    tmp_path: Path, database_url: str, key_template: Path, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[tuple[str, int]]:
+    """The provider served by uvicorn with the protocol `sageid-idp serve` gives it, on a
+    loopback port, its read timeout `READ_TIMEOUT`: the host and port."""
+    monkeypatch.setattr(ServingProtocol, "read_timeout", READ_TIMEOUT)
+    port = free_port()
+    settings = make_settings(tmp_path, database_url, key_template, f"http://127.0.0.1:{port}")
+    config = uvicorn.Config(
+        create_app(settings),
+        host="127.0.0.1",
+        port=port,
+        http=ServingProtocol,
+        log_level="warning",
+    )
+    running = uvicorn.Server(config)
+    thread = threading.Thread(target=running.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 15
+    while not running.started:
+        assert time.monotonic() < deadline and thread.is_alive(), "the server did not start"
+        time.sleep(0.02)
+    yield "127.0.0.1", port
+    running.should_exit = True
+    thread.join(10)

@@ -12,6 +12,9 @@ from tests.edi.helpers import new_grant, reference
 from tests.referencing.helpers import BOULANGERIE, import_customers
 from tests.support import seed_into
 
+# The read timeout of the `served` provider (conftest): short, for the slow-client tests.
+READ_TIMEOUT = 0.6
+
 
 async def ready_to_submit(store: Store, user_id: str, now: float) -> str:
     """The demo customers imported, the user referenced at the boulangerie (default profile)

@@ -11,7 +11,7 @@ import pytest
 from click.testing import CliRunner
 
 from idp.cli import main
-from idp.web.read_timeout import ReadTimeoutProtocol
+from idp.web.protocol import ServingProtocol
 
 
 def serve(monkeypatch: pytest.MonkeyPatch, env: dict[str, str], *args: str) -> dict[str, Any]:
@@ -38,7 +38,7 @@ def env(tmp_path: Path, database_url: str) -> dict[str, str]:
 def test_defaults(monkeypatch: pytest.MonkeyPatch, env: dict[str, str]) -> None:
     options = serve(monkeypatch, env)
     assert options["app"] == "idp.asgi:app_factory" and options["factory"] is True
-    assert options["http"] is ReadTimeoutProtocol
+    assert options["http"] is ServingProtocol
     assert options["proxy_headers"] is False
     assert options["timeout_graceful_shutdown"] == 10
     assert options["access_log"] is False  # the provider writes its own access line

@@ -4,45 +4,9 @@ connection (headers or body dribbled a byte at a time); a prompt one is served a
 from __future__ import annotations
 
 import socket
-import threading
 import time
-from collections.abc import Iterator
-from pathlib import Path
 
-import pytest
-import uvicorn
-
-from idp.app import create_app
-from idp.web.read_timeout import ReadTimeoutProtocol
-from tests.conftest import free_port, make_settings
-
-READ_TIMEOUT = 0.6
-
-
-@pytest.fixture
-def server(
-    tmp_path: Path, database_url: str, key_template: Path, monkeypatch: pytest.MonkeyPatch
-) -> Iterator[tuple[str, int]]:
-    monkeypatch.setattr(ReadTimeoutProtocol, "read_timeout", READ_TIMEOUT)
-    port = free_port()
-    settings = make_settings(tmp_path, database_url, key_template, f"http://127.0.0.1:{port}")
-    config = uvicorn.Config(
-        create_app(settings),
-        host="127.0.0.1",
-        port=port,
-        http=ReadTimeoutProtocol,
-        log_level="warning",
-    )
-    running = uvicorn.Server(config)
-    thread = threading.Thread(target=running.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 15
-    while not running.started:
-        assert time.monotonic() < deadline and thread.is_alive(), "the server did not start"
-        time.sleep(0.02)
-    yield "127.0.0.1", port
-    running.should_exit = True
-    thread.join(10)
+from tests.hardening.helpers import READ_TIMEOUT
 
 
 def _closed_after(stream: socket.socket, dribble: bytes, start: float) -> float:
@@ -64,38 +28,38 @@ def _closed_after(stream: socket.socket, dribble: bytes, start: float) -> float:
     raise AssertionError("the server kept the connection")
 
 
-def test_headers_sent_a_byte_at_a_time_are_cut(server: tuple[str, int]) -> None:
+def test_headers_sent_a_byte_at_a_time_are_cut(served: tuple[str, int]) -> None:
     request = b"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Padding: " + b"a" * 100
     start = time.monotonic()
-    with socket.create_connection(server, timeout=5) as stream:
+    with socket.create_connection(served, timeout=5) as stream:
         elapsed = _closed_after(stream, request, start)
     assert READ_TIMEOUT <= elapsed < READ_TIMEOUT + 1.0
 
 
-def test_a_body_sent_a_byte_at_a_time_is_cut(server: tuple[str, int]) -> None:
-    host, port = server
+def test_a_body_sent_a_byte_at_a_time_is_cut(served: tuple[str, int]) -> None:
+    host, port = served
     head = (
         f"POST /token HTTP/1.1\r\nHost: {host}:{port}\r\nContent-Length: 200\r\n"
         "Content-Type: application/x-www-form-urlencoded\r\n\r\n"
     ).encode()
     start = time.monotonic()
-    with socket.create_connection(server, timeout=5) as stream:
+    with socket.create_connection(served, timeout=5) as stream:
         stream.sendall(head)
         elapsed = _closed_after(stream, b"g" * 200, start)
     assert elapsed < READ_TIMEOUT + 1.0
 
 
-def test_an_idle_new_connection_is_cut(server: tuple[str, int]) -> None:
-    with socket.create_connection(server, timeout=5) as stream:
+def test_an_idle_new_connection_is_cut(served: tuple[str, int]) -> None:
+    with socket.create_connection(served, timeout=5) as stream:
         start = time.monotonic()
         assert stream.recv(10) == b""
         assert time.monotonic() - start < READ_TIMEOUT + 1.0
 
 
-def test_prompt_requests_on_one_connection_are_served(server: tuple[str, int]) -> None:
-    host, port = server
+def test_prompt_requests_on_one_connection_are_served(served: tuple[str, int]) -> None:
+    host, port = served
     request = f"GET /healthz HTTP/1.1\r\nHost: {host}:{port}\r\n\r\n".encode()
-    with socket.create_connection(server, timeout=5) as stream:
+    with socket.create_connection(served, timeout=5) as stream:
         for _ in range(3):
             stream.sendall(request)
             answer = stream.recv(4096)
