@@ -64,6 +64,7 @@ class Scenario:
     authorization: str = ""
     script: str = "request.lua"
     min_rate: float = 0.0  # target req/s
+    postgres_min_rate: float | None = None  # on PostgreSQL, when it differs (issue 13)
     min_ratio: float = 0.0  # target fraction of the ceiling
     client_id: str = DESKTOP_ID  # whose refresh tokens `refresh.lua` presents
     tokens: str = "es256"  # which minted refresh tokens: "es256" or "rs256" (see main)
@@ -244,14 +245,18 @@ def verdict(row: Row, ceiling: float) -> str:
     if s.informational:
         return "for the record" if not m.errors else "errors"
     misses = []
-    if s.min_rate and m.requests_per_second < s.min_rate:
-        misses.append(f"< {s.min_rate:.0f}/s")
+    postgres = row.database_us is not None
+    min_rate = s.postgres_min_rate if postgres and s.postgres_min_rate is not None else s.min_rate
+    if min_rate and m.requests_per_second < min_rate:
+        misses.append(f"< {min_rate:.0f}/s")
     if s.min_ratio and m.requests_per_second < s.min_ratio * ceiling:
         misses.append(f"< {s.min_ratio:.1f}x")
     if m.p99_ms > 50:
         misses.append("p99 > 50 ms")
     if m.errors:
         misses.append("errors")
+    if row.new_sessions:
+        misses.append("new sessions")
     return "ok" if not misses else "MISS: " + ", ".join(misses)
 
 
@@ -422,7 +427,13 @@ def main() -> None:
                     service,
                     min_rate=5000,
                 ),
-                Scenario("token refresh_token", "/token", script="refresh.lua", min_rate=1500),
+                Scenario(
+                    "token refresh_token",
+                    "/token",
+                    script="refresh.lua",
+                    min_rate=1500,
+                    postgres_min_rate=1000,
+                ),
                 Scenario(
                     "token refresh_token, RS256 ID token",
                     "/token",
@@ -431,7 +442,13 @@ def main() -> None:
                     tokens="rs256",
                     informational=True,
                 ),
-                Scenario("userinfo", "/userinfo", authorization=f"Bearer {bearer}", min_rate=3000),
+                Scenario(
+                    "userinfo",
+                    "/userinfo",
+                    authorization=f"Bearer {bearer}",
+                    min_rate=3000,
+                    postgres_min_rate=4000,
+                ),
                 Scenario(
                     "token refresh_token, DPoP-bound",
                     "/token",
