@@ -15,8 +15,9 @@ wake-ups of the client, for the typical small JSON answer. The transport is wrap
 what is written during one turn of the event loop goes out together at the end of that turn
 (`loop.call_soon`), in one call; past `COALESCE_LIMIT` bytes pending it goes out at once, so a
 large or streamed body is never held back, and closing the connection sends what is pending
-first. Measured with `make bench`, CPU per request: client credentials 218 -> 185 µs,
-userinfo 110 -> 94, introspection 195 -> 135 (bench/README.md, "One write per response").
+first. Measured with `make bench`, CPU per request, the same build with and without it: client
+credentials ~285 -> ~190 µs, userinfo ~160 -> ~125, introspection ~205 -> ~160, the bare
+Starlette ceiling 53 -> 36 (bench/README.md, "One write per response").
 
 `sageid-idp serve` passes the class to uvicorn; the worker's `idp.asgi.app_factory` sets the
 timeout from the settings (the class is imported by name in each worker process).
